@@ -1,0 +1,120 @@
+package io.sparknas.jobs;
+
+import com.typesafe.config.Config;
+import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.store.StageConflictException;
+import io.sparknas.supernet.backend.BackendReport;
+import io.sparknas.supernet.backend.NativeBackend;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+
+/**
+ * The shared start-up of every stage's {@code main}: parse the command line, load and validate the configuration,
+ * build the {@link SparkSession}, check the ND4J backend, call the stage's {@code run}, print its summary.
+ * A failure ends the process with a non-zero status and a one-line cause as the last line of standard error
+ * (status 2 for bad arguments or configuration, 3 for a refused overwrite, 1 otherwise).
+ */
+public final class StageLauncher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StageLauncher.class);
+
+    /** Builds a stage's settings record from the validated configuration and the command line. */
+    @FunctionalInterface
+    public interface SettingsFactory<S> {
+        S create(Config config, StageArgs args);
+    }
+
+    /** A stage's {@code run(settings, spark)}. */
+    @FunctionalInterface
+    public interface StageBody<S, R extends StageResult> {
+        R run(S settings, SparkSession spark) throws Exception;
+    }
+
+    private StageLauncher() {
+    }
+
+    /**
+     * @param stage             stage name for logs and the application name
+     * @param args              the command line
+     * @param stageOptions      extra {@code --name value} options the stage accepts
+     * @param positionalAllowed whether positional arguments are accepted
+     */
+    public static <S, R extends StageResult> void launch(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
+                                                         SettingsFactory<S> settingsFactory, StageBody<S, R> body) {
+        int status = run(stage, args, stageOptions, positionalAllowed, settingsFactory, body);
+        if (status != 0) {
+            System.exit(status);
+        }
+    }
+
+    static <S, R extends StageResult> int run(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
+                                              SettingsFactory<S> settingsFactory, StageBody<S, R> body) {
+        S settings;
+        Config config;
+        try {
+            StageArgs parsed = StageArgs.parse(args, stageOptions, positionalAllowed);
+            config = parsed.loadConfig();
+            settings = settingsFactory.create(config, parsed);
+        } catch (InvalidSettingsException e) {
+            return fail(stage, e, 2);
+        }
+        LOG.info("spark-nas {}: resolved configuration\n{}", stage, NasConfig.renderForLog(config));
+        SparkSession spark = null;
+        try {
+            SparkConf conf = new SparkConf();
+            SparkSession.Builder builder = SparkSession.builder().appName("spark-nas " + stage);
+            if (!conf.contains("spark.master")) {
+                builder.master("local[*]");
+            }
+            spark = builder.getOrCreate();
+            BackendReport backend = JobEnvironment.backend();
+            LOG.info("{}; native build: {}", backend.summary(), backend.buildInfo().replace('\n', ' '));
+            NativeBackend.requireUsable(backend, config.getBoolean("nas.backend.require-onednn"));
+            R result = body.run(settings, spark);
+            System.out.println(result.summary());
+            return 0;
+        } catch (InvalidSettingsException e) {
+            return fail(stage, e, 2);
+        } catch (StageConflictException e) {
+            return fail(stage, e, 3);
+        } catch (Exception | Error e) {
+            return fail(stage, e, 1);
+        } finally {
+            if (spark != null) {
+                spark.stop();
+            }
+        }
+    }
+
+    private static int fail(String stage, Throwable e, int status) {
+        if (status == 1) {
+            LOG.error("spark-nas {} failed", stage, e);
+        }
+        System.out.flush();
+        String cause = rootMessage(e).replace('\n', ' ');
+        System.err.println();
+        System.err.println("spark-nas " + stage + " failed: " + cause);
+        System.err.flush();
+        return status;
+    }
+
+    /** The most specific message in the cause chain (Spark wraps task failures several times). */
+    static String rootMessage(Throwable e) {
+        Throwable best = e;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InvalidSettingsException || t instanceof StageConflictException || t instanceof InputDataException) {
+                return t.getMessage();
+            }
+            if (t.getMessage() != null) {
+                best = t;
+            }
+        }
+        return best.getMessage() != null ? best.getClass().getSimpleName() + ": " + best.getMessage() : best.toString();
+    }
+}

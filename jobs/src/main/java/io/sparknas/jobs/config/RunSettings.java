@@ -1,0 +1,48 @@
+package io.sparknas.jobs.config;
+
+import com.typesafe.config.Config;
+
+import java.net.URI;
+import java.nio.file.Paths;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Set;
+
+/**
+ * Where a run lives and how a stage treats existing outputs ({@code nas.run}).
+ *
+ * @param root   run root as a URI: {@code file:/abs/path} or {@code s3a://bucket/prefix}
+ * @param runId  the run's name (directory under the root)
+ * @param method search method of the run (spos, padnas, danas, ddpnas, dsonas)
+ * @param force  overwrite a committed stage
+ * @param resume continue a stage from its last checkpoint
+ * @param config the whole resolved configuration (stored in {@code _stage.json})
+ */
+public record RunSettings(URI root, String runId, String method, boolean force, boolean resume, Config config) {
+
+    public static final Set<String> METHODS = Set.of("spos", "padnas", "danas", "ddpnas", "dsonas");
+
+    public static RunSettings from(Config config, StageArgs args) {
+        SettingsReader r = new SettingsReader(config);
+        String root = r.required("nas.run.root", "set the run root to a local path or an s3a://bucket/prefix URI");
+        String id = r.string("nas.run.id");
+        if (id.isBlank()) {
+            id = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        } else if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw new InvalidSettingsException("Bad value for nas.run.id = \"" + id
+                    + "\": a run id is a directory name of letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-').");
+        }
+        String method = r.oneOf("nas.run.method", METHODS);
+        return new RunSettings(toUri(root), id, method, args.force(), args.resume(), config);
+    }
+
+    /** A local path (relative to the working directory) or a URI with a scheme. */
+    public static URI toUri(String root) {
+        if (root.matches("^[A-Za-z][A-Za-z0-9+.-]*://.*") || root.startsWith("file:")) {
+            URI u = URI.create(root);
+            return u.getPath() != null && u.getPath().endsWith("/") && u.getPath().length() > 1
+                    ? URI.create(root.substring(0, root.length() - 1)) : u;
+        }
+        return Paths.get(root).toAbsolutePath().normalize().toUri();
+    }
+}

@@ -1,0 +1,62 @@
+package io.sparknas.jobs.sql;
+
+import com.typesafe.config.Config;
+import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.jobs.config.RunSettings;
+import io.sparknas.jobs.config.StageArgs;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * Settings of the sql job.
+ *
+ * @param run    run root and id (the id is required)
+ * @param query  SQL text: one or more statements separated by ';' (the last one's result is printed)
+ * @param format {@code table} (aligned, for people) or {@code tsv} (header line, tab-separated, for scripts)
+ * @param limit  rows printed at most
+ */
+public record SqlSettings(RunSettings run, String query, String format, int limit) {
+
+    public static final Set<String> OPTIONS = Set.of("file", "format", "limit");
+
+    public static SqlSettings from(Config config, StageArgs args) {
+        if (config.getString("nas.run.id").isBlank()) {
+            throw new InvalidSettingsException("nas-sql needs the run to query: pass --run-id ID (and --run-root URI).");
+        }
+        RunSettings run = RunSettings.from(config, args);
+        String query;
+        if (args.options().containsKey("file")) {
+            if (!args.positional().isEmpty()) {
+                throw new InvalidSettingsException("Give either a query or --file FILE, not both.");
+            }
+            Path f = Path.of(args.options().get("file"));
+            try {
+                query = Files.readString(f, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new InvalidSettingsException("Cannot read --file " + f + ": " + e.getMessage(), e);
+            }
+        } else if (args.positional().size() == 1) {
+            query = args.positional().get(0);
+        } else {
+            throw new InvalidSettingsException("nas-sql takes one query (quoted) or --file FILE; got " + args.positional().size() + " arguments.");
+        }
+        String format = args.options().getOrDefault("format", "table");
+        if (!Set.of("table", "tsv").contains(format)) {
+            throw new InvalidSettingsException("Bad --format " + format + ": expected table or tsv.");
+        }
+        int limit;
+        try {
+            limit = Integer.parseInt(args.options().getOrDefault("limit", "1000"));
+        } catch (NumberFormatException e) {
+            throw new InvalidSettingsException("Bad --limit " + args.options().get("limit") + ": expected a whole number.");
+        }
+        if (limit < 1) {
+            throw new InvalidSettingsException("Bad --limit " + limit + ": expected at least 1.");
+        }
+        return new SqlSettings(run, query, format, limit);
+    }
+}

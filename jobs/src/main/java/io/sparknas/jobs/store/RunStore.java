@@ -1,0 +1,142 @@
+package io.sparknas.jobs.store;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A run's artifacts: {@code <root>/<run-id>/<stage>[-<k>]/<table>/} (Parquet) and {@code <root>/<run-id>/<stage>[-<k>]/_stage.json},
+ * on any Hadoop file system (local path or {@code s3a://}), through one code path.
+ *
+ * <p>Commit protocol: a stage writes its tables, then {@code _stage.json} last ({@link #commit}). A directory without
+ * {@code _stage.json} is not a stage for readers ({@link #committed}) and may be cleared by the next attempt.
+ */
+public final class RunStore {
+
+    public static final String STAGE_FILE = "_stage.json";
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final URI root;
+    private final String runId;
+    private final FileSystem fs;
+    private final Path runDir;
+
+    public RunStore(URI root, String runId, Configuration hadoopConf) {
+        this.root = root;
+        this.runId = runId;
+        this.runDir = new Path(new Path(root), runId);
+        try {
+            this.fs = runDir.getFileSystem(hadoopConf);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot open the file system of run root " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    public URI root() {
+        return root;
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    public Path runDir() {
+        return runDir;
+    }
+
+    public Path stageDir(String stageDir) {
+        return new Path(runDir, stageDir);
+    }
+
+    /** Fully qualified location of a table, as Spark reads and writes it. */
+    public String tableUri(String stageDir, String table) {
+        return fs.makeQualified(new Path(stageDir(stageDir), table)).toString();
+    }
+
+    /** The committed record of a stage directory, if {@code _stage.json} exists; refuses an unknown format version. */
+    public Optional<StageRecord> committed(String stageDir) {
+        Path file = new Path(stageDir(stageDir), STAGE_FILE);
+        try (InputStream in = fs.open(file)) {
+            StageRecord r = JSON.readValue(in, StageRecord.class);
+            if (r.formatVersion() != StageRecord.FORMAT_VERSION) {
+                throw new IllegalStateException(file + " has format_version " + r.formatVersion() + " but this version of spark-nas reads "
+                        + StageRecord.FORMAT_VERSION + ": re-run the stage with --force, or read it with the version that wrote it ("
+                        + r.codeVersion() + ").");
+            }
+            return Optional.of(r);
+        } catch (FileNotFoundException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Every committed stage of the run, by directory name. */
+    public List<StageRecord> committedStages() {
+        List<StageRecord> out = new ArrayList<>();
+        try {
+            if (!fs.exists(runDir)) {
+                return out;
+            }
+            FileStatus[] dirs = fs.listStatus(runDir);
+            Arrays.sort(dirs, Comparator.comparing(s -> s.getPath().getName()));
+            for (FileStatus d : dirs) {
+                if (d.isDirectory()) {
+                    committed(d.getPath().getName()).ifPresent(out::add);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot list run " + runDir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Whether anything (committed or not) is at the stage directory. */
+    public boolean exists(String stageDir) {
+        try {
+            return fs.exists(stageDir(stageDir));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Removes a stage directory; {@code _stage.json} first, so a crash half-way leaves an uncommitted directory, never a broken committed one. */
+    public void delete(String stageDir) {
+        Path dir = stageDir(stageDir);
+        try {
+            fs.delete(new Path(dir, STAGE_FILE), false);
+            fs.delete(dir, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes {@code _stage.json}: the last step of a stage. */
+    public void commit(StageRecord record) {
+        Path file = new Path(stageDir(record.stageDir()), STAGE_FILE);
+        try (FSDataOutputStream out = fs.create(file, false)) {
+            out.write(JSON.writeValueAsBytes(record));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public FileSystem fileSystem() {
+        return fs;
+    }
+}

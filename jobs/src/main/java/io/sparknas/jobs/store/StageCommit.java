@@ -1,0 +1,172 @@
+package io.sparknas.jobs.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.config.RunSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One attempt at a stage: decides whether to run, skip or refuse, collects the tables written, and commits them all
+ * at once by writing {@code _stage.json} last. A failed attempt is {@link #abort aborted}: its partial output is removed.
+ *
+ * <ul>
+ *   <li>committed, same fingerprint (config and inputs), no {@code --force}: skipped, the committed record is the result;</li>
+ *   <li>committed, different fingerprint, no {@code --force}: refused with {@link StageConflictException};</li>
+ *   <li>{@code --force}: the committed stage is deleted and run again;</li>
+ *   <li>an uncommitted directory (a crashed attempt) is cleared and the stage runs.</li>
+ * </ul>
+ */
+public final class StageCommit {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StageCommit.class);
+
+    private final RunStore store;
+    private final RunSettings run;
+    private final String stage;
+    private final String stageDir;
+    private final int stageIndex;
+    private final String configHash;
+    private final String fingerprint;
+    private final Long seed;
+    private final List<StageRecord.Input> inputs;
+    private final StageRecord existing;
+    private final Instant startedAt = Instant.now();
+    private final Map<String, StageRecord.Table> tables = new LinkedHashMap<>();
+
+    private StageCommit(RunStore store, RunSettings run, String stage, int stageIndex, String configHash, Long seed,
+                        List<StageRecord.Input> inputs, StageRecord existing) {
+        this.store = store;
+        this.run = run;
+        this.stage = stage;
+        this.stageIndex = stageIndex;
+        this.stageDir = dirName(stage, stageIndex);
+        this.configHash = configHash;
+        this.seed = seed;
+        this.inputs = List.copyOf(inputs);
+        this.fingerprint = fingerprint(configHash, inputs);
+        this.existing = existing;
+    }
+
+    /** {@code stage} or {@code stage-k} for progressive stages (k >= 1; 0 means not indexed). */
+    public static String dirName(String stage, int stageIndex) {
+        return stageIndex > 0 ? stage + "-" + stageIndex : stage;
+    }
+
+    static String fingerprint(String configHash, List<StageRecord.Input> inputs) {
+        StringBuilder sb = new StringBuilder(configHash);
+        for (StageRecord.Input in : inputs) {
+            sb.append('|').append(in.id()).append('=').append(in.hash());
+        }
+        return NasConfig.sha256(sb.toString());
+    }
+
+    /**
+     * Starts a stage attempt.
+     *
+     * @param configHash hash of the config sections the stage depends on ({@link NasConfig#hash})
+     * @param seed       the stage's seed, or null
+     * @param inputs     what the stage reads, with hashes
+     */
+    public static StageCommit begin(RunStore store, RunSettings run, String stage, int stageIndex, String configHash, Long seed,
+                                    List<StageRecord.Input> inputs) {
+        String dir = dirName(stage, stageIndex);
+        StageRecord committed = store.committed(dir).orElse(null);
+        String fp = fingerprint(configHash, inputs);
+        if (committed != null) {
+            if (run.force()) {
+                LOG.info("Stage {} of run {} is committed; --force: deleting it and running again", dir, run.runId());
+                store.delete(dir);
+                committed = null;
+            } else if (fp.equals(committed.fingerprint())) {
+                LOG.info("Stage {} of run {} is already committed with the same config and inputs (fingerprint {}): skipped. "
+                        + "Pass --force to run it again.", dir, run.runId(), fp.substring(0, 12));
+            } else {
+                throw new StageConflictException("Stage " + dir + " of run " + run.runId() + " is already committed at "
+                        + store.stageDir(dir) + " with a different config or inputs (config hash " + shortHash(committed.configHash())
+                        + " there, " + shortHash(configHash) + " now). Pass --force to overwrite it, or use another --run-id.");
+            }
+        } else if (store.exists(dir)) {
+            LOG.info("Clearing uncommitted output of an earlier attempt at {}", store.stageDir(dir));
+            store.delete(dir);
+        }
+        return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, committed);
+    }
+
+    private static String shortHash(String h) {
+        return h == null ? "none" : h.substring(0, Math.min(12, h.length()));
+    }
+
+    /** True when the stage is committed with the same fingerprint and nothing needs to run. */
+    public boolean skipped() {
+        return existing != null;
+    }
+
+    /** The committed record when {@link #skipped()}. */
+    public StageRecord existing() {
+        return Objects.requireNonNull(existing, "not skipped");
+    }
+
+    public String stageDir() {
+        return stageDir;
+    }
+
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    public RunStore store() {
+        return store;
+    }
+
+    /** Where to write a table of this stage. */
+    public String tableUri(String table) {
+        return store.tableUri(stageDir, table);
+    }
+
+    /** Records a table the stage has written completely. */
+    public void addTable(String table, long rows, int schemaVersion, List<String> partitionedBy) {
+        tables.put(table, new StageRecord.Table(table, rows, schemaVersion, List.copyOf(partitionedBy)));
+    }
+
+    /** Writes {@code _stage.json}: after this the stage exists for readers. */
+    public StageRecord commit(Map<String, String> sparkInfo, String backend) {
+        if (existing != null) {
+            throw new IllegalStateException("stage " + stageDir + " was skipped; nothing to commit");
+        }
+        JsonNode config;
+        try {
+            config = RunStore.JSON.readTree(NasConfig.renderJson(run.config(), NasConfig.ROOT));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        StageRecord record = new StageRecord(StageRecord.FORMAT_VERSION, stage, stageDir, stageIndex, run.runId(), run.method(),
+                CodeVersion.get(), configHash, fingerprint, seed, config, new ArrayList<>(inputs), new LinkedHashMap<>(tables),
+                startedAt.toString(), Instant.now().toString(), StageRecord.COMMITTED, new LinkedHashMap<>(sparkInfo), backend);
+        store.commit(record);
+        LOG.info("Committed stage {} at {}", stageDir, store.stageDir(stageDir));
+        return record;
+    }
+
+    /** Removes whatever this attempt wrote (best effort); the stage stays uncommitted. */
+    public void abort(Throwable cause) {
+        if (existing != null) {
+            return;
+        }
+        try {
+            store.delete(stageDir);
+            LOG.warn("Stage {} failed ({}); removed its partial output", stageDir, cause.toString());
+        } catch (RuntimeException e) {
+            LOG.warn("Stage {} failed and its partial output at {} could not be removed: {}", stageDir, store.stageDir(stageDir), e.toString());
+        }
+    }
+}
