@@ -49,7 +49,7 @@ if [[ ! -f "$jar" ]]; then
   exit 2
 fi
 # Validate the configuration once, before any stage, and learn the run root and id.
-mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.config.ConfigQuery "${query_args[@]}" nas.run.root nas.run.id nas.run.method) \
+mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages "$(IFS=,; echo "${stages[*]}")" nas.run.root nas.run.id nas.run.method) \
   || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
 [[ ${#resolved[@]} -eq 3 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
 root="${resolved[0]}"; run_id="${resolved[1]}"
@@ -69,7 +69,12 @@ for s in "${stages[@]}"; do
   fi
   echo "pipeline: stage $s" >&2
   t0=$(date +%s)
-  "${cmd[@]}" || { echo "pipeline: stage $s failed (exit $?); earlier stages stay committed: re-run with --from $s" >&2; exit 1; }
+  rc=0
+  "${cmd[@]}" || rc=$?
+  if [[ $rc != 0 ]]; then
+    echo "pipeline: stage $s failed (exit $rc); earlier stages stay committed: re-run with --from $s" >&2
+    exit $rc
+  fi
   echo "pipeline: stage $s done in $(( $(date +%s) - t0 )) s" >&2
 done
 if [[ $dry_run == 0 ]]; then

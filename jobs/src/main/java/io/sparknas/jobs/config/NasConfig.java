@@ -112,6 +112,27 @@ public final class NasConfig {
         if (!problems.isEmpty()) {
             throw new InvalidSettingsException(String.join("\n", problems));
         }
+        // checkValid accepts a string where the reference has a number or boolean (that is how -D values arrive):
+        // convert every such value now, so a bad one fails at start-up whichever stage reads it.
+        for (String path : known) {
+            if (!merged.hasPath(path) || !reference.hasPath(path)) {
+                continue;
+            }
+            ConfigValueType want = reference.getValue(path).valueType();
+            try {
+                if (want == ConfigValueType.NUMBER) {
+                    merged.getNumber(path);
+                } else if (want == ConfigValueType.BOOLEAN) {
+                    merged.getBoolean(path);
+                }
+            } catch (ConfigException e) {
+                problems.add("Bad value for " + path + " = " + merged.getValue(path).render(ConfigRenderOptions.concise()) + " ("
+                        + origin(merged.getValue(path)) + "): expected " + (want == ConfigValueType.NUMBER ? "a number" : "true or false") + ".");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidSettingsException(String.join("\n", problems));
+        }
         try {
             merged.checkValid(reference, ROOT);
         } catch (ConfigException.ValidationFailed e) {

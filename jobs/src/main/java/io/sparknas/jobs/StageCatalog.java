@@ -1,0 +1,37 @@
+package io.sparknas.jobs;
+
+import com.typesafe.config.Config;
+import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.ingest.IngestSettings;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** The pipeline's stages in order, each with its settings factory, so a whole pipeline's configuration can be checked before its first stage. */
+public enum StageCatalog {
+    INGEST("ingest", IngestSettings::from);
+
+    private final String stageName;
+    private final StageLauncher.SettingsFactory<?> settings;
+
+    StageCatalog(String stageName, StageLauncher.SettingsFactory<?> settings) {
+        this.stageName = stageName;
+        this.settings = settings;
+    }
+
+    public String stageName() {
+        return stageName;
+    }
+
+    /** Builds (and so validates) this stage's settings. */
+    public Object validate(Config config, StageArgs args) {
+        return settings.create(config, args);
+    }
+
+    public static StageCatalog byName(String name) {
+        return Arrays.stream(values()).filter(s -> s.stageName.equals(name)).findFirst()
+                .orElseThrow(() -> new InvalidSettingsException("Unknown stage '" + name + "'; stages: "
+                        + Arrays.stream(values()).map(StageCatalog::stageName).collect(Collectors.joining(", ")) + "."));
+    }
+}

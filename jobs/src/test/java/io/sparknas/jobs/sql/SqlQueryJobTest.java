@@ -1,0 +1,55 @@
+package io.sparknas.jobs.sql;
+
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.testing.SharedSpark;
+import io.sparknas.jobs.testing.Stages;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SqlQueryJobTest {
+
+    @TempDir
+    Path root;
+
+    @Test
+    void registersCommittedTablesOnlyAndAnswersQueries() throws IOException {
+        SparkSession spark = SharedSpark.session();
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "q", false, Map.of()), spark);
+        // an uncommitted stage directory (no _stage.json) must not become a view
+        SharedSpark.session().range(3).write().parquet(root.resolve("q/search/candidates").toString());
+
+        Path sqlFile = root.resolve("q.sql");
+        Files.writeString(sqlFile, "-- counts per split; a ';' in a comment or 'a;b' string is not a separator\n"
+                + "select split, count(*) as n, 'a;b' as s from ingest_images group by split order by split;\n");
+        StageArgs args = StageArgs.parse(new String[]{"--run-root", root.toString(), "--run-id", "q", "--file", sqlFile.toString(),
+                "--format", "tsv"}, SqlSettings.OPTIONS, true);
+        SqlResult r = SqlQueryJob.run(SqlSettings.from(args.loadConfig(), args), spark);
+        assertEquals(List.of("ingest_images", "ingest_classes", "ingest_rejects"), r.views());
+        assertEquals("split\tn\ts\ntest\t1000\ta;b\ntrain\t2000\ta;b\nval\t500\ta;b", r.summary());
+    }
+
+    @Test
+    void statementSplitting() {
+        assertEquals(List.of("select 1", "select ';'"), SqlQueryJob.statements("select 1;\nselect ';'; -- trailing; comment\n"));
+        assertEquals("supernet_train_2_train_metrics", SqlQueryJob.viewName("supernet-train-2", "train_metrics"));
+    }
+
+    @Test
+    void tableFormatAlignsColumns() {
+        SqlResult r = new SqlResult(List.of("a", "longer"), List.of(org.apache.spark.sql.RowFactory.create("xyz", 1)), false, "table", List.of());
+        assertEquals("a   | longer\n----+-------\nxyz | 1\n(1 row)", r.summary());
+        assertTrue(Set.of("table", "tsv").contains(r.format()));
+    }
+}

@@ -1,0 +1,5 @@
+-- Images per split and class, with class names: what ingest produced.
+SELECT c.index, c.name, i.split, count(*) AS images
+FROM ingest_images i JOIN ingest_classes c ON i.class_index = c.index
+GROUP BY c.index, c.name, i.split
+ORDER BY c.index, i.split

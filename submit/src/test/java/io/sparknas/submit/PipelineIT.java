@@ -1,0 +1,93 @@
+package io.sparknas.submit;
+
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The tiny preset end to end through the real entry points: submit/pipeline.sh, the stage scripts and submit/nas-sql,
+ * each launching the shaded application jar with submit/spark-submit (no Spark installation).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineIT {
+
+    @TempDir
+    static Path root;
+
+    @Test
+    @Order(1)
+    void pipelineRunsTheTinyPresetThroughSparkSubmit() throws Exception {
+        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "it", "--master", "local[2]");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().contains("images: train 2000, val 500, test 1000 (10 classes)"), r.toString());
+        assertTrue(r.out().contains("Results: " + root + "/it"), r.toString());
+        assertTrue(Files.isRegularFile(root.resolve("it/ingest/_stage.json")));
+        assertTrue(r.err().contains("ND4J backend CPU") && r.err().contains("oneDNN yes"), "backend logged at start-up:\n" + r);
+    }
+
+    @Test
+    @Order(2)
+    void nasSqlAnswersFromTheCommittedTables() throws Exception {
+        Scripts.Run r = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it", "--format", "tsv",
+                "select split, count(*) as n from ingest_images group by split order by split");
+        assertEquals(0, r.status(), r.toString());
+        assertEquals("split\tn\ntest\t1000\ntrain\t2000\nval\t500", r.out().strip(), r.toString());
+
+        Path q = root.resolve("classes.sql");
+        Files.writeString(q, "select name, train, val, test from ingest_classes where index = 9");
+        Scripts.Run f = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it", "--file", q.toString());
+        assertEquals(0, f.status(), f.toString());
+        assertTrue(f.out().contains("Ankle boot | 200   | 50  | 100"), f.toString());
+    }
+
+    @Test
+    @Order(3)
+    void rerunIsSkippedAndAChangedConfigIsRefusedWithoutForce() throws Exception {
+        Scripts.Run same = Scripts.run("submit/ingest.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "it", "--master", "local[2]");
+        assertEquals(0, same.status(), same.toString());
+        assertTrue(same.out().startsWith("ingest skipped"), same.toString());
+
+        Scripts.Run changed = Scripts.run("submit/ingest.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "it", "--master", "local[2]", "-Dnas.ingest.train-per-class=100");
+        assertEquals(3, changed.status(), changed.toString());
+        assertTrue(changed.lastErrLine().startsWith("spark-nas ingest failed: Stage ingest of run it is already committed")
+                && changed.lastErrLine().contains("--force"), changed.lastErrLine());
+    }
+
+    @Test
+    @Order(4)
+    void badConfigurationFailsBeforeAnyWorkWithAOneLineCause() throws Exception {
+        Scripts.Run typo = Scripts.run("submit/ingest.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "typo", "-Dnas.ingest.val-per-clas=3");
+        assertEquals(2, typo.status(), typo.toString());
+        assertEquals("spark-nas ingest failed: Unknown configuration key 'nas.ingest.val-per-clas' (-Dnas.ingest.val-per-clas). "
+                + "Did you mean 'nas.ingest.val-per-class'?", typo.lastErrLine());
+        assertTrue(!Files.exists(root.resolve("typo")), "nothing written");
+
+        Scripts.Run pipeline = Scripts.run("submit/pipeline.sh", "--config", "conf/fashion-mnist-tiny.conf", "-Dnas.ingest.channels=x");
+        assertEquals(2, pipeline.status(), pipeline.toString());
+        assertTrue(pipeline.err().contains("Bad value for nas.ingest.channels = \"x\""), pipeline.toString());
+
+        Scripts.Run missing = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "nope", "select 1");
+        assertEquals(1, missing.status(), missing.toString());
+        assertTrue(missing.lastErrLine().contains("has no committed stage"), missing.lastErrLine());
+    }
+
+    @Test
+    @Order(5)
+    void dryRunPrintsTheStageCommands() throws Exception {
+        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--dry-run", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().contains("submit/ingest.sh --config conf/fashion-mnist-tiny.conf --run-id dry"), r.toString());
+    }
+}

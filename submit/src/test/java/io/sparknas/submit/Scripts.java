@@ -1,0 +1,59 @@
+package io.sparknas.submit;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the project's scripts as a user would, from the project root, without a Spark installation. */
+final class Scripts {
+
+    /** Exit status, standard output and standard error of one script run. */
+    record Run(int status, String out, String err) {
+        String lastErrLine() {
+            String[] lines = err.strip().split("\n");
+            return lines[lines.length - 1];
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + status + "\n--- stdout\n" + out + "\n--- stderr (tail)\n" + tail(err, 40);
+        }
+    }
+
+    private Scripts() {
+    }
+
+    static Path projectRoot() {
+        String p = System.getProperty("nas.test.project.root");
+        return p != null ? Path.of(p) : Path.of("..").toAbsolutePath().normalize();
+    }
+
+    static Run run(String script, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(projectRoot().resolve(script).toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(projectRoot().toFile());
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().put("NAS_DRIVER_MEMORY", "3g");
+        File out = Files.createTempFile("nas-out", ".txt").toFile();
+        File err = Files.createTempFile("nas-err", ".txt").toFile();
+        pb.redirectOutput(out).redirectError(err);
+        Process p = pb.start();
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(script + " did not finish in 10 minutes");
+        }
+        return new Run(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8), Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    }
+
+    static String tail(String s, int lines) {
+        String[] l = s.split("\n");
+        return String.join("\n", java.util.Arrays.copyOfRange(l, Math.max(0, l.length - lines), l.length));
+    }
+}
