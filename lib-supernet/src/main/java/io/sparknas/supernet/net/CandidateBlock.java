@@ -1,0 +1,39 @@
+package io.sparknas.supernet.net;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One trainable part of the supernet (the stem, one candidate op of one layer, the head, the classifier) behind the small
+ * interface the supernet needs, so its implementation (DL4J layers today; ND4J custom ops reaching oneDNN later) can change
+ * without the supernet, the trainer or the parameter averaging noticing.
+ *
+ * <p>Contract: {@link #forward} in training mode keeps what {@link #backward} needs; {@link #backward} keeps the parameter
+ * gradient for {@link #update}; the parameter and updater-state views are flat, stable arrays that averaging may overwrite
+ * in place. BatchNorm running statistics are parameters here (DL4J's layout) and are averaged with them.
+ */
+public interface CandidateBlock extends TrainablePart {
+
+    /**
+     * @param train true: batch statistics in BatchNorm and keep activations for backward; false: running statistics
+     */
+    INDArray forward(INDArray x, boolean train);
+
+    /** Backpropagates {@code eps = dLoss/dOutput} of the last training forward; returns dLoss/dInput and keeps the parameter gradient. */
+    INDArray backward(INDArray eps);
+
+    /**
+     * Applies the kept gradient with the block's updater (SGD with momentum and weight decay), then updates the BatchNorm running statistics.
+     *
+     * @param iteration global step: schedules are evaluated at it, whatever the block's own use count
+     */
+    void update(int iteration, int epoch, int batchSize);
+
+    /** Starts BatchNorm recalibration: subsequent {@link #recalibrationForward} calls accumulate batch statistics. */
+    void beginRecalibration();
+
+    /** A training-mode forward that records every BatchNorm layer's batch mean and variance. */
+    INDArray recalibrationForward(INDArray x);
+
+    /** Writes the average of the recorded statistics into the BatchNorm running mean and variance. */
+    void endRecalibration();
+}

@@ -1,0 +1,159 @@
+package io.sparknas.supernet.net;
+
+import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link CandidateBlock} as one DL4J {@link MultiLayerNetwork} without an output layer, driven with the calls that
+ * PLATFORM-NOTES verified: {@code feedForward(true, false)}, {@code backpropGradient(eps, noWorkspaces)}, the block's own
+ * updater, then {@code params().subi(gradient)} (which also moves BatchNorm's running statistics, whose "gradient" is their update).
+ */
+public final class Dl4jBlock implements CandidateBlock {
+
+    private final String key;
+    private final MultiLayerNetwork net;
+    private final int[] bnLayers;
+    private Gradient gradient;
+    private INDArray[] recalMean;
+    private INDArray[] recalVar;
+    private int recalBatches;
+
+    /**
+     * @param layers    the block's layers (no output layer), e.g. from {@link LayerConfigs}
+     * @param inputType shape of the block's input
+     */
+    public Dl4jBlock(String key, List<org.deeplearning4j.nn.conf.layers.Layer> layers, InputType inputType, OptimizerSettings opt, long seed) {
+        this.key = key;
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.RELU)
+                .updater(new Nesterovs(new StepSchedule(opt), opt.momentum()))
+                .weightDecay(opt.weightDecay(), true)
+                .trainingWorkspaceMode(WorkspaceMode.NONE)
+                .inferenceWorkspaceMode(WorkspaceMode.NONE)
+                .list();
+        for (org.deeplearning4j.nn.conf.layers.Layer l : layers) {
+            b.layer(l.clone());
+        }
+        MultiLayerConfiguration conf = b.setInputType(inputType).build();
+        this.net = new MultiLayerNetwork(conf);
+        net.init();
+        List<Integer> bn = new ArrayList<>();
+        for (int i = 0; i < net.getnLayers(); i++) {
+            if (net.getLayer(i) instanceof BatchNormalization) {
+                bn.add(i);
+            }
+        }
+        this.bnLayers = bn.stream().mapToInt(Integer::intValue).toArray();
+        net.getUpdater(true);
+    }
+
+    @Override
+    public String key() {
+        return key;
+    }
+
+    /** The underlying network (for tests and export). */
+    public MultiLayerNetwork network() {
+        return net;
+    }
+
+    @Override
+    public INDArray forward(INDArray x, boolean train) {
+        if (train) {
+            net.setInput(x);
+            List<INDArray> acts = net.feedForward(true, false);
+            return acts.get(acts.size() - 1);
+        }
+        return net.output(x, false);
+    }
+
+    @Override
+    public INDArray backward(INDArray eps) {
+        Pair<Gradient, INDArray> p = net.backpropGradient(eps, LayerWorkspaceMgr.noWorkspaces());
+        gradient = p.getFirst();
+        return p.getSecond();
+    }
+
+    /** The parameter gradient of the last {@link #backward}, keyed {@code <layer>_<param>} (for tests). */
+    public Gradient gradient() {
+        return gradient;
+    }
+
+    @Override
+    public void update(int iteration, int epoch, int batchSize) {
+        if (gradient == null) {
+            throw new IllegalStateException("update without backward on block " + key);
+        }
+        Updater u = net.getUpdater();
+        u.update(net, gradient, iteration, epoch, batchSize, LayerWorkspaceMgr.noWorkspaces());
+        net.params().subi(gradient.gradient());
+        gradient = null;
+    }
+
+    @Override
+    public INDArray params() {
+        return net.params();
+    }
+
+    @Override
+    public INDArray updaterState() {
+        INDArray s = net.getUpdater().getStateViewArray();
+        return s == null ? Nd4j.empty(DataType.FLOAT) : s;
+    }
+
+    @Override
+    public void beginRecalibration() {
+        recalMean = new INDArray[bnLayers.length];
+        recalVar = new INDArray[bnLayers.length];
+        recalBatches = 0;
+    }
+
+    @Override
+    public INDArray recalibrationForward(INDArray x) {
+        net.setInput(x);
+        List<INDArray> acts = net.feedForward(true, true);
+        for (int j = 0; j < bnLayers.length; j++) {
+            INDArray in = acts.get(bnLayers[j]);
+            int[] dims = in.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};
+            INDArray mean = in.mean(dims);
+            INDArray var = in.var(false, dims);
+            recalMean[j] = recalMean[j] == null ? mean : recalMean[j].addi(mean);
+            recalVar[j] = recalVar[j] == null ? var : recalVar[j].addi(var);
+        }
+        recalBatches++;
+        return acts.get(acts.size() - 1);
+    }
+
+    @Override
+    public void endRecalibration() {
+        if (recalBatches == 0) {
+            throw new IllegalStateException("recalibration of block " + key + " saw no batch");
+        }
+        for (int j = 0; j < bnLayers.length; j++) {
+            org.deeplearning4j.nn.api.Layer l = net.getLayer(bnLayers[j]);
+            l.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).assign(recalMean[j].divi(recalBatches).reshape(1, -1));
+            l.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).assign(recalVar[j].divi(recalBatches).reshape(1, -1));
+        }
+        recalMean = null;
+        recalVar = null;
+    }
+}

@@ -1,0 +1,76 @@
+package io.sparknas.supernet.net;
+
+import io.sparknas.supernet.space.Layer;
+import io.sparknas.supernet.space.Op;
+import io.sparknas.supernet.space.SearchSpace;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The DL4J layer configurations of every part of the network, shared by the supernet's blocks and the exported
+ * stand-alone graph so that both compute exactly the same function.
+ */
+public final class LayerConfigs {
+
+    /** BatchNorm momentum as DL4J's decay (PyTorch momentum 0.1). */
+    public static final double BN_DECAY = 0.9;
+    public static final double BN_EPS = 1e-5;
+
+    private LayerConfigs() {
+    }
+
+    /** Stem: 3x3 conv with the space's stem stride, BN, ReLU6. */
+    public static List<org.deeplearning4j.nn.conf.layers.Layer> stem(SearchSpace s) {
+        return List.of(conv(s.inChannels(), s.stemChannels(), 3, s.stemStride()), bn(s.stemChannels(), true));
+    }
+
+    /** An op at a layer (identity has no layers). */
+    public static List<org.deeplearning4j.nn.conf.layers.Layer> op(Layer l, Op op) {
+        List<org.deeplearning4j.nn.conf.layers.Layer> out = new ArrayList<>();
+        if (op instanceof Op.IBConv ib) {
+            int mid = l.inChannels() * ib.expansion();
+            if (ib.expansion() != 1) {
+                out.add(conv(l.inChannels(), mid, 1, 1));
+                out.add(bn(mid, true));
+            }
+            out.add(new DepthwiseConvolution2D.Builder(ib.kernel(), ib.kernel()).stride(l.stride(), l.stride()).nIn(mid).nOut(mid)
+                    .depthMultiplier(1).hasBias(false).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build());
+            out.add(bn(mid, true));
+            out.add(conv(mid, l.outChannels(), 1, 1));
+            out.add(bn(l.outChannels(), false));
+        }
+        return out;
+    }
+
+    /** Head: 1x1 conv, BN, ReLU6, global average pooling. */
+    public static List<org.deeplearning4j.nn.conf.layers.Layer> head(SearchSpace s) {
+        return List.of(conv(s.lastChannels(), s.headChannels(), 1, 1), bn(s.headChannels(), true),
+                new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
+    }
+
+    /** Classifier: dense softmax with cross-entropy. */
+    public static org.deeplearning4j.nn.conf.layers.Layer classifier(SearchSpace s) {
+        return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(s.headChannels()).nOut(s.classes())
+                .activation(Activation.SOFTMAX).build();
+    }
+
+    static ConvolutionLayer conv(int in, int out, int k, int stride) {
+        return new ConvolutionLayer.Builder(k, k).stride(stride, stride).nIn(in).nOut(out).hasBias(false)
+                .convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build();
+    }
+
+    static BatchNormalization bn(int c, boolean relu6) {
+        return new BatchNormalization.Builder().nIn(c).nOut(c).decay(BN_DECAY).eps(BN_EPS).useLogStd(false)
+                .activation(relu6 ? Activation.RELU6 : Activation.IDENTITY).build();
+    }
+}

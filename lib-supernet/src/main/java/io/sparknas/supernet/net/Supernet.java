@@ -1,0 +1,436 @@
+package io.sparknas.supernet.net;
+
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.Layer;
+import io.sparknas.supernet.space.Op;
+import io.sparknas.supernet.space.SearchSpace;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The weight-sharing supernet of a {@link SearchSpace}: a shared stem, one {@link CandidateBlock} per (layer, candidate op),
+ * a shared head and classifier. A path is computed by chaining the chosen blocks; residual connections (stride 1, equal
+ * channels, IBConv ops) are added outside the blocks.
+ *
+ * <p>Two modes:
+ * <ul>
+ *   <li>single path ({@link #trainStep}): one op per layer, SPOS (Guo et al.) as used by PAD-NAS (section 3.1) and DDPNAS;</li>
+ *   <li>weighted ({@link #weightedTrainStep}): every candidate of a layer, output {@code sum_i w_i o_i(x)} where {@code o_i} is
+ *       the op with its residual, returning {@code dLoss/dw_i = <dLoss/dout, o_i(x)>} for DA-NAS's Gumbel-softmax weights
+ *       (DA-NAS Eq. 6-7) and DSO-NAS's scaling factors lambda (DSO-NAS Eq. 14-16). A one-hot {@code w} equals the single path.</li>
+ * </ul>
+ * Not thread-safe: one instance per training task.
+ */
+public final class Supernet {
+
+    private final SearchSpace space;
+    private final OptimizerSettings opt;
+    private final CandidateBlock stem;
+    private final CandidateBlock head;
+    private final Dl4jClassifier classifier;
+    private final Map<String, CandidateBlock> ops = new LinkedHashMap<>();
+
+    public Supernet(SearchSpace space, OptimizerSettings opt, long seed) {
+        this.space = space;
+        this.opt = opt;
+        int h = (space.resolution() + space.stemStride() - 1) / space.stemStride();
+        this.stem = new Dl4jBlock("stem", LayerConfigs.stem(space), InputType.convolutional(space.resolution(), space.resolution(),
+                space.inChannels()), opt, seed);
+        long s = seed;
+        for (Layer l : space.layers()) {
+            for (Op op : l.candidates()) {
+                if (op instanceof Op.IBConv) {
+                    ops.put(opKey(l.index(), op), new Dl4jBlock(opKey(l.index(), op), LayerConfigs.op(l, op),
+                            InputType.convolutional(l.inHeight(), l.inHeight(), l.inChannels()), opt, ++s));
+                }
+            }
+        }
+        int hh = space.headHeight();
+        this.head = new Dl4jBlock("head", LayerConfigs.head(space), InputType.convolutional(hh, hh, space.lastChannels()), opt, ++s);
+        this.classifier = new Dl4jClassifier(LayerConfigs.classifier(space), space.headChannels(), opt, ++s);
+        if (h <= 0) {
+            throw new IllegalArgumentException("input too small for the stem");
+        }
+    }
+
+    public static String opKey(int layer, Op op) {
+        return "L" + layer + "." + op.code();
+    }
+
+    public SearchSpace space() {
+        return space;
+    }
+
+    public OptimizerSettings optimizer() {
+        return opt;
+    }
+
+    public CandidateBlock stem() {
+        return stem;
+    }
+
+    public CandidateBlock head() {
+        return head;
+    }
+
+    public Dl4jClassifier classifier() {
+        return classifier;
+    }
+
+    /** The block of an op at a layer; null for identity. */
+    public CandidateBlock block(int layer, Op op) {
+        return op instanceof Op.Identity ? null : ops.get(opKey(layer, op));
+    }
+
+    /** Every trainable part, in a stable order: stem, layer blocks, head, classifier. */
+    public List<TrainablePart> parts() {
+        List<TrainablePart> out = new ArrayList<>();
+        out.add(stem);
+        out.addAll(ops.values());
+        out.add(head);
+        out.add(classifier);
+        return out;
+    }
+
+    /** Total parameters of all parts (BatchNorm running statistics included). */
+    public long numParams() {
+        return parts().stream().mapToLong(p -> p.params().length()).sum();
+    }
+
+    /** Keys of the parts a single-path architecture uses. */
+    public List<String> partKeys(Arch arch) {
+        List<String> keys = new ArrayList<>(List.of("stem"));
+        for (int i = 0; i < arch.layers(); i++) {
+            for (Op op : arch.ops(i)) {
+                if (!(op instanceof Op.Identity)) {
+                    keys.add(opKey(i, op));
+                }
+            }
+        }
+        keys.add("head");
+        keys.add("classifier");
+        return keys;
+    }
+
+    private boolean residual(int layer, Op op) {
+        return op instanceof Op.IBConv && space.layer(layer).keepsShape();
+    }
+
+    /** One SGD step on the single path {@code arch}. {@code labels} are class indices. */
+    public StepResult trainStep(Arch arch, INDArray x, int[] labels, int iteration, int epoch) {
+        StepResult r = computeGradients(arch, x, labels);
+        applyUpdate(arch, iteration, epoch, r.batchSize());
+        return r;
+    }
+
+    /** Forward and backward of the single path {@code arch}; each used block keeps its gradient for {@link #applyUpdate}. */
+    public StepResult computeGradients(Arch arch, INDArray x, int[] labels) {
+        arch.requireIn(space);
+        int n = (int) x.size(0);
+        INDArray h = stem.forward(x, true);
+        INDArray[] inputs = new INDArray[arch.layers()];
+        for (int i = 0; i < arch.layers(); i++) {
+            Op op = arch.op(i);
+            inputs[i] = h;
+            if (op instanceof Op.IBConv) {
+                INDArray o = ops.get(opKey(i, op)).forward(h, true);
+                h = residual(i, op) ? o.add(h) : o;
+            }
+        }
+        INDArray f = head.forward(h, true);
+        INDArray probs = classifier.probabilities(f);
+        INDArray y = oneHot(labels, space.classes(), opt.labelSmoothing());
+        double loss = crossEntropy(probs, y);
+        int correct = correct(probs, labels);
+        INDArray eps = head.backward(classifier.backward(f, y));
+        for (int i = arch.layers() - 1; i >= 0; i--) {
+            Op op = arch.op(i);
+            if (op instanceof Op.IBConv) {
+                INDArray e = ops.get(opKey(i, op)).backward(eps);
+                eps = residual(i, op) ? e.addi(eps) : e;
+            }
+        }
+        stem.backward(eps);
+        return new StepResult(loss, correct, n, null);
+    }
+
+    /** Applies the kept gradients of every part {@code arch} uses (all candidates for a weighted step: pass {@link #allOps()}). */
+    public void applyUpdate(Arch arch, int iteration, int epoch, int batchSize) {
+        classifier.update(iteration, epoch, batchSize);
+        head.update(iteration, epoch, batchSize);
+        for (int i = 0; i < arch.layers(); i++) {
+            for (Op op : arch.ops(i)) {
+                if (op instanceof Op.IBConv) {
+                    ops.get(opKey(i, op)).update(iteration, epoch, batchSize);
+                }
+            }
+        }
+        stem.update(iteration, epoch, batchSize);
+    }
+
+    /** The "architecture" holding every candidate of every layer (what a weighted step trains). */
+    public Arch allOps() {
+        List<List<Op>> all = new ArrayList<>();
+        for (Layer l : space.layers()) {
+            all.add(l.candidates());
+        }
+        return Arch.multi(all);
+    }
+
+    /**
+     * One SGD step with every candidate of every layer weighted by {@code w[layer][candidate]} (candidate order of the space).
+     * Returns dLoss/dw in {@link StepResult#archGradient()}; the weights themselves are the caller's (a strategy's) to update.
+     */
+    public StepResult weightedTrainStep(double[][] w, INDArray x, int[] labels, int iteration, int epoch) {
+        StepResult r = computeWeightedGradients(w, x, labels);
+        applyUpdate(allOps(), iteration, epoch, r.batchSize());
+        return r;
+    }
+
+    /** Forward and backward of the weighted supernet; every block keeps its gradient; returns dLoss/dw. */
+    public StepResult computeWeightedGradients(double[][] w, INDArray x, int[] labels) {
+        int n = (int) x.size(0);
+        int layers = space.size();
+        if (w.length != layers) {
+            throw new IllegalArgumentException("weights for " + w.length + " layers, the space has " + layers);
+        }
+        INDArray h = stem.forward(x, true);
+        List<INDArray[]> outs = new ArrayList<>();
+        for (int i = 0; i < layers; i++) {
+            List<Op> cands = space.layer(i).candidates();
+            if (w[i].length != cands.size()) {
+                throw new IllegalArgumentException("layer " + i + ": " + w[i].length + " weights for " + cands.size() + " candidates");
+            }
+            INDArray[] o = new INDArray[cands.size()];
+            INDArray sum = null;
+            for (int c = 0; c < cands.size(); c++) {
+                Op op = cands.get(c);
+                o[c] = op instanceof Op.Identity ? h : (residual(i, op) ? ops.get(opKey(i, op)).forward(h, true).add(h)
+                        : ops.get(opKey(i, op)).forward(h, true));
+                INDArray term = o[c].mul(w[i][c]);
+                sum = sum == null ? term : sum.addi(term);
+            }
+            outs.add(o);
+            h = sum;
+        }
+        INDArray f = head.forward(h, true);
+        INDArray probs = classifier.probabilities(f);
+        INDArray y = oneHot(labels, space.classes(), opt.labelSmoothing());
+        double loss = crossEntropy(probs, y);
+        int correct = correct(probs, labels);
+        INDArray eps = head.backward(classifier.backward(f, y));
+        double[][] dw = new double[layers][];
+        for (int i = layers - 1; i >= 0; i--) {
+            List<Op> cands = space.layer(i).candidates();
+            INDArray[] o = outs.get(i);
+            dw[i] = new double[cands.size()];
+            INDArray epsIn = null;
+            for (int c = 0; c < cands.size(); c++) {
+                Op op = cands.get(c);
+                // DL4J backpropagates the gradient of the summed loss (its updater divides by the batch size): divide here,
+                // so dw is the gradient of the mean loss that the step reports.
+                dw[i][c] = eps.mul(o[c]).sumNumber().doubleValue() / n;
+                INDArray ec = eps.mul(w[i][c]);
+                INDArray e = op instanceof Op.Identity ? ec : (residual(i, op) ? ops.get(opKey(i, op)).backward(ec).addi(ec)
+                        : ops.get(opKey(i, op)).backward(ec));
+                epsIn = epsIn == null ? e : epsIn.addi(e);
+            }
+            eps = epsIn;
+        }
+        stem.backward(eps);
+        return new StepResult(loss, correct, n, dw);
+    }
+
+    /** Class probabilities of a path in inference mode (BatchNorm running statistics). */
+    public INDArray predict(Arch arch, INDArray x) {
+        arch.requireIn(space);
+        INDArray h = stem.forward(x, false);
+        for (int i = 0; i < arch.layers(); i++) {
+            INDArray sum = null;
+            for (Op op : arch.ops(i)) {
+                INDArray o = op instanceof Op.Identity ? h : (residual(i, op) ? ops.get(opKey(i, op)).forward(h, false).add(h)
+                        : ops.get(opKey(i, op)).forward(h, false));
+                sum = sum == null ? o : sum.add(o);
+            }
+            h = sum == null ? h : sum;
+        }
+        return classifier.probabilities(head.forward(h, false));
+    }
+
+    /** Correctly classified examples of a batch in inference mode. */
+    public int countCorrect(Arch arch, INDArray x, int[] labels) {
+        return correct(predict(arch, x), labels);
+    }
+
+    /**
+     * BatchNorm recalibration of a path (SPOS): its blocks' running statistics become the average batch statistics over
+     * {@code batches} in training-mode forward passes. Weights do not change. Needed before evaluating a path, because the
+     * running statistics accumulated during training mix all paths.
+     */
+    public void recalibrate(Arch arch, Iterable<INDArray> batches) {
+        arch.requireIn(space);
+        List<CandidateBlock> used = new ArrayList<>();
+        used.add(stem);
+        for (int i = 0; i < arch.layers(); i++) {
+            for (Op op : arch.ops(i)) {
+                if (op instanceof Op.IBConv) {
+                    used.add(ops.get(opKey(i, op)));
+                }
+            }
+        }
+        used.add(head);
+        used.forEach(CandidateBlock::beginRecalibration);
+        for (INDArray x : batches) {
+            INDArray h = stem.recalibrationForward(x);
+            for (int i = 0; i < arch.layers(); i++) {
+                INDArray sum = null;
+                for (Op op : arch.ops(i)) {
+                    INDArray o = op instanceof Op.Identity ? h : (residual(i, op)
+                            ? ops.get(opKey(i, op)).recalibrationForward(h).add(h) : ops.get(opKey(i, op)).recalibrationForward(h));
+                    sum = sum == null ? o : sum.add(o);
+                }
+                h = sum == null ? h : sum;
+            }
+            head.recalibrationForward(h);
+        }
+        used.forEach(CandidateBlock::endRecalibration);
+    }
+
+    /**
+     * A stand-alone {@link ComputationGraph} of the architecture with the supernet's current weights (and BatchNorm
+     * statistics): the same layer configurations, residual adds as {@link ElementWiseVertex}, several ops of one layer
+     * (DSO-NAS) summed. Its output equals {@link #predict} for the same architecture.
+     */
+    public ComputationGraph export(Arch arch) {
+        arch.requireIn(space);
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
+                .dataType(DataType.FLOAT).weightInit(WeightInit.RELU)
+                .updater(new Nesterovs(new StepSchedule(opt), opt.momentum())).weightDecay(opt.weightDecay(), true)
+                .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE)
+                .graphBuilder().addInputs("in")
+                .setInputTypes(InputType.convolutional(space.resolution(), space.resolution(), space.inChannels()));
+        Map<String, String> copy = new LinkedHashMap<>();
+        String last = chain(g, "stem", LayerConfigs.stem(space), "in", copy);
+        for (int i = 0; i < arch.layers(); i++) {
+            List<String> outs = new ArrayList<>();
+            for (Op op : arch.ops(i)) {
+                if (op instanceof Op.Identity) {
+                    outs.add(last);
+                    continue;
+                }
+                String name = "L" + i + "_" + op.code();
+                String o = chain(g, name, LayerConfigs.op(space.layer(i), op), last, copy);
+                if (residual(i, op)) {
+                    g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), o, last);
+                    o = name + "_add";
+                }
+                outs.add(o);
+            }
+            if (outs.size() > 1) {
+                g.addVertex("L" + i + "_sum", new ElementWiseVertex(ElementWiseVertex.Op.Add), outs.toArray(String[]::new));
+                last = "L" + i + "_sum";
+            } else if (outs.size() == 1) {
+                last = outs.get(0);
+            }
+        }
+        last = chain(g, "head", LayerConfigs.head(space), last, copy);
+        g.addLayer("classifier", LayerConfigs.classifier(space).clone(), last);
+        g.setOutputs("classifier");
+        ComputationGraph cg = new ComputationGraph(g.build());
+        cg.init();
+        for (Map.Entry<String, String> e : copy.entrySet()) {
+            String[] src = e.getValue().split("#");
+            CandidateBlock b = src[0].equals("stem") ? stem : src[0].equals("head") ? head : ops.get(src[0]);
+            int j = Integer.parseInt(src[1]);
+            INDArray from = ((Dl4jBlock) b).network().getLayer(j).params();
+            if (from != null && from.length() > 0) {
+                cg.getLayer(e.getKey()).params().assign(from);
+            }
+        }
+        cg.getLayer("classifier").params().assign(classifier.network().getLayer(0).params());
+        return cg;
+    }
+
+    /** Adds a block's layers in sequence; records (graph layer -> block#index) for copying weights. */
+    private static String chain(ComputationGraphConfiguration.GraphBuilder g, String name, List<org.deeplearning4j.nn.conf.layers.Layer> layers,
+                                String input, Map<String, String> copy) {
+        String blockKey = name.startsWith("L") ? name.replace('_', '.') : name;
+        String prev = input;
+        for (int j = 0; j < layers.size(); j++) {
+            String n = name + "_" + j;
+            g.addLayer(n, layers.get(j).clone(), prev);
+            copy.put(n, blockKey + "#" + j);
+            prev = n;
+        }
+        return prev;
+    }
+
+    /** Images as uint8 HWC bytes to a float NCHW batch in [0, 1]. */
+    public static INDArray toBatch(List<byte[]> pixels, int height, int width, int channels) {
+        float[] buf = new float[pixels.size() * channels * height * width];
+        int plane = height * width;
+        for (int n = 0; n < pixels.size(); n++) {
+            byte[] px = pixels.get(n);
+            int base = n * channels * plane;
+            for (int p = 0; p < plane; p++) {
+                for (int c = 0; c < channels; c++) {
+                    buf[base + c * plane + p] = (px[p * channels + c] & 0xff) / 255f;
+                }
+            }
+        }
+        return Nd4j.create(buf, new long[]{pixels.size(), channels, height, width}, 'c');
+    }
+
+    static INDArray oneHot(int[] labels, int classes, double smoothing) {
+        float off = (float) (smoothing / classes);
+        float on = (float) (1 - smoothing) + off;
+        float[] y = new float[labels.length * classes];
+        java.util.Arrays.fill(y, off);
+        for (int i = 0; i < labels.length; i++) {
+            y[i * classes + labels[i]] = on;
+        }
+        return Nd4j.create(y, new long[]{labels.length, classes}, 'c');
+    }
+
+    static double crossEntropy(INDArray probs, INDArray y) {
+        float[] p = probs.dup('c').reshape(probs.length()).toFloatVector();
+        float[] t = y.dup('c').reshape(y.length()).toFloatVector();
+        double loss = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (t[i] > 0) {
+                loss -= t[i] * Math.log(Math.max(p[i], 1e-12f));
+            }
+        }
+        return loss / probs.size(0);
+    }
+
+    static int correct(INDArray probs, int[] labels) {
+        int k = (int) probs.size(1);
+        float[] p = probs.dup('c').reshape(probs.length()).toFloatVector();
+        int ok = 0;
+        for (int i = 0; i < labels.length; i++) {
+            int best = 0;
+            for (int c = 1; c < k; c++) {
+                if (p[i * k + c] > p[i * k + best]) {
+                    best = c;
+                }
+            }
+            ok += best == labels[i] ? 1 : 0;
+        }
+        return ok;
+    }
+}

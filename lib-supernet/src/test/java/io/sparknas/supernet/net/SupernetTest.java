@@ -1,0 +1,233 @@
+package io.sparknas.supernet.net;
+
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.Layer;
+import io.sparknas.supernet.space.Op;
+import io.sparknas.supernet.space.SearchSpace;
+import io.sparknas.supernet.space.SearchSpaces;
+import io.sparknas.supernet.testing.FashionMnistBatches;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The chained supernet against a plain DL4J ComputationGraph of the same path, on real Fashion-MNIST batches. */
+class SupernetTest {
+
+    static FashionMnistBatches data;
+    static SearchSpace space;
+    static final OptimizerSettings OPT = new OptimizerSettings(0.1, 0.9, 4e-5, "cosine", 1000, 0, 0.0);
+
+    @BeforeAll
+    static void setUp() {
+        data = new FashionMnistBatches(1280);
+        SearchSpace full = SearchSpaces.build(new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10));
+        // three candidates per layer keep the test fast: two IBConv ops and identity where allowed
+        SearchSpace s = full;
+        for (Layer l : full.layers()) {
+            List<Op> keep = new ArrayList<>(List.of(l.candidates().get(0), l.candidates().get(l.candidates().size() > 3 ? 3 : 1)));
+            if (l.candidates().contains(new Op.Identity())) {
+                keep.add(new Op.Identity());
+            }
+            s = s.withCandidates(l.index(), keep);
+        }
+        space = s;
+    }
+
+    /** A path with expansion-1, residual, identity and stride-2 layers. */
+    static Arch path() {
+        int[] idx = new int[space.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = space.layer(i).candidates().size() == 3 && i % 3 == 0 ? 2 : i % 2;
+        }
+        return Arch.ofIndices(space, idx);
+    }
+
+    static double maxAbsDiff(INDArray a, INDArray b) {
+        return a.sub(b).amaxNumber().doubleValue();
+    }
+
+    private static String cgPrefix(String partKey) {
+        return partKey.replace('.', '_');
+    }
+
+    @Test
+    void chainedGradientsEqualAPlainComputationGraph() {
+        Supernet net = new Supernet(space, OPT, 7);
+        Arch arch = path();
+        INDArray x = data.x(0, 32);
+        int[] y = data.y(0, 32);
+        net.computeGradients(arch, x, y);
+        ComputationGraph cg = net.export(arch);
+        cg.setInputs(x);
+        cg.setLabels(Supernet.oneHot(y, 10, 0.0));
+        cg.computeGradientAndScore();
+        Map<String, INDArray> expected = cg.gradient().gradientForVariable();
+        int compared = 0;
+        double worst = 0;
+        for (String key : net.partKeys(arch)) {
+            Gradient g = key.equals("classifier") ? net.classifier().gradient()
+                    : ((Dl4jBlock) (key.equals("stem") ? net.stem() : key.equals("head") ? net.head() : block(net, key))).gradient();
+            for (Map.Entry<String, INDArray> e : g.gradientForVariable().entrySet()) {
+                String cgKey = key.equals("classifier") ? "classifier_" + e.getKey().substring(e.getKey().indexOf('_') + 1)
+                        : cgPrefix(key) + "_" + e.getKey();
+                INDArray exp = expected.get(cgKey);
+                assertTrue(exp != null, "graph has no gradient " + cgKey + " (has " + expected.keySet() + ")");
+                worst = Math.max(worst, maxAbsDiff(exp, e.getValue()));
+                compared++;
+            }
+        }
+        assertEquals(expected.size(), compared, "every graph gradient compared");
+        assertTrue(worst <= 1e-6, "max abs gradient difference " + worst);
+    }
+
+    private static CandidateBlock block(Supernet net, String key) {
+        int layer = Integer.parseInt(key.substring(1, key.indexOf('.')));
+        String code = key.substring(key.indexOf('.') + 1);
+        for (Op op : space.layer(layer).candidates()) {
+            if (op.code().equals(code)) {
+                return net.block(layer, op);
+            }
+        }
+        throw new AssertionError(key);
+    }
+
+    @Test
+    void oneHotWeightedStepEqualsSinglePath() {
+        Arch arch = path();
+        Supernet single = new Supernet(space, OPT, 11);
+        Supernet weighted = new Supernet(space, OPT, 11);
+        INDArray x = data.x(1, 32);
+        int[] y = data.y(1, 32);
+        StepResult a = single.computeGradients(arch, x, y);
+        double[][] w = new double[space.size()][];
+        int[] idx = arch.indices(space);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = new double[space.layer(i).candidates().size()];
+            w[i][idx[i]] = 1.0;
+        }
+        StepResult b = weighted.computeWeightedGradients(w, x, y);
+        assertEquals(a.loss(), b.loss(), 1e-6);
+        assertEquals(a.correct(), b.correct());
+        double worst = 0;
+        for (String key : single.partKeys(arch)) {
+            if (key.equals("classifier")) {
+                worst = Math.max(worst, maxAbsDiff(single.classifier().gradient().gradient(), weighted.classifier().gradient().gradient()));
+                continue;
+            }
+            Dl4jBlock sb = (Dl4jBlock) (key.equals("stem") ? single.stem() : key.equals("head") ? single.head() : block(single, key));
+            Dl4jBlock wb = (Dl4jBlock) (key.equals("stem") ? weighted.stem() : key.equals("head") ? weighted.head() : block(weighted, key));
+            worst = Math.max(worst, maxAbsDiff(sb.gradient().gradient(), wb.gradient().gradient()));
+        }
+        assertTrue(worst <= 1e-6, "one-hot weighted vs single path: max abs gradient difference " + worst);
+    }
+
+    @Test
+    void architectureGradientMatchesFiniteDifferences() {
+        Supernet net = new Supernet(space, OPT, 5);
+        INDArray x = data.x(2, 32);
+        int[] y = data.y(2, 32);
+        Random rnd = new Random(3);
+        double[][] w = new double[space.size()][];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = new double[space.layer(i).candidates().size()];
+            double sum = 0;
+            for (int c = 0; c < w[i].length; c++) {
+                w[i][c] = 0.2 + rnd.nextDouble();
+                sum += w[i][c];
+            }
+            for (int c = 0; c < w[i].length; c++) {
+                w[i][c] /= sum;
+            }
+        }
+        double[][] dw = net.computeWeightedGradients(w, x, y).archGradient();
+        int checked = 0;
+        for (int[] ic : new int[][]{{space.size() - 2, 0}, {space.size() - 3, 1}, {8, 0}, {4, 2}}) {
+            int i = ic[0], c = ic[1];
+            double h = 1e-2;
+            double[][] plus = copy(w), minus = copy(w);
+            plus[i][c] += h;
+            minus[i][c] -= h;
+            double fd = (net.computeWeightedGradients(plus, x, y).loss() - net.computeWeightedGradients(minus, x, y).loss()) / (2 * h);
+            assertEquals(fd, dw[i][c], 0.05 * Math.abs(fd) + 1e-3, "dLoss/dw[" + i + "][" + c + "]");
+            checked++;
+        }
+        assertEquals(4, checked);
+    }
+
+    private static double[][] copy(double[][] w) {
+        double[][] c = new double[w.length][];
+        for (int i = 0; i < w.length; i++) {
+            c[i] = w[i].clone();
+        }
+        return c;
+    }
+
+    @Test
+    void exportedGraphComputesThePathsOutput() {
+        Supernet net = new Supernet(space, OPT, 9);
+        Arch arch = path();
+        for (int s = 0; s < 5; s++) {
+            net.trainStep(arch, data.x(s, 64), data.y(s, 64), s, 0);
+        }
+        INDArray x = data.x(6, 64);
+        INDArray expected = net.predict(arch, x);
+        INDArray actual = net.export(arch).outputSingle(false, x);
+        assertTrue(maxAbsDiff(expected, actual) <= 1e-5, "max abs output difference " + maxAbsDiff(expected, actual));
+    }
+
+    @Test
+    void recalibrationSetsBatchStatisticsAndKeepsWeights() {
+        Supernet net = new Supernet(space, OPT, 13);
+        Arch arch = path();
+        for (int s = 0; s < 3; s++) {
+            net.trainStep(arch, data.x(s, 64), data.y(s, 64), s, 0);
+        }
+        Dl4jBlock stem = (Dl4jBlock) net.stem();
+        INDArray convW = stem.network().getLayer(0).getParam("W").dup();
+        INDArray gamma = stem.network().getLayer(1).getParam("gamma").dup();
+        INDArray meanBefore = stem.network().getLayer(1).getParam("mean").dup();
+        List<INDArray> batches = List.of(data.x(10, 64), data.x(11, 64));
+        INDArray expectedMean = Nd4j.zeros(1, space.stemChannels());
+        for (INDArray b : batches) {
+            INDArray convOut = stem.network().feedForward(b, true).get(1);
+            expectedMean.addi(convOut.mean(0, 2, 3).reshape(1, -1));
+        }
+        expectedMean.divi(batches.size());
+        net.recalibrate(arch, batches);
+        INDArray meanAfter = stem.network().getLayer(1).getParam("mean");
+        assertTrue(maxAbsDiff(expectedMean, meanAfter) <= 1e-5, "stem BN mean is the average batch mean");
+        assertTrue(maxAbsDiff(meanBefore, meanAfter) > 1e-3, "statistics changed");
+        assertEquals(0.0, maxAbsDiff(convW, stem.network().getLayer(0).getParam("W")), "conv weights unchanged");
+        assertEquals(0.0, maxAbsDiff(gamma, stem.network().getLayer(1).getParam("gamma")), "gamma unchanged");
+    }
+
+    @Test
+    void singlePathTrainingOnRealDataLowersTheLoss() {
+        Supernet net = new Supernet(space, new OptimizerSettings(0.02, 0.9, 4e-5, "cosine", 1000, 0, 0.0), 17);
+        Arch arch = path();
+        double first = 0, last = 0;
+        int steps = 16, window = 4;
+        for (int s = 0; s < steps; s++) {
+            StepResult r = net.trainStep(arch, data.x(s, 64), data.y(s, 64), s, 0);
+            assertFalse(Double.isNaN(r.loss()));
+            if (s < window) {
+                first += r.loss() / window;
+            } else if (s >= steps - window) {
+                last += r.loss() / window;
+            }
+        }
+        assertTrue(last < first - 0.6, "loss fell from " + first + " to " + last);
+    }
+}
