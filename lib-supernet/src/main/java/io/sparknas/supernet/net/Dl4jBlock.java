@@ -103,10 +103,24 @@ public final class Dl4jBlock implements CandidateBlock {
         if (gradient == null) {
             throw new IllegalStateException("update without backward on block " + key);
         }
+        applyUpdate(net, gradient, iteration, epoch, batchSize);
+        gradient = null;
+    }
+
+    /**
+     * The verified update sequence of a DL4J network driven by hand: its updater turns the gradient of the summed loss into
+     * the step in place (dividing by the batch size), then the step is subtracted from the parameters.
+     */
+    static void applyUpdate(MultiLayerNetwork net, Gradient gradient, int iteration, int epoch, int batchSize) {
         Updater u = net.getUpdater();
         u.update(net, gradient, iteration, epoch, batchSize, LayerWorkspaceMgr.noWorkspaces());
         net.params().subi(gradient.gradient());
-        gradient = null;
+    }
+
+    /** A network's flat updater state, or an empty array when its updater keeps none. */
+    static INDArray updaterStateOf(MultiLayerNetwork net) {
+        INDArray s = net.getUpdater().getStateViewArray();
+        return s == null ? Nd4j.empty(DataType.FLOAT) : s;
     }
 
     @Override
@@ -116,8 +130,7 @@ public final class Dl4jBlock implements CandidateBlock {
 
     @Override
     public INDArray updaterState() {
-        INDArray s = net.getUpdater().getStateViewArray();
-        return s == null ? Nd4j.empty(DataType.FLOAT) : s;
+        return updaterStateOf(net);
     }
 
     @Override

@@ -7,11 +7,9 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 /** The classifier (dense softmax, cross-entropy) as a one-layer DL4J network: {@code calculateGradients} gives its gradient and dLoss/dInput. */
@@ -58,8 +56,7 @@ public final class Dl4jClassifier implements TrainablePart {
     }
 
     public void update(int iteration, int epoch, int batchSize) {
-        net.getUpdater().update(net, gradient, iteration, epoch, batchSize, LayerWorkspaceMgr.noWorkspaces());
-        net.params().subi(gradient.gradient());
+        Dl4jBlock.applyUpdate(net, gradient, iteration, epoch, batchSize);
         gradient = null;
     }
 
@@ -70,7 +67,6 @@ public final class Dl4jClassifier implements TrainablePart {
 
     @Override
     public INDArray updaterState() {
-        INDArray s = net.getUpdater().getStateViewArray();
-        return s == null ? Nd4j.empty(DataType.FLOAT) : s;
+        return Dl4jBlock.updaterStateOf(net);
     }
 }

@@ -151,12 +151,8 @@ public final class Supernet {
                 h = residual(i, op) ? o.add(h) : o;
             }
         }
-        INDArray f = head.forward(h, true);
-        INDArray probs = classifier.probabilities(f);
-        INDArray y = oneHot(labels, space.classes(), opt.labelSmoothing());
-        double loss = crossEntropy(probs, y);
-        int correct = correct(probs, labels);
-        INDArray eps = head.backward(classifier.backward(f, y));
+        HeadPass hp = headPass(h, labels);
+        INDArray eps = hp.eps();
         for (int i = arch.layers() - 1; i >= 0; i--) {
             Op op = arch.op(i);
             if (op instanceof Op.IBConv) {
@@ -165,7 +161,7 @@ public final class Supernet {
             }
         }
         stem.backward(eps);
-        return new StepResult(loss, correct, n, null);
+        return new StepResult(hp.loss(), hp.correct(), n, null);
     }
 
     /** Applies the kept gradients of every part {@code arch} uses (all candidates for a weighted step: pass {@link #allOps()}). */
@@ -227,12 +223,8 @@ public final class Supernet {
             outs.add(o);
             h = sum;
         }
-        INDArray f = head.forward(h, true);
-        INDArray probs = classifier.probabilities(f);
-        INDArray y = oneHot(labels, space.classes(), opt.labelSmoothing());
-        double loss = crossEntropy(probs, y);
-        int correct = correct(probs, labels);
-        INDArray eps = head.backward(classifier.backward(f, y));
+        HeadPass hp = headPass(h, labels);
+        INDArray eps = hp.eps();
         double[][] dw = new double[layers][];
         for (int i = layers - 1; i >= 0; i--) {
             List<Op> cands = space.layer(i).candidates();
@@ -252,7 +244,18 @@ public final class Supernet {
             eps = epsIn;
         }
         stem.backward(eps);
-        return new StepResult(loss, correct, n, dw);
+        return new StepResult(hp.loss(), hp.correct(), n, dw);
+    }
+
+    /** Loss, correct predictions and dLoss/dInput of the head and classifier for the features {@code h} of the last layer. */
+    private record HeadPass(double loss, int correct, INDArray eps) {
+    }
+
+    private HeadPass headPass(INDArray h, int[] labels) {
+        INDArray f = head.forward(h, true);
+        INDArray probs = classifier.probabilities(f);
+        INDArray y = oneHot(labels, space.classes(), opt.labelSmoothing());
+        return new HeadPass(crossEntropy(probs, y), correct(probs, labels), head.backward(classifier.backward(f, y)));
     }
 
     /** Class probabilities of a path in inference mode (BatchNorm running statistics). */
