@@ -4,13 +4,15 @@ import com.typesafe.config.Config;
 import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestSettings;
+import io.sparknas.jobs.supernet.SupernetSettings;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /** The pipeline's stages in order, each with its settings factory, so a whole pipeline's configuration can be checked before its first stage. */
 public enum StageCatalog {
-    INGEST("ingest", IngestSettings::from);
+    INGEST("ingest", IngestSettings::from),
+    SUPERNET_TRAIN("supernet-train", SupernetSettings::from);
 
     private final String stageName;
     private final StageLauncher.SettingsFactory<?> settings;

@@ -30,6 +30,8 @@ class PipelineIT {
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.out().contains("images: train 2000, val 500, test 1000 (10 classes)"), r.toString());
         assertTrue(r.out().contains("Results: " + root + "/it"), r.toString());
+        assertTrue(r.out().contains("supernet-train committed") && r.out().contains("4 epochs: training loss"), r.toString());
+        assertTrue(Files.isRegularFile(root.resolve("it/supernet-train/_stage.json")));
         assertTrue(Files.isRegularFile(root.resolve("it/ingest/_stage.json")));
         assertTrue(r.err().contains("ND4J backend CPU") && r.err().contains("oneDNN yes"), "backend logged at start-up:\n" + r);
     }
@@ -81,6 +83,43 @@ class PipelineIT {
         Scripts.Run missing = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "nope", "select 1");
         assertEquals(1, missing.status(), missing.toString());
         assertTrue(missing.lastErrLine().contains("has no committed stage"), missing.lastErrLine());
+    }
+
+    @Test
+    @Order(6)
+    void killedSupernetTrainingResumesFromItsLastEpoch() throws Exception {
+        String[] small = {"--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(), "--run-id", "resume", "--master", "local[2]",
+                "-Dnas.ingest.train-per-class=100", "-Dnas.supernet.epochs=3", "-Dnas.supernet.eval.paths=1",
+                "-Dnas.supernet.eval.recalibration-batches=1"};
+        assertEquals(0, Scripts.run("submit/ingest.sh", small).status());
+        java.io.File out = Files.createTempFile("train", ".out").toFile();
+        java.io.File err = Files.createTempFile("train", ".err").toFile();
+        Process p = Scripts.start("submit/supernet-train.sh", out, err, small);
+        Path epochFile = root.resolve("resume/supernet-train/_checkpoint/epoch");
+        long deadline = System.currentTimeMillis() + 8 * 60_000;
+        while (!(Files.exists(epochFile) && Files.readString(epochFile).trim().equals("1")) && p.isAlive() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        assertTrue(p.isAlive(), "still training after the first checkpoint\n" + Files.readString(err.toPath()));
+        p.destroyForcibly().waitFor();
+        assertTrue(!Files.exists(root.resolve("resume/supernet-train/_stage.json")), "killed run is not committed");
+
+        Scripts.Run resumed = Scripts.run("submit/supernet-train.sh", withResume(small));
+        assertEquals(0, resumed.status(), resumed.toString());
+        assertTrue(resumed.err().contains("resuming after epoch 1 of 3"), resumed.toString());
+        Scripts.Run epochs = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "resume", "--format", "tsv",
+                "select epoch, count(*) as rounds from supernet_train_train_metrics group by epoch order by epoch");
+        assertEquals(0, epochs.status(), epochs.toString());
+        String[] lines = epochs.out().strip().split("\n");
+        assertEquals(4, lines.length, "header + epochs 1..3: " + epochs.out());
+        assertTrue(lines[1].startsWith("1\t") && lines[2].startsWith("2\t") && lines[3].startsWith("3\t"), epochs.out());
+        assertEquals(lines[1].split("\t")[1], lines[3].split("\t")[1], "same rounds in every epoch, none repeated");
+    }
+
+    private static String[] withResume(String[] args) {
+        String[] a = java.util.Arrays.copyOf(args, args.length + 1);
+        a[args.length] = "--resume";
+        return a;
     }
 
     @Test

@@ -33,6 +33,18 @@ final class Scripts {
         return p != null ? Path.of(p) : Path.of("..").toAbsolutePath().normalize();
     }
 
+    /** Starts a script without waiting (output to the given files). */
+    static Process start(String script, File out, File err, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(projectRoot().resolve(script).toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(projectRoot().toFile());
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().put("NAS_DRIVER_MEMORY", "3g");
+        return pb.redirectOutput(out).redirectError(err).start();
+    }
+
     static Run run(String script, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(projectRoot().resolve(script).toString());

@@ -136,6 +136,38 @@ public final class RunStore {
         }
     }
 
+    /** A small text file under a stage directory, if present. */
+    public Optional<String> readText(String stageDir, String relative) {
+        Path file = new Path(stageDir(stageDir), relative);
+        try (InputStream in = fs.open(file)) {
+            return Optional.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (FileNotFoundException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes (replaces) a small text file under a stage directory. */
+    public void writeText(String stageDir, String relative, String text) {
+        Path file = new Path(stageDir(stageDir), relative);
+        try (FSDataOutputStream out = fs.create(file, true)) {
+            out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes a path under a stage directory (recursively). */
+    public void deleteUnder(String stageDir, String relative) {
+        Path p = new Path(stageDir(stageDir), relative);
+        try {
+            fs.delete(p, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot delete " + p + ": " + e.getMessage(), e);
+        }
+    }
+
     public FileSystem fileSystem() {
         return fs;
     }

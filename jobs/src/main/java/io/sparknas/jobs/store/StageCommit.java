@@ -42,9 +42,12 @@ public final class StageCommit {
     private final StageRecord existing;
     private final Instant startedAt = Instant.now();
     private final Map<String, StageRecord.Table> tables = new LinkedHashMap<>();
+    private final Map<String, String> properties = new LinkedHashMap<>();
+    private final boolean resuming;
 
     private StageCommit(RunStore store, RunSettings run, String stage, int stageIndex, String configHash, Long seed,
-                        List<StageRecord.Input> inputs, StageRecord existing) {
+                        List<StageRecord.Input> inputs, StageRecord existing, boolean resuming) {
+        this.resuming = resuming;
         this.store = store;
         this.run = run;
         this.stage = stage;
@@ -96,10 +99,36 @@ public final class StageCommit {
                         + " there, " + shortHash(configHash) + " now). Pass --force to overwrite it, or use another --run-id.");
             }
         } else if (store.exists(dir)) {
+            String checkpointFp = store.readText(dir, CHECKPOINT_FINGERPRINT).orElse(null);
+            if (run.resume() && fp.equals(checkpointFp)) {
+                LOG.info("Resuming stage {} of run {} from its checkpoint at {}", dir, run.runId(), store.stageDir(dir));
+                return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, null, true);
+            }
+            if (run.resume()) {
+                LOG.warn("--resume: no checkpoint of the same config and inputs at {}; starting over", store.stageDir(dir));
+            }
             LOG.info("Clearing uncommitted output of an earlier attempt at {}", store.stageDir(dir));
             store.delete(dir);
         }
-        return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, committed);
+        return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, committed, false);
+    }
+
+    /** File under the stage directory holding the fingerprint its checkpoints belong to. */
+    public static final String CHECKPOINT_FINGERPRINT = "_checkpoint/fingerprint";
+
+    /** True when this attempt continues an uncommitted one from its checkpoint ({@code --resume}). */
+    public boolean resuming() {
+        return resuming;
+    }
+
+    /** Marks the stage directory's checkpoints as belonging to this attempt's config and inputs. */
+    public void markCheckpoints() {
+        store.writeText(stageDir, CHECKPOINT_FINGERPRINT, fingerprint);
+    }
+
+    /** Records a stage-specific fact in {@code _stage.json}. */
+    public void putProperty(String key, String value) {
+        properties.put(key, value);
     }
 
     private static String shortHash(String h) {
@@ -151,7 +180,8 @@ public final class StageCommit {
         }
         StageRecord record = new StageRecord(StageRecord.FORMAT_VERSION, stage, stageDir, stageIndex, run.runId(), run.method(),
                 CodeVersion.get(), configHash, fingerprint, seed, config, new ArrayList<>(inputs), new LinkedHashMap<>(tables),
-                startedAt.toString(), Instant.now().toString(), StageRecord.COMMITTED, new LinkedHashMap<>(sparkInfo), backend);
+                startedAt.toString(), Instant.now().toString(), StageRecord.COMMITTED, new LinkedHashMap<>(sparkInfo), backend,
+                new LinkedHashMap<>(properties));
         store.commit(record);
         LOG.info("Committed stage {} at {}", stageDir, store.stageDir(stageDir));
         return record;

@@ -28,6 +28,7 @@ import java.util.Map;
  * @param status        {@code committed}
  * @param spark         Spark master, application id and version
  * @param backend       ND4J backend summary of the driver
+ * @param properties    stage-specific facts readers check (e.g. {@code space_hash})
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record StageRecord(
@@ -48,7 +49,8 @@ public record StageRecord(
         @JsonProperty("ended_at") String endedAt,
         @JsonProperty("status") String status,
         @JsonProperty("spark") Map<String, String> spark,
-        @JsonProperty("backend") String backend) {
+        @JsonProperty("backend") String backend,
+        @JsonProperty("properties") Map<String, String> properties) {
 
     public static final int FORMAT_VERSION = 1;
     public static final String COMMITTED = "committed";

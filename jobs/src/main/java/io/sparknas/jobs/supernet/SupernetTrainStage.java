@@ -1,0 +1,281 @@
+package io.sparknas.jobs.supernet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.supernet.cost.FlopsCostModel;
+import io.sparknas.supernet.cost.ParamsCostModel;
+import io.sparknas.supernet.net.OptimizerSettings;
+import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.net.SupernetState;
+import io.sparknas.supernet.sample.PathSampler;
+import io.sparknas.supernet.sample.UniformPathSampler;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.Layer;
+import io.sparknas.supernet.space.Op;
+import io.sparknas.supernet.space.SearchSpace;
+import io.sparknas.supernet.space.SearchSpaces;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Stage supernet-train: trains the weight-sharing supernet of the configured search space on the train split with parameter
+ * averaging over Spark tasks (SPOS single-path training, Guo et al.; PAD-NAS section 3.1 trains its stages the same way).
+ *
+ * <p>Each round, the driver broadcasts the whole supernet state; every task reads its cached partition of the images table
+ * (executors read the Parquet; nothing is parallelized from the driver), trains its local copy for
+ * {@code nas.supernet.steps-per-round} minibatches with a path per minibatch from the sampler, and returns the parts it
+ * trained; each part is averaged over the tasks that trained it. A checkpoint after every epoch lets {@code --resume}
+ * continue a killed run. After training, random paths are evaluated on val with BatchNorm recalibrated.
+ *
+ * <p>Outputs: {@code supernet} (per part: parameters and updater state), {@code train_metrics} (per round), {@code path_eval},
+ * {@code space} (the layers and their candidate ops).
+ */
+public final class SupernetTrainStage {
+
+    public static final String STAGE = "supernet-train";
+    public static final String SUPERNET = "supernet";
+    public static final String METRICS = "train_metrics";
+    public static final String PATH_EVAL = "path_eval";
+    public static final String SPACE = "space";
+    public static final int SCHEMA_VERSION = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(SupernetTrainStage.class);
+
+    static final StructType METRICS_SCHEMA = new StructType()
+            .add("epoch", DataTypes.IntegerType, false).add("round", DataTypes.IntegerType, false)
+            .add("steps", DataTypes.LongType, false).add("images", DataTypes.LongType, false)
+            .add("loss", DataTypes.DoubleType, false).add("train_accuracy", DataTypes.DoubleType, false)
+            .add("learning_rate", DataTypes.DoubleType, false).add("seconds", DataTypes.DoubleType, false)
+            .add("images_per_second", DataTypes.DoubleType, false).add("compute_seconds", DataTypes.DoubleType, false)
+            .add("overhead_share", DataTypes.DoubleType, false);
+
+    static final StructType PATH_EVAL_SCHEMA = new StructType()
+            .add("arch", DataTypes.StringType, false).add("val_accuracy", DataTypes.DoubleType, false)
+            .add("val_images", DataTypes.LongType, false).add("mflops", DataTypes.DoubleType, false)
+            .add("mparams", DataTypes.DoubleType, false);
+
+    static final StructType SPACE_SCHEMA = new StructType()
+            .add("layer", DataTypes.IntegerType, false).add("stage", DataTypes.IntegerType, false)
+            .add("in_channels", DataTypes.IntegerType, false).add("out_channels", DataTypes.IntegerType, false)
+            .add("stride", DataTypes.IntegerType, false).add("in_height", DataTypes.IntegerType, false)
+            .add("candidates", DataTypes.createArrayType(DataTypes.StringType), false);
+
+    private SupernetTrainStage() {
+    }
+
+    public static void main(String[] args) {
+        StageLauncher.launch(STAGE, args, Set.of(), false, SupernetSettings::from, SupernetTrainStage::run);
+    }
+
+    public static SupernetTrainResult run(SupernetSettings s, SparkSession spark) {
+        RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
+        StageRecord ingest = store.committed(IngestStage.STAGE).orElseThrow(() -> new InputDataException("Run " + s.run().runId()
+                + " has no committed ingest stage at " + store.stageDir(IngestStage.STAGE) + ": run submit/ingest.sh first (same --run-root and --run-id)."));
+        for (String t : List.of(IngestStage.IMAGES, IngestStage.CLASSES)) {
+            StageRecord.Table table = ingest.tables().get(t);
+            if (table == null || table.schemaVersion() != IngestStage.SCHEMA_VERSION) {
+                throw new InputDataException("Table ingest/" + t + " of run " + s.run().runId() + " has schema version "
+                        + (table == null ? "none" : table.schemaVersion()) + "; this supernet-train reads version " + IngestStage.SCHEMA_VERSION
+                        + ". Re-run ingest with this version (--force).");
+            }
+        }
+        JsonNode ic = ingest.config().path("ingest");
+        int classes = (int) ingest.tables().get(IngestStage.CLASSES).rows();
+        SearchSpace space = SearchSpaces.build(new SearchSpaces.Options(s.family(), s.width(), ic.path("resolution").asInt(),
+                ic.path("channels").asInt(), s.stemStride(), classes));
+        List<StageRecord.Input> inputs = List.of(new StageRecord.Input(IngestStage.STAGE, store.stageDir(IngestStage.STAGE).toString(),
+                ingest.fingerprint()));
+        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), SupernetSettings.SECTIONS),
+                s.seed(), inputs);
+        if (commit.skipped()) {
+            return SupernetTrainResult.read(spark, store, commit.existing(), true);
+        }
+        try {
+            StageRecord record = train(s, spark, store, commit, space);
+            return SupernetTrainResult.read(spark, store, record, false);
+        } catch (RuntimeException e) {
+            LOG.error("supernet-train failed; its checkpoints (if any) stay at {}: re-run with --resume to continue from the last "
+                    + "completed epoch, or --force to start over", store.stageDir(commit.stageDir()));
+            throw e;
+        }
+    }
+
+    private static StageRecord train(SupernetSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int tasks = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
+        JavaRDD<Sample> train = spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES)).where("split = 'train'")
+                .select("class_index", "pixels").javaRDD().map(r -> new Sample(r.getInt(0), (byte[]) r.get(1)))
+                .repartition(tasks).persist(StorageLevel.MEMORY_AND_DISK());
+        List<Long> sizes = train.mapPartitions(it -> {
+            long c = 0;
+            while (it.hasNext()) {
+                it.next();
+                c++;
+            }
+            return List.of(c).iterator();
+        }).collect();
+        long minSize = sizes.stream().mapToLong(Long::longValue).min().orElse(0);
+        int stepsPerEpoch = (int) (minSize / s.batchSize());
+        if (stepsPerEpoch < 1) {
+            throw new InputDataException("Each of the " + tasks + " tasks has at least " + minSize + " training images but nas.supernet.batch-size is "
+                    + s.batchSize() + ": lower nas.supernet.batch-size or nas.supernet.parallelism.");
+        }
+        int roundsPerEpoch = (stepsPerEpoch + s.stepsPerRound() - 1) / s.stepsPerRound();
+        OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), s.schedule(),
+                s.epochs() * stepsPerEpoch, s.warmupEpochs() * stepsPerEpoch, s.labelSmoothing());
+        PathSampler sampler = new UniformPathSampler();
+
+        int startEpoch = 0;
+        SupernetState state;
+        List<Row> metrics = new ArrayList<>();
+        String dir = commit.stageDir();
+        if (commit.resuming() && store.readText(dir, "_checkpoint/epoch").isPresent()) {
+            startEpoch = Integer.parseInt(store.readText(dir, "_checkpoint/epoch").get().trim());
+            state = StateTable.read(spark, store.tableUri(dir, "_checkpoint/state-" + startEpoch));
+            metrics.addAll(spark.read().parquet(store.tableUri(dir, "_checkpoint/metrics-" + startEpoch)).collectAsList());
+            LOG.info("supernet-train: resuming after epoch {} of {}", startEpoch, s.epochs());
+        } else {
+            state = SupernetState.capture(new Supernet(space, opt, s.seed()));
+        }
+        commit.markCheckpoints();
+        LOG.info("supernet-train: space {} ({} layers, 10^{} architectures, hash {}), {} parameters in all parts; {} tasks x {} steps of {} "
+                        + "per epoch in {} rounds; {} epochs", space.family(), space.size(), String.format("%.1f", space.log10Size()), space.hash(),
+                state.numParams(), tasks, stepsPerEpoch, s.batchSize(), roundsPerEpoch, s.epochs());
+
+        long trainStart = System.nanoTime();
+        for (int e = startEpoch; e < s.epochs(); e++) {
+            long te = System.nanoTime();
+            double eLoss = 0;
+            long eSteps = 0;
+            long eCorrect = 0;
+            long eImages = 0;
+            double eCompute = 0;
+            for (int r = 0; r < roundsPerEpoch; r++) {
+                int first = r * s.stepsPerRound();
+                int steps = Math.min(s.stepsPerRound(), stepsPerEpoch - first);
+                long tr = System.nanoTime();
+                Broadcast<SupernetState> b = jsc.broadcast(state);
+                RoundResult rr = train.mapPartitionsWithIndex(new RoundTask(b, space, opt, sampler, s.augmenter(), s.seed(), e, first, steps,
+                        stepsPerEpoch, s.batchSize()), false).treeReduce(RoundResult::merge, 2);
+                state = state.averageInto(rr.sum());
+                b.destroy();
+                double wall = (System.nanoTime() - tr) / 1e9;
+                double lr = opt.learningRateAt(e * stepsPerEpoch + first);
+                metrics.add(RowFactory.create(e + 1, r + 1, rr.steps(), rr.images(), rr.lossSum() / rr.steps(), (double) rr.correct() / rr.images(),
+                        lr, wall, rr.images() / wall, rr.computeSeconds(), Math.max(0, 1 - rr.computeSeconds() / wall)));
+                eLoss += rr.lossSum();
+                eSteps += rr.steps();
+                eCorrect += rr.correct();
+                eImages += rr.images();
+                eCompute += rr.computeSeconds();
+            }
+            double eWall = (System.nanoTime() - te) / 1e9;
+            LOG.info("supernet-train: epoch {}/{}: loss {}, train accuracy {}, {} images/s, {}% of the epoch outside task compute, ETA {} s",
+                    e + 1, s.epochs(), String.format("%.4f", eLoss / eSteps), String.format("%.3f", (double) eCorrect / eImages),
+                    String.format("%.1f", eImages / eWall), String.format("%.1f", 100 * Math.max(0, 1 - eCompute / eWall)),
+                    String.format("%.0f", (System.nanoTime() - trainStart) / 1e9 / (e + 1 - startEpoch) * (s.epochs() - e - 1)));
+            checkpoint(spark, store, dir, e + 1, state, metrics);
+        }
+
+        List<Arch> paths = new ArrayList<>();
+        Random rnd = new Random(RoundTask.mix(s.seed(), 77, 0, 0));
+        for (int i = 0; i < s.evalPaths(); i++) {
+            paths.add(sampler.sample(space, rnd));
+        }
+        List<Row> evalRows = evaluate(spark, jsc, store, space, opt, state, train, paths, s, tasks);
+
+        StateTable.write(spark, state, commit.tableUri(SUPERNET));
+        commit.addTable(SUPERNET, state.params().size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(metrics, METRICS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(METRICS));
+        commit.addTable(METRICS, metrics.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(evalRows, PATH_EVAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PATH_EVAL));
+        commit.addTable(PATH_EVAL, evalRows.size(), SCHEMA_VERSION, List.of());
+        List<Row> spaceRows = new ArrayList<>();
+        for (Layer l : space.layers()) {
+            spaceRows.add(RowFactory.create(l.index(), l.stage(), l.inChannels(), l.outChannels(), l.stride(), l.inHeight(),
+                    l.candidates().stream().map(Op::name).toArray(String[]::new)));
+        }
+        spark.createDataFrame(spaceRows, SPACE_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SPACE));
+        commit.addTable(SPACE, spaceRows.size(), SCHEMA_VERSION, List.of());
+        commit.putProperty("space_hash", space.hash());
+        commit.putProperty("space_family", space.family());
+        commit.putProperty("space_log10_size", String.format("%.3f", space.log10Size()));
+        commit.putProperty("resolution", String.valueOf(space.resolution()));
+        commit.putProperty("in_channels", String.valueOf(space.inChannels()));
+        commit.putProperty("classes", String.valueOf(space.classes()));
+        commit.putProperty("width", String.valueOf(s.width()));
+        commit.putProperty("stem_stride", String.valueOf(space.stemStride()));
+        commit.putProperty("sampler", sampler.name());
+        commit.putProperty("num_params", String.valueOf(state.numParams()));
+        commit.putProperty("steps_per_epoch", String.valueOf(stepsPerEpoch));
+        commit.putProperty("tasks", String.valueOf(tasks));
+        StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+        store.deleteUnder(dir, "_checkpoint");
+        train.unpersist();
+        return record;
+    }
+
+    private static void checkpoint(SparkSession spark, RunStore store, String dir, int epochsDone, SupernetState state, List<Row> metrics) {
+        StateTable.write(spark, state, store.tableUri(dir, "_checkpoint/state-" + epochsDone));
+        spark.createDataFrame(metrics, METRICS_SCHEMA).coalesce(1).write().parquet(store.tableUri(dir, "_checkpoint/metrics-" + epochsDone));
+        store.writeText(dir, "_checkpoint/epoch", String.valueOf(epochsDone));
+        store.deleteUnder(dir, "_checkpoint/state-" + (epochsDone - 1));
+        store.deleteUnder(dir, "_checkpoint/metrics-" + (epochsDone - 1));
+    }
+
+    private static List<Row> evaluate(SparkSession spark, JavaSparkContext jsc, RunStore store, SearchSpace space, OptimizerSettings opt,
+                                      SupernetState state, JavaRDD<Sample> train, List<Arch> paths, SupernetSettings s, int tasks) {
+        List<Row> rows = new ArrayList<>();
+        if (paths.isEmpty()) {
+            return rows;
+        }
+        long t0 = System.nanoTime();
+        JavaRDD<Sample> val = spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES)).where("split = 'val'")
+                .select("class_index", "pixels").javaRDD().map(r -> new Sample(r.getInt(0), (byte[]) r.get(1))).repartition(tasks);
+        Broadcast<SupernetState> b = jsc.broadcast(state);
+        List<String> ids = paths.stream().map(Arch::id).toList();
+        List<long[]> parts = train.zipPartitions(val, new EvalTask(b, space, opt, ids, s.seed(), s.recalibrationBatches(),
+                s.evalBatchSize())).collect();
+        b.destroy();
+        long images = parts.stream().mapToLong(p -> p[ids.size()]).sum();
+        FlopsCostModel flops = new FlopsCostModel();
+        ParamsCostModel params = new ParamsCostModel();
+        double sum = 0;
+        double best = 0;
+        for (int a = 0; a < ids.size(); a++) {
+            long correct = 0;
+            for (long[] p : parts) {
+                correct += p[a];
+            }
+            double acc = images == 0 ? 0 : (double) correct / images;
+            sum += acc;
+            best = Math.max(best, acc);
+            rows.add(RowFactory.create(ids.get(a), acc, images, flops.cost(space, paths.get(a)), params.cost(space, paths.get(a))));
+        }
+        LOG.info("supernet-train: {} random paths on {} val images after BN recalibration: mean accuracy {}, best {} ({} s, {} paths/s)",
+                ids.size(), images, String.format("%.3f", sum / ids.size()), String.format("%.3f", best),
+                String.format("%.1f", (System.nanoTime() - t0) / 1e9), String.format("%.2f", ids.size() / ((System.nanoTime() - t0) / 1e9)));
+        return rows;
+    }
+}

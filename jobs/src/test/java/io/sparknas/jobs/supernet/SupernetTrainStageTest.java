@@ -1,0 +1,108 @@
+package io.sparknas.jobs.supernet;
+
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.testing.SharedSpark;
+import io.sparknas.jobs.testing.Stages;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** supernet-train on a small real ingest run, in the shared local[2] session. */
+class SupernetTrainStageTest {
+
+    @TempDir
+    static Path root;
+    static SparkSession spark;
+    static SupernetTrainResult result;
+
+    static final Map<String, String> SMALL = Map.of("nas.ingest.train-per-class", "40", "nas.ingest.val-per-class", "10",
+            "nas.supernet.epochs", "2", "nas.supernet.batch-size", "32", "nas.supernet.steps-per-round", "3",
+            "nas.supernet.eval.paths", "2", "nas.supernet.eval.recalibration-batches", "1", "nas.supernet.eval.batch-size", "50",
+            "nas.supernet.parallelism", "2");
+
+    static SupernetSettings settings(String runId, Map<String, String> extra) {
+        java.util.Map<String, String> o = new java.util.HashMap<>(SMALL);
+        o.putAll(extra);
+        StageArgs args = Stages.args("fashion-mnist-tiny.conf", root, runId, false, o);
+        return SupernetSettings.from(args.loadConfig(), args);
+    }
+
+    @BeforeAll
+    static void trainSmall() {
+        spark = SharedSpark.session();
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "s", false, SMALL), spark);
+        result = SupernetTrainStage.run(settings("s", Map.of()), spark);
+    }
+
+    @Test
+    void writesItsTablesAndRecordsTheSpace() {
+        assertFalse(result.skipped());
+        assertEquals(2, result.epochs());
+        // 400 train images over 2 tasks: 200 per task, 6 steps of 32, rounds of 3 steps: 2 rounds per epoch
+        List<Row> metrics = spark.read().parquet(result.stageUri() + "/train_metrics").orderBy("epoch", "round").collectAsList();
+        assertEquals(4, metrics.size());
+        for (Row m : metrics) {
+            assertEquals(6L, (long) m.getAs("steps"), "3 steps x 2 tasks");
+            assertEquals(192L, (long) m.getAs("images"));
+            double loss = m.getAs("loss");
+            assertTrue(loss > 0 && loss < 10, "loss " + loss);
+            double share = m.getAs("overhead_share");
+            assertTrue(share >= 0 && share < 1);
+        }
+        RunStore store = new RunStore(root.toUri(), "s", spark.sparkContext().hadoopConfiguration());
+        StageRecord rec = store.committed("supernet-train").orElseThrow();
+        assertEquals(32, rec.properties().get("space_hash").length());
+        assertEquals("uniform", rec.properties().get("sampler"));
+        assertEquals(22L, rec.tables().get("space").rows());
+        long parts = spark.read().parquet(result.stageUri() + "/supernet").count();
+        assertEquals(rec.tables().get("supernet").rows(), parts);
+        assertTrue(parts > 100, "stem, head, classifier and every IBConv candidate: " + parts);
+        List<Row> eval = spark.read().parquet(result.stageUri() + "/path_eval").collectAsList();
+        assertEquals(2, eval.size());
+        for (Row e : eval) {
+            double acc = e.getAs("val_accuracy");
+            assertTrue(acc >= 0 && acc <= 1);
+            assertEquals(100L, (long) e.getAs("val_images"));
+            assertTrue((double) e.getAs("mflops") > 0);
+        }
+        assertFalse(root.resolve("s/supernet-train/_checkpoint").toFile().exists(), "checkpoints removed after commit");
+    }
+
+    @Test
+    void savedStateRoundTripsIntoASupernet() {
+        io.sparknas.supernet.net.SupernetState state = StateTable.read(spark, result.stageUri() + "/supernet");
+        io.sparknas.supernet.space.SearchSpace space = io.sparknas.supernet.space.SearchSpaces.build(
+                new io.sparknas.supernet.space.SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10));
+        io.sparknas.supernet.net.Supernet net = new io.sparknas.supernet.net.Supernet(space,
+                new io.sparknas.supernet.net.OptimizerSettings(0.05, 0.9, 4e-5, "cosine", 10, 0, 0), 3);
+        state.applyTo(net);
+        assertEquals(state.numParams(), io.sparknas.supernet.net.SupernetState.capture(net).numParams());
+        assertEquals(state.params().get("head")[5], io.sparknas.supernet.net.SupernetState.capture(net).params().get("head")[5]);
+    }
+
+    @Test
+    void rerunIsSkippedAndMissingIngestIsAClearError() {
+        assertTrue(SupernetTrainStage.run(settings("s", Map.of()), spark).skipped());
+        InputDataException e = assertThrows(InputDataException.class, () -> SupernetTrainStage.run(settings("no-ingest", Map.of()), spark));
+        assertTrue(e.getMessage().contains("no committed ingest stage") && e.getMessage().contains("submit/ingest.sh"), e.getMessage());
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "big", false, SMALL), spark);
+        InputDataException big = assertThrows(InputDataException.class,
+                () -> SupernetTrainStage.run(settings("big", Map.of("nas.supernet.batch-size", "4096")), spark));
+        assertTrue(big.getMessage().contains("nas.supernet.batch-size"), big.getMessage());
+    }
+}
