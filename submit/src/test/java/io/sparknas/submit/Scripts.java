@@ -46,17 +46,9 @@ final class Scripts {
     }
 
     static Run run(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(projectRoot().resolve(script).toString());
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(projectRoot().toFile());
-        pb.environment().remove("SPARK_HOME");
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        pb.environment().put("NAS_DRIVER_MEMORY", "3g");
         File out = Files.createTempFile("nas-out", ".txt").toFile();
         File err = Files.createTempFile("nas-err", ".txt").toFile();
-        pb.redirectOutput(out).redirectError(err);
-        Process p = pb.start();
+        Process p = start(script, out, err, args);
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException(script + " did not finish in 10 minutes");
