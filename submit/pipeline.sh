@@ -2,7 +2,7 @@
 # The whole pipeline, one spark-submit per stage (each can also be run alone from its own script):
 #   submit/pipeline.sh [--method spos|padnas|danas|ddpnas|dsonas] [--from STAGE] [--dry-run]
 #                      [--config FILE] [--run-root URI] [--run-id ID] [--force] [-Dnas.key=value ...] [--master URL]
-# Stages so far: ingest, supernet-train. (easiness, search, prune, retrain and report join as they land.)
+# Stages so far: ingest, latency-profile, supernet-train. (easiness, search, prune, retrain and report join as they land.)
 # Without --run-id (and without nas.run.id in the config) a new id run-YYYYMMDD-HHMMSS is used for every stage.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +30,7 @@ if [[ -n "$method" ]]; then
   args+=("-Dnas.run.method=$method"); query_args+=("-Dnas.run.method=$method")
 fi
 
-all_stages=(ingest supernet-train)
+all_stages=(ingest latency-profile supernet-train)
 case "${method:-spos}" in
   spos) stages=("${all_stages[@]}") ;;
   padnas|danas|ddpnas|dsonas)

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestSettings;
+import io.sparknas.jobs.latency.LatencyProfileSettings;
 import io.sparknas.jobs.supernet.SupernetSettings;
 
 import java.util.Arrays;
@@ -12,6 +13,7 @@ import java.util.stream.Collectors;
 /** The pipeline's stages in order, each with its settings factory, so a whole pipeline's configuration can be checked before its first stage. */
 public enum StageCatalog {
     INGEST("ingest", IngestSettings::from),
+    LATENCY_PROFILE("latency-profile", LatencyProfileSettings::from),
     SUPERNET_TRAIN("supernet-train", SupernetSettings::from);
 
     private final String stageName;

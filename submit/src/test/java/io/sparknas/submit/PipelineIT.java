@@ -33,6 +33,17 @@ class PipelineIT {
         assertTrue(r.out().contains("supernet-train committed") && r.out().contains("4 epochs: training loss"), r.toString());
         assertTrue(Files.isRegularFile(root.resolve("it/supernet-train/_stage.json")));
         assertTrue(Files.isRegularFile(root.resolve("it/ingest/_stage.json")));
+        assertTrue(r.out().contains("latency-profile committed") && Files.isRegularFile(root.resolve("it/latency-profile/_stage.json")), r.toString());
+        // SPOS on the tiny preset: the loss falls and uniformly sampled paths, BN recalibrated, are far above chance (0.1) on val
+        Scripts.Run q = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it",
+                "select round(avg(val_accuracy), 3) as mean_acc, count(*) as paths from supernet_train_path_eval");
+        assertEquals(0, q.status(), q.toString());
+        String[] row = q.out().strip().split("\n")[1].split("\t");
+        assertEquals("5", row[1], q.out());
+        assertTrue(Double.parseDouble(row[0]) > 0.3, "mean val accuracy of 5 random paths: " + row[0]);
+        java.util.regex.Matcher loss = java.util.regex.Pattern.compile("training loss ([0-9.]+) -> ([0-9.]+)").matcher(r.out());
+        assertTrue(loss.find(), r.out());
+        assertTrue(Double.parseDouble(loss.group(2)) < Double.parseDouble(loss.group(1)) - 0.3, loss.group());
         assertTrue(r.err().contains("ND4J backend CPU") && r.err().contains("oneDNN yes"), "backend logged at start-up:\n" + r);
     }
 

@@ -55,7 +55,7 @@ public final class SupernetBench {
     private static void chainedVersusGraph(StageArgs a, SparkSession spark) {
         SupernetSettings s = SupernetSettings.from(a.loadConfig(), a);
         IngestSettings is = IngestSettings.from(a.loadConfig(), a);
-        SearchSpace space = SearchSpaces.build(new SearchSpaces.Options(s.family(), s.width(), is.resolution(), is.channels(), s.stemStride(),
+        SearchSpace space = SearchSpaces.build(s.space().options(is.resolution(), is.channels(),
                 Math.max(2, is.classNames().isEmpty() ? 10 : is.classNames().size())));
         OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), s.schedule(), 1000, 0, 0);
         int batch = s.batchSize();
@@ -64,7 +64,7 @@ public final class SupernetBench {
             idx[i] = Math.min(2, space.layer(i).candidates().size() - 1);
         }
         Arch arch = Arch.ofIndices(space, idx);
-        Supernet net = new Supernet(space, opt, s.seed());
+        Supernet net = new Supernet(space, opt, s.seed(), s.init());
         List<byte[]> px = new ArrayList<>();
         int[] labels = new int[batch * 4];
         int res = is.resolution();

@@ -3,9 +3,10 @@ package io.sparknas.jobs.supernet;
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.supernet.net.Augmenter;
-import io.sparknas.supernet.space.SearchSpaces;
+import io.sparknas.supernet.net.Supernet;
 
 import java.util.List;
 import java.util.Set;
@@ -13,7 +14,7 @@ import java.util.Set;
 /**
  * Settings of the supernet-train stage ({@code nas.space}, {@code nas.supernet}; defaults and meanings in lib-supernet's reference.conf).
  */
-public record SupernetSettings(RunSettings run, String family, double width, int stemStride, long seed, String sampler, int epochs,
+public record SupernetSettings(RunSettings run, SpaceSettings space, long seed, Supernet.Init init, String sampler, int epochs,
                                int batchSize, int stepsPerRound, int parallelism, double learningRate, double momentum,
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
                                int evalPaths, int recalibrationBatches, int evalBatchSize) {
@@ -24,10 +25,9 @@ public record SupernetSettings(RunSettings run, String family, double width, int
     public static SupernetSettings from(Config config, StageArgs args) {
         SettingsReader r = new SettingsReader(config);
         return new SupernetSettings(RunSettings.from(config, args),
-                r.oneOf("nas.space.family", SearchSpaces.FAMILIES),
-                r.doubleBetween("nas.space.width", 0.05, 4.0),
-                r.intIn("nas.space.stem-stride", Set.of(1, 2)),
+                SpaceSettings.from(r),
                 r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE),
+                Supernet.Init.valueOf(r.oneOf("nas.supernet.init", Set.of("independent", "aligned")).toUpperCase(java.util.Locale.ROOT)),
                 r.oneOf("nas.supernet.sampler", Set.of("uniform")),
                 r.intBetween("nas.supernet.epochs", 1, 100_000),
                 r.intBetween("nas.supernet.batch-size", 1, 65_536),

@@ -1,6 +1,5 @@
 package io.sparknas.jobs.supernet;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
@@ -20,7 +19,6 @@ import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Layer;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
-import io.sparknas.supernet.space.SearchSpaces;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -90,22 +88,9 @@ public final class SupernetTrainStage {
 
     public static SupernetTrainResult run(SupernetSettings s, SparkSession spark) {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
-        StageRecord ingest = store.committed(IngestStage.STAGE).orElseThrow(() -> new InputDataException("Run " + s.run().runId()
-                + " has no committed ingest stage at " + store.stageDir(IngestStage.STAGE) + ": run submit/ingest.sh first (same --run-root and --run-id)."));
-        for (String t : List.of(IngestStage.IMAGES, IngestStage.CLASSES)) {
-            StageRecord.Table table = ingest.tables().get(t);
-            if (table == null || table.schemaVersion() != IngestStage.SCHEMA_VERSION) {
-                throw new InputDataException("Table ingest/" + t + " of run " + s.run().runId() + " has schema version "
-                        + (table == null ? "none" : table.schemaVersion()) + "; this supernet-train reads version " + IngestStage.SCHEMA_VERSION
-                        + ". Re-run ingest with this version (--force).");
-            }
-        }
-        JsonNode ic = ingest.config().path("ingest");
-        int classes = (int) ingest.tables().get(IngestStage.CLASSES).rows();
-        SearchSpace space = SearchSpaces.build(new SearchSpaces.Options(s.family(), s.width(), ic.path("resolution").asInt(),
-                ic.path("channels").asInt(), s.stemStride(), classes));
-        List<StageRecord.Input> inputs = List.of(new StageRecord.Input(IngestStage.STAGE, store.stageDir(IngestStage.STAGE).toString(),
-                ingest.fingerprint()));
+        RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
+        SearchSpace space = rs.space();
+        List<StageRecord.Input> inputs = List.of(rs.input(store));
         StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), SupernetSettings.SECTIONS),
                 s.seed(), inputs);
         if (commit.skipped()) {
@@ -156,7 +141,7 @@ public final class SupernetTrainStage {
             metrics.addAll(spark.read().parquet(store.tableUri(dir, "_checkpoint/metrics-" + startEpoch)).collectAsList());
             LOG.info("supernet-train: resuming after epoch {} of {}", startEpoch, s.epochs());
         } else {
-            state = SupernetState.capture(new Supernet(space, opt, s.seed()));
+            state = SupernetState.capture(new Supernet(space, opt, s.seed(), s.init()));
         }
         commit.markCheckpoints();
         LOG.info("supernet-train: space {} ({} layers, 10^{} architectures, hash {}), {} parameters in all parts; {} tasks x {} steps of {} "
@@ -224,9 +209,10 @@ public final class SupernetTrainStage {
         commit.putProperty("resolution", String.valueOf(space.resolution()));
         commit.putProperty("in_channels", String.valueOf(space.inChannels()));
         commit.putProperty("classes", String.valueOf(space.classes()));
-        commit.putProperty("width", String.valueOf(s.width()));
+        commit.putProperty("width", String.valueOf(s.space().width()));
         commit.putProperty("stem_stride", String.valueOf(space.stemStride()));
         commit.putProperty("sampler", sampler.name());
+        commit.putProperty("init", s.init().name().toLowerCase(java.util.Locale.ROOT));
         commit.putProperty("num_params", String.valueOf(state.numParams()));
         commit.putProperty("steps_per_epoch", String.valueOf(stepsPerEpoch));
         commit.putProperty("tasks", String.valueOf(tasks));

@@ -31,7 +31,11 @@ public final class LayerConfigs {
 
     /** Stem: 3x3 conv with the space's stem stride, BN, ReLU6. */
     public static List<org.deeplearning4j.nn.conf.layers.Layer> stem(SearchSpace s) {
-        return List.of(conv(s.inChannels(), s.stemChannels(), 3, s.stemStride()), bn(s.stemChannels(), true));
+        return stem(s.inChannels(), s.stemChannels(), s.stemStride());
+    }
+
+    static List<org.deeplearning4j.nn.conf.layers.Layer> stem(int inChannels, int stemChannels, int stride) {
+        return List.of(conv(inChannels, stemChannels, 3, stride), bn(stemChannels, true));
     }
 
     /** An op at a layer (identity has no layers). */
@@ -54,13 +58,21 @@ public final class LayerConfigs {
 
     /** Head: 1x1 conv, BN, ReLU6, global average pooling. */
     public static List<org.deeplearning4j.nn.conf.layers.Layer> head(SearchSpace s) {
-        return List.of(conv(s.lastChannels(), s.headChannels(), 1, 1), bn(s.headChannels(), true),
+        return head(s.lastChannels(), s.headChannels());
+    }
+
+    static List<org.deeplearning4j.nn.conf.layers.Layer> head(int lastChannels, int headChannels) {
+        return List.of(conv(lastChannels, headChannels, 1, 1), bn(headChannels, true),
                 new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
     }
 
     /** Classifier: dense softmax with cross-entropy. */
     public static org.deeplearning4j.nn.conf.layers.Layer classifier(SearchSpace s) {
-        return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(s.headChannels()).nOut(s.classes())
+        return classifier(s.headChannels(), s.classes());
+    }
+
+    static org.deeplearning4j.nn.conf.layers.Layer classifier(int features, int classes) {
+        return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(features).nOut(classes)
                 .activation(Activation.SOFTMAX).build();
     }
 

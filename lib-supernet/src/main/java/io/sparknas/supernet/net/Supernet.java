@@ -44,7 +44,20 @@ public final class Supernet {
     private final Dl4jClassifier classifier;
     private final Map<String, CandidateBlock> ops = new LinkedHashMap<>();
 
+    /** How the candidate ops start. */
+    public enum Init {
+        /** Every candidate with its own random weights (as the papers' supernets). */
+        INDEPENDENT,
+        /** Every path starts as the same network: see {@link AlignedInitialization}. */
+        ALIGNED
+    }
+
+    /** A supernet with independently initialised candidates. */
     public Supernet(SearchSpace space, OptimizerSettings opt, long seed) {
+        this(space, opt, seed, Init.INDEPENDENT);
+    }
+
+    public Supernet(SearchSpace space, OptimizerSettings opt, long seed, Init init) {
         this.space = space;
         this.opt = opt;
         int h = (space.resolution() + space.stemStride() - 1) / space.stemStride();
@@ -57,6 +70,15 @@ public final class Supernet {
                     ops.put(opKey(l.index(), op), new Dl4jBlock(opKey(l.index(), op), LayerConfigs.op(l, op),
                             InputType.convolutional(l.inHeight(), l.inHeight(), l.inChannels()), opt, ++s));
                 }
+            }
+        }
+        if (init == Init.ALIGNED) {
+            for (Layer l : space.layers()) {
+                List<org.deeplearning4j.nn.multilayer.MultiLayerNetwork> nets = new ArrayList<>();
+                for (Op op : l.candidates()) {
+                    nets.add(op instanceof Op.IBConv ? ((Dl4jBlock) ops.get(opKey(l.index(), op))).network() : null);
+                }
+                AlignedInitialization.apply(l, l.candidates(), nets, l.keepsShape());
             }
         }
         int hh = space.headHeight();

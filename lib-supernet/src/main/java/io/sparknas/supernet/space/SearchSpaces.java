@@ -34,13 +34,21 @@ public final class SearchSpaces {
      * @param inChannels  input channels (3 or 1)
      * @param stemStride  stride of the stem conv (2 for ImageNet; 1 keeps small inputs from vanishing)
      * @param classes     classifier outputs
+     * @param maxLayersPerStage cap on the searchable layers of each stage (the first ones are kept; 0: the paper's plan);
+     *                    a shallower space for small data and quick runs
      */
-    public record Options(String family, double width, int resolution, int inChannels, int stemStride, int classes) {
+    public record Options(String family, double width, int resolution, int inChannels, int stemStride, int classes, int maxLayersPerStage) {
+
+        /** The paper's depth. */
+        public Options(String family, double width, int resolution, int inChannels, int stemStride, int classes) {
+            this(family, width, resolution, inChannels, stemStride, classes, 0);
+        }
+
         public Options {
             if (!FAMILIES.contains(family)) {
                 throw new IllegalArgumentException("Unknown search space family '" + family + "'; known: " + FAMILIES);
             }
-            if (width <= 0 || resolution < 8 || inChannels < 1 || stemStride < 1 || classes < 2) {
+            if (width <= 0 || resolution < 8 || inChannels < 1 || stemStride < 1 || classes < 2 || maxLayersPerStage < 0) {
                 throw new IllegalArgumentException("Bad space options " + this);
             }
         }
@@ -71,7 +79,8 @@ public final class SearchSpaces {
         int h = (o.resolution() + o.stemStride() - 1) / o.stemStride();
         for (int s = 0; s < stages.length; s++) {
             int cout = ch(stages[s][0], o.width());
-            for (int r = 0; r < stages[s][1]; r++) {
+            int repeats = o.maxLayersPerStage() > 0 ? Math.min(o.maxLayersPerStage(), stages[s][1]) : stages[s][1];
+            for (int r = 0; r < repeats; r++) {
                 int stride = r == 0 ? stages[s][2] : 1;
                 List<Op> ops = s == 0 ? firstOps : (r == 0 ? ibconv : withIdentity);
                 Layer l = new Layer(layers.size(), s, cin, cout, stride, h, ops);

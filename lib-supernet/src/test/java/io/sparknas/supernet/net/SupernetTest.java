@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -229,5 +230,72 @@ class SupernetTest {
             }
         }
         assertTrue(last < first - 0.6, "loss fell from " + first + " to " + last);
+    }
+
+    @Test
+    void alignedInitialisationStartsEveryPathAsOneNetwork() {
+        SearchSpace full = SearchSpaces.build(new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10));
+        Supernet aligned = new Supernet(full, OPT, 5, Supernet.Init.ALIGNED);
+        Supernet independent = new Supernet(full, OPT, 5, Supernet.Init.INDEPENDENT);
+        Random r = new Random(2);
+        // training-mode losses on one batch (BatchNorm on batch statistics, as in supernet training)
+        INDArray x = data.x(0, 32);
+        int[] y = data.y(0, 32);
+        double a0 = 0;
+        double i0 = 0;
+        double alignedDiff = 0;
+        double independentDiff = 0;
+        for (int n = 0; n < 4; n++) {
+            int[] idx = new int[full.size()];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = n == 0 ? 0 : r.nextInt(full.layer(i).candidates().size());
+            }
+            Arch arch = Arch.ofIndices(full, idx);
+            double a = aligned.computeGradients(arch, x, y).loss();
+            double b = independent.computeGradients(arch, x, y).loss();
+            if (n == 0) {
+                a0 = a;
+                i0 = b;
+            } else {
+                alignedDiff = Math.max(alignedDiff, Math.abs(a - a0));
+                independentDiff = Math.max(independentDiff, Math.abs(b - i0));
+            }
+        }
+        assertTrue(alignedDiff < 1e-5, "aligned paths differ by " + alignedDiff);
+        assertTrue(independentDiff > 1e-2, "independent paths differ by only " + independentDiff);
+        // the embedding: a k7e6 candidate holds the k3e3 reference's depthwise kernels in its centre, zero around
+        int layer = 2;
+        INDArray ref = ((Dl4jBlock) aligned.block(layer, new Op.IBConv(3, 3))).network().getLayer(2).getParam("W");
+        INDArray big = ((Dl4jBlock) aligned.block(layer, new Op.IBConv(7, 6))).network().getLayer(2).getParam("W");
+        int mid = full.layer(layer).inChannels() * 3;
+        assertEquals(0.0, maxAbsDiff(ref, big.get(NDArrayIndex.interval(2, 5),
+                NDArrayIndex.interval(2, 5), NDArrayIndex.interval(0, mid),
+                NDArrayIndex.all())));
+        assertEquals(0.0, big.get(NDArrayIndex.point(0), NDArrayIndex.all(),
+                NDArrayIndex.interval(0, mid), NDArrayIndex.all()).amaxNumber().doubleValue());
+    }
+
+    @Test
+    void uniformRandomPathTrainingOnRealDataLearnsWithAlignedInitialisation() {
+        // the 7-layer space (one layer per stage), every candidate, a new uniform path per minibatch (SPOS)
+        SearchSpace s = SearchSpaces.build(new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10, 1));
+        int steps = 40;
+        Supernet net = new Supernet(s, new OptimizerSettings(0.05, 0.9, 4e-5, "cosine", steps, 4, 0.0), 11, Supernet.Init.ALIGNED);
+        Random r = new Random(4);
+        int correct = 0;
+        int seen = 0;
+        for (int t = 0; t < steps; t++) {
+            int[] idx = new int[s.size()];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = r.nextInt(s.layer(i).candidates().size());
+            }
+            StepResult res = net.trainStep(Arch.ofIndices(s, idx), data.x(t % 20, 64), data.y(t % 20, 64), t, 0);
+            if (t >= steps - 10) {
+                correct += res.correct();
+                seen += res.batchSize();
+            }
+        }
+        double acc = correct / (double) seen;
+        assertTrue(acc > 0.35, "training accuracy of random paths over the last 10 steps: " + acc + " (chance 0.1)");
     }
 }
