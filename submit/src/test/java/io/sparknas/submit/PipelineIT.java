@@ -36,7 +36,7 @@ class PipelineIT {
         assertTrue(r.out().contains("latency-profile committed") && Files.isRegularFile(root.resolve("it/latency-profile/_stage.json")), r.toString());
         // SPOS on the tiny preset: the loss falls and uniformly sampled paths, BN recalibrated, are far above chance (0.1) on val
         Scripts.Run q = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it",
-                "select round(avg(val_accuracy), 3) as mean_acc, count(*) as paths from supernet_train_path_eval");
+                "--format", "tsv", "select round(avg(val_accuracy), 3) as mean_acc, count(*) as paths from supernet_train_path_eval");
         assertEquals(0, q.status(), q.toString());
         String[] row = q.out().strip().split("\n")[1].split("\t");
         assertEquals("5", row[1], q.out());

@@ -19,6 +19,9 @@ final class ConvArithmetic {
         if (op instanceof Op.Identity) {
             return new long[]{0, 0};
         }
+        if (Op.isShuffleUnit(op)) {
+            return shuffle(l, op);
+        }
         Op.IBConv ib = (Op.IBConv) op;
         long cin = l.inChannels();
         long cout = l.outChannels();
@@ -36,6 +39,34 @@ final class ConvArithmetic {
         params += mid * k * k + 2 * mid;
         macs += hout * hout * mid * cout;
         params += mid * cout + 2 * cout;
+        return new long[]{macs, params};
+    }
+
+    /** {MACs, params} of a ShuffleNetV2 unit: main branch, plus the projection branch at stride 2 (split and concat cost nothing). */
+    private static long[] shuffle(Layer l, Op op) {
+        long in = l.shuffleBranchIn();
+        long out = l.shuffleBranchOut();
+        long mid = l.shuffleMid();
+        long hin = l.inHeight();
+        long hout = l.outHeight();
+        long macs;
+        long params;
+        if (op instanceof Op.Shuffle s) {
+            long k2 = (long) s.kernel() * s.kernel();
+            macs = hin * hin * in * mid + hout * hout * mid * k2 + hout * hout * mid * out;
+            params = in * mid + 2 * mid + mid * k2 + 2 * mid + mid * out + 2 * out;
+        } else {
+            long k2 = (long) ((Op.Xception) op).kernel() * ((Op.Xception) op).kernel();
+            // dw(in) s, pw in->mid, dw(mid), pw mid->mid, dw(mid), pw mid->out; all at the output resolution
+            macs = hout * hout * (in * k2 + in * mid + mid * k2 + mid * mid + mid * k2 + mid * out);
+            params = in * k2 + 2 * in + in * mid + 2 * mid + mid * k2 + 2 * mid + mid * mid + 2 * mid + mid * k2 + 2 * mid + mid * out + 2 * out;
+        }
+        if (l.stride() == 2) {
+            long cin = l.inChannels();
+            long k = op instanceof Op.Shuffle s ? s.kernel() : ((Op.Xception) op).kernel();
+            macs += hout * hout * (cin * k * k + cin * cin);
+            params += cin * k * k + 2 * cin + cin * cin + 2 * cin;
+        }
         return new long[]{macs, params};
     }
 

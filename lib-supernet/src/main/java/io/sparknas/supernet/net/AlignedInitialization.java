@@ -1,91 +1,122 @@
 package io.sparknas.supernet.net;
 
-import io.sparknas.supernet.space.Layer;
 import io.sparknas.supernet.space.Op;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * Aligned initialisation of a layer's candidate ops: every IBConv candidate starts computing the same function as the
- * layer's smallest candidate (smallest expansion >= 2, or 1 when that is all there is; then smallest kernel), and the last
- * BatchNorm of ops with a residual starts with gamma 0, so at step 0 every path of the supernet is the same network.
+ * Aligned initialisation of a layer's candidate ops: within each family (IBConv, Shuffle, Xception) every candidate starts
+ * computing the same function as the family's smallest one (smallest expansion >= 2, then smallest kernel), and the last
+ * BatchNorm of IBConv ops with a residual starts with gamma 0, so at step 0 every path of an IBConv space is one network
+ * (ShuffleNetV2 spaces keep one function per family and layer).
  *
  * <p>Why: with independently initialised candidates, each sampled path starts as a different random function, the shared
  * head sees unrelated features at every step, and uniform single-path training of the 7- to 22-layer spaces here stayed at
  * chance on Fashion-MNIST for hundreds of steps (DL4J and the libtorch peer alike). Aligned candidates start identical and
  * drift apart as each is trained on its own steps, the way weight-entangled supernets (OFA's elastic kernels and widths)
- * keep candidates comparable. Embedding, per candidate with kernel k and expansion e of the reference's k0, e0:
+ * keep candidates comparable. Embedding of the reference into a candidate, layer by layer:
  * <ul>
- *   <li>expansion 1x1 conv: its first {@code e0 * cin} filters are the reference's, the rest stay random;</li>
- *   <li>depthwise k x k: the reference's k0 x k0 kernels in the centre of the first {@code e0 * cin} channels, zero around;</li>
- *   <li>projection 1x1 conv: the reference's weights on the first {@code e0 * cin} inputs, zero on the others;</li>
- *   <li>residual ops: the projection's BatchNorm gamma 0 (the "zero-init residual" of Goyal et al., 2017), so they start as identity.</li>
+ *   <li>1x1 conv: the reference's weights on its inputs and outputs; extra outputs stay random, extra inputs get zero
+ *       weights (so an e6 IBConv's extra channels add nothing at first);</li>
+ *   <li>depthwise k x k: the reference's k0 x k0 kernels in the centre of the reference's channels, zero around;</li>
+ *   <li>residual IBConv ops: the projection's BatchNorm gamma 0 (the "zero-init residual" of Goyal et al., 2017).</li>
  * </ul>
- * Candidates with expansion 1 next to larger expansions (the large op set) keep their own random weights (no expansion conv
- * to embed into), but still get the zero gamma.
+ * IBConv candidates with expansion 1 next to larger expansions (the large op set) keep their own weights (they have no
+ * expansion conv to embed into), but still get the zero gamma.
  */
 final class AlignedInitialization {
 
     private AlignedInitialization() {
     }
 
-    static void apply(Layer layer, List<Op> ops, List<MultiLayerNetwork> nets, boolean residual) {
-        List<Integer> ib = new ArrayList<>();
-        for (int i = 0; i < ops.size(); i++) {
-            if (ops.get(i) instanceof Op.IBConv) {
-                ib.add(i);
-            }
-        }
+    /**
+     * @param ops      a layer's candidates
+     * @param nets     per candidate: its networks (main branch first, then a ShuffleNetV2 unit's projection); empty for identity
+     * @param residual whether the layer keeps its shape (IBConv ops get a residual)
+     */
+    static void apply(List<Op> ops, Function<Op, List<MultiLayerNetwork>> nets, boolean residual) {
+        List<Op.IBConv> ib = ops.stream().filter(o -> o instanceof Op.IBConv).map(o -> (Op.IBConv) o).toList();
         if (residual) {
-            for (int i : ib) {
-                MultiLayerNetwork n = nets.get(i);
+            for (Op.IBConv op : ib) {
+                MultiLayerNetwork n = nets.apply(op).get(0);
                 n.getLayer(n.getnLayers() - 1).getParam("gamma").assign(0);
             }
         }
-        if (ib.size() < 2) {
-            return;
-        }
-        boolean anyExpanded = ib.stream().anyMatch(i -> ((Op.IBConv) ops.get(i)).expansion() > 1);
-        List<Integer> group = ib.stream().filter(i -> (((Op.IBConv) ops.get(i)).expansion() > 1) == anyExpanded).toList();
-        int ref = group.stream().min(Comparator.<Integer>comparingInt(i -> ((Op.IBConv) ops.get(i)).expansion())
-                .thenComparingInt(i -> ((Op.IBConv) ops.get(i)).kernel())).orElseThrow();
-        Op.IBConv r = (Op.IBConv) ops.get(ref);
-        MultiLayerNetwork rn = nets.get(ref);
-        int mid0 = layer.inChannels() * r.expansion();
-        for (int i : group) {
-            if (i == ref) {
+        boolean anyExpanded = ib.stream().anyMatch(o -> o.expansion() > 1);
+        Map<String, List<Op>> families = ops.stream().filter(o -> !(o instanceof Op.Identity))
+                .filter(o -> !(o instanceof Op.IBConv b) || (b.expansion() > 1) == anyExpanded)
+                .collect(Collectors.groupingBy(o -> o.getClass().getSimpleName()));
+        for (List<Op> family : families.values()) {
+            if (family.size() < 2) {
                 continue;
             }
-            Op.IBConv c = (Op.IBConv) ops.get(i);
-            MultiLayerNetwork cn = nets.get(i);
-            if (anyExpanded) {
-                // expansion conv W: [mid, cin, 1, 1]
-                INDArray w = cn.getLayer(0).getParam("W");
-                INDArray x = w.dup('c');
-                x.get(NDArrayIndex.interval(0, mid0), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
-                        .assign(rn.getLayer(0).getParam("W").dup('c'));
-                w.assign(x);
+            Op ref = family.stream().min(Comparator.comparingInt(AlignedInitialization::expansion).thenComparingInt(AlignedInitialization::kernel))
+                    .orElseThrow();
+            List<MultiLayerNetwork> refNets = nets.apply(ref);
+            for (Op op : family) {
+                if (op.equals(ref)) {
+                    continue;
+                }
+                List<MultiLayerNetwork> target = nets.apply(op);
+                for (int n = 0; n < refNets.size(); n++) {
+                    embed(refNets.get(n), target.get(n));
+                }
             }
-            int dw = anyExpanded ? 2 : 0;
-            // depthwise W: [k, k, mid, 1]
-            INDArray cw = cn.getLayer(dw).getParam("W");
-            INDArray x = cw.dup('c');
-            int off = (c.kernel() - r.kernel()) / 2;
-            x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, mid0), NDArrayIndex.all()).assign(0);
-            x.get(NDArrayIndex.interval(off, off + r.kernel()), NDArrayIndex.interval(off, off + r.kernel()), NDArrayIndex.interval(0, mid0),
-                    NDArrayIndex.all()).assign(rn.getLayer(dw).getParam("W").dup('c'));
-            cw.assign(x);
-            // projection W: [cout, mid, 1, 1]
-            int pw = dw + 2;
-            INDArray cp = cn.getLayer(pw).getParam("W");
-            INDArray y = cp.dup('c').assign(0);
-            y.get(NDArrayIndex.all(), NDArrayIndex.interval(0, mid0), NDArrayIndex.all(), NDArrayIndex.all()).assign(rn.getLayer(pw).getParam("W").dup('c'));
-            cp.assign(y);
+        }
+    }
+
+    private static int expansion(Op op) {
+        return op instanceof Op.IBConv b ? b.expansion() : 1;
+    }
+
+    private static int kernel(Op op) {
+        if (op instanceof Op.IBConv b) {
+            return b.kernel();
+        }
+        if (op instanceof Op.Shuffle s) {
+            return s.kernel();
+        }
+        return op instanceof Op.Xception x ? x.kernel() : 0;
+    }
+
+    /** Embeds {@code ref} into {@code target}: same layer sequence, target as wide or wider and kernels as large or larger. */
+    static void embed(MultiLayerNetwork ref, MultiLayerNetwork target) {
+        if (ref.getnLayers() != target.getnLayers()) {
+            throw new IllegalArgumentException("cannot embed a " + ref.getnLayers() + "-layer block into a " + target.getnLayers() + "-layer one");
+        }
+        for (int j = 0; j < ref.getnLayers(); j++) {
+            Object conf = ref.getLayer(j).conf().getLayer();
+            if (!(conf instanceof ConvolutionLayer)) {
+                continue;
+            }
+            INDArray r = ref.getLayer(j).getParam("W").dup('c');
+            INDArray tw = target.getLayer(j).getParam("W");
+            INDArray t = tw.dup('c');
+            if (conf instanceof DepthwiseConvolution2D) {
+                // [k, k, channels, 1]: the reference's kernels in the centre of its channels, zero around them
+                long k0 = r.size(0);
+                long c0 = r.size(2);
+                long off = (t.size(0) - k0) / 2;
+                t.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, c0), NDArrayIndex.all()).assign(0);
+                t.get(NDArrayIndex.interval(off, off + k0), NDArrayIndex.interval(off, off + k0), NDArrayIndex.interval(0, c0),
+                        NDArrayIndex.all()).assign(r);
+            } else {
+                // [out, in, 1, 1]: the reference's weights; extra inputs zero, extra outputs keep their random weights
+                long out0 = r.size(0);
+                long in0 = r.size(1);
+                t.get(NDArrayIndex.all(), NDArrayIndex.interval(in0, t.size(1)), NDArrayIndex.all(), NDArrayIndex.all()).assign(0);
+                t.get(NDArrayIndex.interval(0, out0), NDArrayIndex.interval(0, in0), NDArrayIndex.all(), NDArrayIndex.all()).assign(r);
+            }
+            tw.assign(t);
         }
     }
 }

@@ -52,23 +52,31 @@ public final class LatencyProfiler {
         }
     }
 
+    /** Measures the probe's networks (a ShuffleNetV2 unit's branch and, at stride 2, its projection) run one after the other. */
     public Timing measure(LatencyProbe p) {
-        MultiLayerNetwork net = network(p);
-        INDArray x = p.part().equals("classifier")
-                ? Nd4j.rand(DataType.FLOAT, batchSize, p.inChannels())
-                : Nd4j.rand(DataType.FLOAT, batchSize, p.inChannels(), p.inHeight(), p.inHeight());
+        List<MultiLayerNetwork> nets = networks(p);
+        List<INDArray> inputs = new java.util.ArrayList<>();
+        for (int j = 0; j < nets.size(); j++) {
+            long c = isSplitUnit(p) ? p.inChannels() / 2 : p.inChannels();
+            inputs.add(p.part().equals("classifier") ? Nd4j.rand(DataType.FLOAT, batchSize, p.inChannels())
+                    : Nd4j.rand(DataType.FLOAT, batchSize, c, p.inHeight(), p.inHeight()));
+        }
         for (int i = 0; i < warmup; i++) {
-            net.output(x, false);
+            for (int j = 0; j < nets.size(); j++) {
+                nets.get(j).output(inputs.get(j), false);
+            }
         }
         double[] ms = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             long t0 = System.nanoTime();
-            INDArray out = net.output(x, false);
+            for (int j = 0; j < nets.size(); j++) {
+                INDArray out = nets.get(j).output(inputs.get(j), false);
+                if (out.length() == 0) {
+                    throw new IllegalStateException("empty output of " + p.describe());
+                }
+            }
             Nd4j.getExecutioner().commit();
             ms[i] = (System.nanoTime() - t0) / 1e6;
-            if (out.length() == 0) {
-                throw new IllegalStateException("empty output of " + p.describe());
-            }
         }
         Arrays.sort(ms);
         return new Timing(p, quantile(ms, 0.5), quantile(ms, 0.9), repeats);
@@ -81,7 +89,23 @@ public final class LatencyProfiler {
         return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
     }
 
-    /** The probe's part as a stand-alone network (the layer configurations of {@link LayerConfigs}). */
+    /** A ShuffleNetV2 unit at stride 1: only half of its input enters the branch. */
+    private static boolean isSplitUnit(LatencyProbe p) {
+        return p.part().equals("op") && Op.isShuffleUnit(Op.parse(p.op())) && p.stride() == 1;
+    }
+
+    /** The probe's part as stand-alone networks: one, or a ShuffleNetV2 unit's branch and projection at stride 2. */
+    List<MultiLayerNetwork> networks(LatencyProbe p) {
+        MultiLayerNetwork main = network(p);
+        if (p.part().equals("op") && Op.isShuffleUnit(Op.parse(p.op())) && p.stride() == 2) {
+            Op op = Op.parse(p.op());
+            Layer l = new Layer(0, 0, p.inChannels(), p.outChannels(), p.stride(), p.inHeight(), List.of(op));
+            return List.of(main, build(LayerConfigs.projection(l, op), InputType.convolutional(p.inHeight(), p.inHeight(), p.inChannels())));
+        }
+        return List.of(main);
+    }
+
+    /** The probe's part (a ShuffleNetV2 unit's branch) as a stand-alone network (the layer configurations of {@link LayerConfigs}). */
     MultiLayerNetwork network(LatencyProbe p) {
         List<org.deeplearning4j.nn.conf.layers.Layer> layers;
         InputType in;
@@ -95,8 +119,9 @@ public final class LatencyProfiler {
                 if (op instanceof Op.Identity) {
                     throw new IllegalArgumentException("identity has no latency to measure");
                 }
-                layers = LayerConfigs.op(new Layer(0, 0, p.inChannels(), p.outChannels(), p.stride(), p.inHeight(), List.of(op)), op);
-                in = InputType.convolutional(p.inHeight(), p.inHeight(), p.inChannels());
+                Layer l = new Layer(0, 0, p.inChannels(), p.outChannels(), p.stride(), p.inHeight(), List.of(op));
+                layers = LayerConfigs.op(l, op);
+                in = InputType.convolutional(p.inHeight(), p.inHeight(), Op.isShuffleUnit(op) ? l.shuffleBranchIn() : p.inChannels());
             }
             case "head" -> {
                 layers = LayerConfigs.head(p.inChannels(), p.outChannels());
@@ -108,6 +133,10 @@ public final class LatencyProfiler {
             }
             default -> throw new IllegalArgumentException(p.part());
         }
+        return build(layers, in);
+    }
+
+    private MultiLayerNetwork build(List<org.deeplearning4j.nn.conf.layers.Layer> layers, InputType in) {
         NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
                 .weightInit(WeightInit.RELU).trainingWorkspaceMode(WorkspaceMode.ENABLED).inferenceWorkspaceMode(WorkspaceMode.ENABLED).list();
         layers.forEach(l -> b.layer(l.clone()));

@@ -47,13 +47,46 @@ public final class LayerConfigs {
                 out.add(conv(l.inChannels(), mid, 1, 1));
                 out.add(bn(mid, true));
             }
-            out.add(new DepthwiseConvolution2D.Builder(ib.kernel(), ib.kernel()).stride(l.stride(), l.stride()).nIn(mid).nOut(mid)
-                    .depthMultiplier(1).hasBias(false).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build());
+            out.add(depthwise(mid, ib.kernel(), l.stride()));
             out.add(bn(mid, true));
             out.add(conv(mid, l.outChannels(), 1, 1));
             out.add(bn(l.outChannels(), false));
+        } else if (op instanceof Op.Shuffle sh) {
+            int in = l.shuffleBranchIn();
+            int mid = l.shuffleMid();
+            out.add(conv(in, mid, 1, 1));
+            out.add(bn(mid, Activation.RELU));
+            out.add(depthwise(mid, sh.kernel(), l.stride()));
+            out.add(bn(mid, Activation.IDENTITY));
+            out.add(conv(mid, l.shuffleBranchOut(), 1, 1));
+            out.add(bn(l.shuffleBranchOut(), Activation.RELU));
+        } else if (op instanceof Op.Xception x) {
+            int c = l.shuffleBranchIn();
+            int[] widths = {l.shuffleMid(), l.shuffleMid(), l.shuffleBranchOut()};
+            for (int i = 0; i < 3; i++) {
+                out.add(depthwise(c, x.kernel(), i == 0 ? l.stride() : 1));
+                out.add(bn(c, Activation.IDENTITY));
+                out.add(conv(c, widths[i], 1, 1));
+                out.add(bn(widths[i], Activation.RELU));
+                c = widths[i];
+            }
         }
         return out;
+    }
+
+    /** The projection branch of a ShuffleNetV2 unit at stride 2: k x k depthwise stride 2, BN; 1x1 conv, BN, ReLU. */
+    public static List<org.deeplearning4j.nn.conf.layers.Layer> projection(Layer l, Op op) {
+        if (!Op.isShuffleUnit(op) || l.stride() != 2) {
+            throw new IllegalArgumentException(op.name() + " at layer " + l.index() + " has no projection branch");
+        }
+        int k = op instanceof Op.Shuffle s ? s.kernel() : ((Op.Xception) op).kernel();
+        int c = l.inChannels();
+        return List.of(depthwise(c, k, 2), bn(c, Activation.IDENTITY), conv(c, c, 1, 1), bn(c, Activation.RELU));
+    }
+
+    static DepthwiseConvolution2D depthwise(int channels, int kernel, int stride) {
+        return new DepthwiseConvolution2D.Builder(kernel, kernel).stride(stride, stride).nIn(channels).nOut(channels)
+                .depthMultiplier(1).hasBias(false).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build();
     }
 
     /** Head: 1x1 conv, BN, ReLU6, global average pooling. */
@@ -82,7 +115,10 @@ public final class LayerConfigs {
     }
 
     static BatchNormalization bn(int c, boolean relu6) {
-        return new BatchNormalization.Builder().nIn(c).nOut(c).decay(BN_DECAY).eps(BN_EPS).useLogStd(false)
-                .activation(relu6 ? Activation.RELU6 : Activation.IDENTITY).build();
+        return bn(c, relu6 ? Activation.RELU6 : Activation.IDENTITY);
+    }
+
+    static BatchNormalization bn(int c, Activation activation) {
+        return new BatchNormalization.Builder().nIn(c).nOut(c).decay(BN_DECAY).eps(BN_EPS).useLogStd(false).activation(activation).build();
     }
 }

@@ -8,12 +8,14 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 import java.util.ArrayList;
@@ -66,19 +68,22 @@ public final class Supernet {
         long s = seed;
         for (Layer l : space.layers()) {
             for (Op op : l.candidates()) {
-                if (op instanceof Op.IBConv) {
-                    ops.put(opKey(l.index(), op), new Dl4jBlock(opKey(l.index(), op), LayerConfigs.op(l, op),
+                if (op instanceof Op.Identity) {
+                    continue;
+                }
+                int branchIn = Op.isShuffleUnit(op) ? l.shuffleBranchIn() : l.inChannels();
+                ops.put(opKey(l.index(), op), new Dl4jBlock(opKey(l.index(), op), LayerConfigs.op(l, op),
+                        InputType.convolutional(l.inHeight(), l.inHeight(), branchIn), opt, ++s));
+                if (Op.isShuffleUnit(op) && l.stride() == 2) {
+                    ops.put(projectionKey(l.index(), op), new Dl4jBlock(projectionKey(l.index(), op), LayerConfigs.projection(l, op),
                             InputType.convolutional(l.inHeight(), l.inHeight(), l.inChannels()), opt, ++s));
                 }
             }
         }
         if (init == Init.ALIGNED) {
             for (Layer l : space.layers()) {
-                List<org.deeplearning4j.nn.multilayer.MultiLayerNetwork> nets = new ArrayList<>();
-                for (Op op : l.candidates()) {
-                    nets.add(op instanceof Op.IBConv ? ((Dl4jBlock) ops.get(opKey(l.index(), op))).network() : null);
-                }
-                AlignedInitialization.apply(l, l.candidates(), nets, l.keepsShape());
+                AlignedInitialization.apply(l.candidates(), op -> blocks(l.index(), op).stream().map(b -> ((Dl4jBlock) b).network()).toList(),
+                        l.keepsShape());
             }
         }
         int hh = space.headHeight();
@@ -91,6 +96,11 @@ public final class Supernet {
 
     public static String opKey(int layer, Op op) {
         return "L" + layer + "." + op.code();
+    }
+
+    /** Key of the projection branch of a ShuffleNetV2 unit at a stride-2 layer. */
+    public static String projectionKey(int layer, Op op) {
+        return opKey(layer, op) + ".proj";
     }
 
     public SearchSpace space() {
@@ -113,9 +123,18 @@ public final class Supernet {
         return classifier;
     }
 
-    /** The block of an op at a layer; null for identity. */
+    /** The block of an op at a layer (a ShuffleNetV2 unit's main branch); null for identity. */
     public CandidateBlock block(int layer, Op op) {
         return op instanceof Op.Identity ? null : ops.get(opKey(layer, op));
+    }
+
+    /** The blocks of an op at a layer: none for identity, the main branch, and the projection branch of a stride-2 ShuffleNetV2 unit. */
+    private List<CandidateBlock> blocks(int layer, Op op) {
+        if (op instanceof Op.Identity) {
+            return List.of();
+        }
+        CandidateBlock proj = ops.get(projectionKey(layer, op));
+        return proj == null ? List.of(ops.get(opKey(layer, op))) : List.of(ops.get(opKey(layer, op)), proj);
     }
 
     /** Every trainable part, in a stable order: stem, layer blocks, head, classifier. */
@@ -138,8 +157,8 @@ public final class Supernet {
         List<String> keys = new ArrayList<>(List.of("stem"));
         for (int i = 0; i < arch.layers(); i++) {
             for (Op op : arch.ops(i)) {
-                if (!(op instanceof Op.Identity)) {
-                    keys.add(opKey(i, op));
+                for (CandidateBlock b : blocks(i, op)) {
+                    keys.add(b.key());
                 }
             }
         }
@@ -164,26 +183,78 @@ public final class Supernet {
         arch.requireIn(space);
         int n = (int) x.size(0);
         INDArray h = stem.forward(x, true);
-        INDArray[] inputs = new INDArray[arch.layers()];
         for (int i = 0; i < arch.layers(); i++) {
-            Op op = arch.op(i);
-            inputs[i] = h;
-            if (op instanceof Op.IBConv) {
-                INDArray o = ops.get(opKey(i, op)).forward(h, true);
-                h = residual(i, op) ? o.add(h) : o;
-            }
+            h = opForward(i, arch.op(i), h, Pass.TRAIN);
         }
         HeadPass hp = headPass(h, labels);
         INDArray eps = hp.eps();
         for (int i = arch.layers() - 1; i >= 0; i--) {
-            Op op = arch.op(i);
-            if (op instanceof Op.IBConv) {
-                INDArray e = ops.get(opKey(i, op)).backward(eps);
-                eps = residual(i, op) ? e.addi(eps) : e;
-            }
+            eps = opBackward(i, arch.op(i), eps);
         }
         stem.backward(eps);
         return new StepResult(hp.loss(), hp.correct(), n, null);
+    }
+
+    private enum Pass { TRAIN, INFER, RECALIBRATE }
+
+    private static INDArray forward(CandidateBlock b, INDArray x, Pass pass) {
+        return switch (pass) {
+            case TRAIN -> b.forward(x, true);
+            case INFER -> b.forward(x, false);
+            case RECALIBRATE -> b.recalibrationForward(x);
+        };
+    }
+
+    /**
+     * The output of {@code op} at layer {@code i} for input {@code h}: identity passes {@code h}; an IBConv adds its residual
+     * where the layer keeps its shape; a ShuffleNetV2 unit splits (stride 1: even channels pass, odd ones enter the branch)
+     * or projects (stride 2), and concatenates.
+     */
+    private INDArray opForward(int i, Op op, INDArray h, Pass pass) {
+        if (op instanceof Op.Identity) {
+            return h;
+        }
+        CandidateBlock main = ops.get(opKey(i, op));
+        if (op instanceof Op.IBConv) {
+            INDArray o = forward(main, h, pass);
+            return residual(i, op) ? o.add(h) : o;
+        }
+        if (space.layer(i).stride() == 1) {
+            int c = (int) h.size(1);
+            INDArray passed = h.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, c), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+            INDArray branch = h.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 2, c), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+            return Nd4j.concat(1, passed, forward(main, branch, pass));
+        }
+        INDArray projected = forward(ops.get(projectionKey(i, op)), h, pass);
+        return Nd4j.concat(1, projected, forward(main, h, pass));
+    }
+
+    /** dLoss/dInput of {@code op} at layer {@code i} from dLoss/dOutput, after a training {@link #opForward}; blocks keep their gradients. */
+    private INDArray opBackward(int i, Op op, INDArray eps) {
+        if (op instanceof Op.Identity) {
+            return eps;
+        }
+        CandidateBlock main = ops.get(opKey(i, op));
+        if (op instanceof Op.IBConv) {
+            INDArray e = main.backward(eps);
+            return residual(i, op) ? e.addi(eps) : e;
+        }
+        Layer l = space.layer(i);
+        int c = l.inChannels();
+        int cout = l.outChannels();
+        if (l.stride() == 1) {
+            INDArray epsBranch = eps.get(NDArrayIndex.all(), NDArrayIndex.interval(c / 2, cout), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+            INDArray eBranch = main.backward(epsBranch);
+            INDArray e = Nd4j.create(eps.dataType(), eps.size(0), c, eps.size(2), eps.size(3));
+            e.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, c), NDArrayIndex.all(), NDArrayIndex.all())
+                    .assign(eps.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c / 2), NDArrayIndex.all(), NDArrayIndex.all()));
+            e.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 2, c), NDArrayIndex.all(), NDArrayIndex.all()).assign(eBranch);
+            return e;
+        }
+        INDArray eProj = ops.get(projectionKey(i, op)).backward(
+                eps.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c), NDArrayIndex.all(), NDArrayIndex.all()).dup('c'));
+        INDArray eMain = main.backward(eps.get(NDArrayIndex.all(), NDArrayIndex.interval(c, cout), NDArrayIndex.all(), NDArrayIndex.all()).dup('c'));
+        return eProj.addi(eMain);
     }
 
     /** Applies the kept gradients of every part {@code arch} uses (all candidates for a weighted step: pass {@link #allOps()}). */
@@ -192,8 +263,8 @@ public final class Supernet {
         head.update(iteration, epoch, batchSize);
         for (int i = 0; i < arch.layers(); i++) {
             for (Op op : arch.ops(i)) {
-                if (op instanceof Op.IBConv) {
-                    ops.get(opKey(i, op)).update(iteration, epoch, batchSize);
+                for (CandidateBlock b : blocks(i, op)) {
+                    b.update(iteration, epoch, batchSize);
                 }
             }
         }
@@ -237,8 +308,7 @@ public final class Supernet {
             INDArray sum = null;
             for (int c = 0; c < cands.size(); c++) {
                 Op op = cands.get(c);
-                o[c] = op instanceof Op.Identity ? h : (residual(i, op) ? ops.get(opKey(i, op)).forward(h, true).add(h)
-                        : ops.get(opKey(i, op)).forward(h, true));
+                o[c] = opForward(i, op, h, Pass.TRAIN);
                 INDArray term = o[c].mul(w[i][c]);
                 sum = sum == null ? term : sum.addi(term);
             }
@@ -259,8 +329,7 @@ public final class Supernet {
                 // so dw is the gradient of the mean loss that the step reports.
                 dw[i][c] = eps.mul(o[c]).sumNumber().doubleValue() / n;
                 INDArray ec = eps.mul(w[i][c]);
-                INDArray e = op instanceof Op.Identity ? ec : (residual(i, op) ? ops.get(opKey(i, op)).backward(ec).addi(ec)
-                        : ops.get(opKey(i, op)).backward(ec));
+                INDArray e = opBackward(i, op, ec);
                 epsIn = epsIn == null ? e : epsIn.addi(e);
             }
             eps = epsIn;
@@ -287,8 +356,7 @@ public final class Supernet {
         for (int i = 0; i < arch.layers(); i++) {
             INDArray sum = null;
             for (Op op : arch.ops(i)) {
-                INDArray o = op instanceof Op.Identity ? h : (residual(i, op) ? ops.get(opKey(i, op)).forward(h, false).add(h)
-                        : ops.get(opKey(i, op)).forward(h, false));
+                INDArray o = opForward(i, op, h, Pass.INFER);
                 sum = sum == null ? o : sum.add(o);
             }
             h = sum == null ? h : sum;
@@ -312,9 +380,7 @@ public final class Supernet {
         used.add(stem);
         for (int i = 0; i < arch.layers(); i++) {
             for (Op op : arch.ops(i)) {
-                if (op instanceof Op.IBConv) {
-                    used.add(ops.get(opKey(i, op)));
-                }
+                used.addAll(blocks(i, op));
             }
         }
         used.add(head);
@@ -324,8 +390,7 @@ public final class Supernet {
             for (int i = 0; i < arch.layers(); i++) {
                 INDArray sum = null;
                 for (Op op : arch.ops(i)) {
-                    INDArray o = op instanceof Op.Identity ? h : (residual(i, op)
-                            ? ops.get(opKey(i, op)).recalibrationForward(h).add(h) : ops.get(opKey(i, op)).recalibrationForward(h));
+                    INDArray o = opForward(i, op, h, Pass.RECALIBRATE);
                     sum = sum == null ? o : sum.add(o);
                 }
                 h = sum == null ? h : sum;
@@ -358,7 +423,25 @@ public final class Supernet {
                     continue;
                 }
                 String name = "L" + i + "_" + op.code();
-                String o = chain(g, name, LayerConfigs.op(space.layer(i), op), last, copy);
+                Layer l = space.layer(i);
+                if (Op.isShuffleUnit(op)) {
+                    String passed;
+                    String branchIn;
+                    if (l.stride() == 1) {
+                        g.addVertex(name + "_pass", new ChannelParityVertex(0), last);
+                        g.addVertex(name + "_in", new ChannelParityVertex(1), last);
+                        passed = name + "_pass";
+                        branchIn = name + "_in";
+                    } else {
+                        passed = chain(g, name + "_proj", LayerConfigs.projection(l, op), last, copy);
+                        branchIn = last;
+                    }
+                    String branch = chain(g, name, LayerConfigs.op(l, op), branchIn, copy);
+                    g.addVertex(name + "_cat", new MergeVertex(), passed, branch);
+                    outs.add(name + "_cat");
+                    continue;
+                }
+                String o = chain(g, name, LayerConfigs.op(l, op), last, copy);
                 if (residual(i, op)) {
                     g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), o, last);
                     o = name + "_add";

@@ -23,6 +23,10 @@ public record Layer(int index, int stage, int inChannels, int outChannels, int s
             throw new IllegalArgumentException("layer " + index + " has no candidate op");
         }
         for (Op op : candidates) {
+            if (Op.isShuffleUnit(op) && (stride == 1 ? inChannels != outChannels || inChannels % 2 != 0 : outChannels <= inChannels)) {
+                throw new IllegalArgumentException("layer " + index + " (" + inChannels + "->" + outChannels + " channels, stride " + stride
+                        + "): a ShuffleNetV2 unit needs equal, even channels at stride 1 and more output than input channels at stride 2");
+            }
             if (op instanceof Op.Identity && !keepsShape(stride, inChannels, outChannels)) {
                 throw new IllegalArgumentException("layer " + index + " changes shape (stride " + stride + ", " + inChannels + "->"
                         + outChannels + " channels): identity is not allowed there");
@@ -42,6 +46,21 @@ public record Layer(int index, int stage, int inChannels, int outChannels, int s
 
     static boolean keepsShape(int stride, int in, int out) {
         return stride == 1 && in == out;
+    }
+
+    /** Input channels of a ShuffleNetV2 unit's main branch: half the input at stride 1 (the other half passes), all of it at stride 2. */
+    public int shuffleBranchIn() {
+        return stride == 1 ? inChannels / 2 : inChannels;
+    }
+
+    /** Output channels of a ShuffleNetV2 unit's main branch: the layer's output minus the passed or projected channels. */
+    public int shuffleBranchOut() {
+        return outChannels - (stride == 1 ? inChannels / 2 : inChannels);
+    }
+
+    /** Middle width of a ShuffleNetV2 unit's main branch (SPOS: half the output channels). */
+    public int shuffleMid() {
+        return outChannels / 2;
     }
 
     public Layer withCandidates(List<Op> ops) {

@@ -6,7 +6,7 @@ import java.io.Serializable;
  * One candidate operation of a searchable layer. The set of kinds is closed: the supernet, the cost models and the
  * export all switch over it.
  */
-public sealed interface Op extends Serializable permits Op.IBConv, Op.Identity {
+public sealed interface Op extends Serializable permits Op.IBConv, Op.Shuffle, Op.Xception, Op.Identity {
 
     /** Stable name, e.g. {@code ibconv_k3_e6}, {@code identity}; used in artifacts and reports. */
     String name();
@@ -37,6 +37,60 @@ public sealed interface Op extends Serializable permits Op.IBConv, Op.Identity {
         }
     }
 
+    /**
+     * ShuffleNetV2 unit as an SPOS choice block ("Shuffle3x3/5x5/7x7"; DA-NAS's "Shuffle" space): branch 1x1 conv, BN, ReLU;
+     * k x k depthwise conv with the layer's stride, BN; 1x1 conv, BN, ReLU. At stride 1 the input's odd channels go through
+     * the branch and its even channels pass unchanged (SPOS's channel shuffle before the split); the output is
+     * {@code concat(passed, branch)}. At stride 2 the whole input goes through the branch and through a projection branch
+     * (k x k depthwise stride 2, BN; 1x1 conv, BN, ReLU); the output is {@code concat(projection, branch)}. The branch's
+     * middle width is half the layer's output channels.
+     */
+    record Shuffle(int kernel) implements Op {
+        public Shuffle {
+            if (kernel < 1 || kernel % 2 == 0) {
+                throw new IllegalArgumentException("Shuffle needs an odd kernel >= 1: k" + kernel);
+            }
+        }
+
+        @Override
+        public String name() {
+            return "shuffle_k" + kernel;
+        }
+
+        @Override
+        public String code() {
+            return "s" + kernel;
+        }
+    }
+
+    /**
+     * ShuffleNetV2 Xception unit (SPOS "Xception"; DA-NAS's second shuffle block, with kernels 3, 5, 7): the branch is three
+     * times (k x k depthwise conv, BN; 1x1 conv, BN, ReLU), the first depthwise with the layer's stride; split, concat and
+     * projection as {@link Shuffle}.
+     */
+    record Xception(int kernel) implements Op {
+        public Xception {
+            if (kernel < 1 || kernel % 2 == 0) {
+                throw new IllegalArgumentException("Xception needs an odd kernel >= 1: k" + kernel);
+            }
+        }
+
+        @Override
+        public String name() {
+            return "xception_k" + kernel;
+        }
+
+        @Override
+        public String code() {
+            return "x" + kernel;
+        }
+    }
+
+    /** Whether the op is a ShuffleNetV2 unit (split or projection, concat). */
+    static boolean isShuffleUnit(Op op) {
+        return op instanceof Shuffle || op instanceof Xception;
+    }
+
     /** Skip the layer (output = input); only where the layer keeps its shape (stride 1, cin == cout). */
     record Identity() implements Op {
         @Override
@@ -59,6 +113,12 @@ public sealed interface Op extends Serializable permits Op.IBConv, Op.Identity {
             String[] p = name.substring("ibconv_k".length()).split("_e");
             return new IBConv(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
         }
-        throw new IllegalArgumentException("Unknown op '" + name + "' (expected ibconv_k<K>_e<E> or identity)");
+        if (name.matches("shuffle_k\\d+")) {
+            return new Shuffle(Integer.parseInt(name.substring("shuffle_k".length())));
+        }
+        if (name.matches("xception_k\\d+")) {
+            return new Xception(Integer.parseInt(name.substring("xception_k".length())));
+        }
+        throw new IllegalArgumentException("Unknown op '" + name + "' (expected ibconv_k<K>_e<E>, shuffle_k<K>, xception_k<K> or identity)");
     }
 }

@@ -19,7 +19,10 @@ import java.util.Set;
  */
 public final class SearchSpaces {
 
-    public static final Set<String> FAMILIES = Set.of("mobilenetv2", "mobilenetv2-large");
+    public static final Set<String> FAMILIES = Set.of("mobilenetv2", "mobilenetv2-large", "shufflenetv2", "shuffle-mobile");
+
+    /** {output channels, repeats} of the ShuffleNetV2 1.0x stages of SPOS (every stage starts with stride 2); stem 16, head 1024. */
+    private static final int[][] SHUFFLE_STAGES = {{64, 4}, {160, 4}, {320, 8}, {640, 4}};
 
     /** {output channels, repeats, stride} per stage of PAD-NAS Table 1 after the first searchable stage. */
     private static final int[][] BASIC_STAGES = {{16, 1, 1}, {32, 4, 2}, {40, 4, 2}, {80, 4, 2}, {96, 4, 1}, {192, 4, 2}, {320, 1, 1}};
@@ -58,6 +61,9 @@ public final class SearchSpaces {
     }
 
     public static SearchSpace build(Options o) {
+        if (o.family().startsWith("shuffle")) {
+            return shuffle(o);
+        }
         boolean large = o.family().equals("mobilenetv2-large");
         int[][] stages = large ? LARGE_STAGES : BASIC_STAGES;
         int stem = ch(large ? 16 : 32, o.width());
@@ -90,6 +96,50 @@ public final class SearchSpaces {
             }
         }
         return new SearchSpace(o.family(), o.resolution(), o.inChannels(), stem, o.stemStride(), layers, ch(1280, o.width()), o.classes());
+    }
+
+    /**
+     * {@code shufflenetv2}: the SPOS ShuffleNetV2 supernet (Guo et al., section 4; DA-NAS "Shuffle"): 20 layers in four
+     * stages of 4, 4, 8, 4, each starting with stride 2; choice blocks Shuffle 3x3, 5x5, 7x7 and Xception 3x3; 4^20 ~ 1.1e12
+     * architectures. {@code shuffle-mobile}: the same layers with DA-NAS's "Shuffle+Mobile" op set (section 4.1): Shuffle
+     * and Xception units with kernels 3, 5, 7 plus IBConv with expansion 1, 3, 6 and kernels 3, 5; 12^20 ~ 3.8e21.
+     * Channels scale as {@code max(8, multiple of 4 below c * width)} so every unit splits evenly.
+     */
+    private static SearchSpace shuffle(Options o) {
+        boolean mobile = o.family().equals("shuffle-mobile");
+        List<Op> ops = new ArrayList<>();
+        for (int k : new int[]{3, 5, 7}) {
+            ops.add(new Op.Shuffle(k));
+        }
+        for (int k : mobile ? new int[]{3, 5, 7} : new int[]{3}) {
+            ops.add(new Op.Xception(k));
+        }
+        if (mobile) {
+            for (int k : new int[]{3, 5}) {
+                for (int e : new int[]{1, 3, 6}) {
+                    ops.add(new Op.IBConv(k, e));
+                }
+            }
+        }
+        int stem = ch4(16, o.width());
+        List<Layer> layers = new ArrayList<>();
+        int cin = stem;
+        int h = (o.resolution() + o.stemStride() - 1) / o.stemStride();
+        for (int s = 0; s < SHUFFLE_STAGES.length; s++) {
+            int cout = ch4(SHUFFLE_STAGES[s][0], o.width());
+            int repeats = o.maxLayersPerStage() > 0 ? Math.min(o.maxLayersPerStage(), SHUFFLE_STAGES[s][1]) : SHUFFLE_STAGES[s][1];
+            for (int r = 0; r < repeats; r++) {
+                Layer l = new Layer(layers.size(), s, cin, cout, r == 0 ? 2 : 1, h, ops);
+                layers.add(l);
+                h = l.outHeight();
+                cin = cout;
+            }
+        }
+        return new SearchSpace(o.family(), o.resolution(), o.inChannels(), stem, o.stemStride(), layers, ch4(1024, o.width()), o.classes());
+    }
+
+    static int ch4(int c, double width) {
+        return Math.max(8, ((int) (c * width)) / 4 * 4);
     }
 
     static int ch(int c, double width) {

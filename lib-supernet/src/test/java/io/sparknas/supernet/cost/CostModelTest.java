@@ -56,4 +56,23 @@ class CostModelTest {
         }
         assertTrue(new FlopsCostModel().cost(space, Arch.ofIndices(space, skip)) < mflops);
     }
+
+    @Test
+    void shuffleUnitsByHand() {
+        SearchSpace s = SearchSpaces.build(new SearchSpaces.Options("shufflenetv2", 1.0, 224, 3, 2, 1000));
+        // layer 1: stride 1, 64 -> 64 at 56x56: 32 channels enter the branch, mid 32, 32 out
+        // pw 56*56*32*32 + dw 56*56*32*9 + pw 56*56*32*32 = 3136 * 2336
+        assertEquals(3136 * 2336 / 1e6, new FlopsCostModel().opCost(s, 1, new Op.Shuffle(3)), 1e-9);
+        // params 32*32 + 64 + 32*9 + 64 + 32*32 + 64 = 2,528
+        assertEquals(2_528 / 1e6, new ParamsCostModel().opCost(s, 1, new Op.Shuffle(3)), 1e-12);
+        // layer 0: stride 2, 16 -> 64 at 112 -> 56, k3: branch pw 112*112*16*32, dw 56*56*32*9, pw 56*56*32*48;
+        // projection dw 56*56*16*9, pw 56*56*16*16
+        long macs = 112L * 112 * 16 * 32 + 3136L * 32 * 9 + 3136L * 32 * 48 + 3136L * 16 * 9 + 3136L * 16 * 16;
+        assertEquals(macs / 1e6, new FlopsCostModel().opCost(s, 0, new Op.Shuffle(3)), 1e-9);
+        // xception at layer 1: dw 32*9, pw 32*32, dw 32*9, pw 32*32, dw 32*9, pw 32*32, all at 56x56
+        assertEquals(3136L * (3 * 32 * 9 + 3 * 32 * 32) / 1e6, new FlopsCostModel().opCost(s, 1, new Op.Xception(3)), 1e-9);
+        // the SPOS space's architectures are ShuffleNetV2-1.0x-sized: all Shuffle3x3 ~ 0.3 GFLOPs
+        double all3 = new FlopsCostModel().cost(s, Arch.ofIndices(s, new int[20]));
+        assertTrue(all3 > 200 && all3 < 400, "MFLOPs " + all3);
+    }
 }

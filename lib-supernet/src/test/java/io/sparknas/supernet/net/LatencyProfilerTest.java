@@ -41,11 +41,13 @@ class LatencyProfilerTest {
     void everyProbeBuildsThePartTheCostModelsDescribe() {
         LatencyProfiler profiler = new LatencyProfiler(1, 0, 1, 1);
         ParamsCostModel params = new ParamsCostModel();
-        for (Layer l : space.layers()) {
-            for (Op op : l.candidates()) {
-                if (op instanceof Op.IBConv) {
-                    MultiLayerNetwork net = profiler.network(LatencyProbe.of(l, op));
-                    assertEquals(Math.round(params.opCost(space, l.index(), op) * 1e6), trainable(net), "layer " + l.index() + " " + op.name());
+        for (SearchSpace sp : List.of(space, SearchSpaces.build(new SearchSpaces.Options("shuffle-mobile", 0.25, 28, 1, 1, 10, 2)))) {
+            for (Layer l : sp.layers()) {
+                for (Op op : l.candidates()) {
+                    if (!(op instanceof Op.Identity)) {
+                        long n = profiler.networks(LatencyProbe.of(l, op)).stream().mapToLong(LatencyProfilerTest::trainable).sum();
+                        assertEquals(Math.round(params.opCost(sp, l.index(), op) * 1e6), n, sp.family() + " layer " + l.index() + " " + op.name());
+                    }
                 }
             }
         }

@@ -65,10 +65,37 @@ class SupernetTest {
 
     @Test
     void chainedGradientsEqualAPlainComputationGraph() {
-        Supernet net = new Supernet(space, OPT, 7);
-        Arch arch = path();
-        INDArray x = data.x(0, 32);
-        int[] y = data.y(0, 32);
+        assertGradientsEqualTheExportedGraph(new Supernet(space, OPT, 7), path(), data.x(0, 32), data.y(0, 32));
+    }
+
+    /** A ShuffleNetV2 + MobileNet path (two layers per stage): stride-2 projection units, stride-1 split units, IBConv with residual. */
+    @Test
+    void shuffleUnitsChainedGradientsAndExportEqualAPlainComputationGraph() {
+        SearchSpace sm = SearchSpaces.build(new SearchSpaces.Options("shuffle-mobile", 0.25, 28, 1, 1, 10, 2));
+        String[] codes = {"s3", "x5", "k3e3", "s7", "x3", "k5e6", "s5", "x7"};
+        List<List<Op>> ops = new ArrayList<>();
+        for (int i = 0; i < sm.size(); i++) {
+            String code = codes[i];
+            ops.add(List.of(sm.layer(i).candidates().stream().filter(o -> o.code().equals(code)).findFirst().orElseThrow()));
+        }
+        Arch arch = Arch.multi(ops);
+        Supernet net = new Supernet(sm, OPT, 3);
+        assertGradientsEqualTheExportedGraph(net, arch, data.x(3, 32), data.y(3, 32));
+        assertTrainedExportComputesThePathsOutput(net, arch, 3);
+    }
+
+    /** After {@code steps} training steps (BatchNorm statistics moved), the exported graph's inference output equals the path's. */
+    static void assertTrainedExportComputesThePathsOutput(Supernet net, Arch arch, int steps) {
+        for (int s = 0; s < steps; s++) {
+            net.trainStep(arch, data.x(s, 64), data.y(s, 64), s, 0);
+        }
+        INDArray x = data.x(steps + 1, 64);
+        INDArray expected = net.predict(arch, x);
+        INDArray actual = net.export(arch).outputSingle(false, x);
+        assertTrue(maxAbsDiff(expected, actual) <= 1e-5, "max abs output difference " + maxAbsDiff(expected, actual));
+    }
+
+    static void assertGradientsEqualTheExportedGraph(Supernet net, Arch arch, INDArray x, int[] y) {
         net.computeGradients(arch, x, y);
         ComputationGraph cg = net.export(arch);
         cg.setInputs(x);
@@ -78,8 +105,7 @@ class SupernetTest {
         int compared = 0;
         double worst = 0;
         for (String key : net.partKeys(arch)) {
-            Gradient g = key.equals("classifier") ? net.classifier().gradient()
-                    : ((Dl4jBlock) (key.equals("stem") ? net.stem() : key.equals("head") ? net.head() : block(net, key))).gradient();
+            Gradient g = key.equals("classifier") ? net.classifier().gradient() : ((Dl4jBlock) part(net, key)).gradient();
             for (Map.Entry<String, INDArray> e : g.gradientForVariable().entrySet()) {
                 String cgKey = key.equals("classifier") ? "classifier_" + e.getKey().substring(e.getKey().indexOf('_') + 1)
                         : cgPrefix(key) + "_" + e.getKey();
@@ -93,15 +119,12 @@ class SupernetTest {
         assertTrue(worst <= 1e-6, "max abs gradient difference " + worst);
     }
 
+    private static TrainablePart part(Supernet net, String key) {
+        return net.parts().stream().filter(p -> p.key().equals(key)).findFirst().orElseThrow(() -> new AssertionError(key));
+    }
+
     private static CandidateBlock block(Supernet net, String key) {
-        int layer = Integer.parseInt(key.substring(1, key.indexOf('.')));
-        String code = key.substring(key.indexOf('.') + 1);
-        for (Op op : space.layer(layer).candidates()) {
-            if (op.code().equals(code)) {
-                return net.block(layer, op);
-            }
-        }
-        throw new AssertionError(key);
+        return (CandidateBlock) part(net, key);
     }
 
     @Test
@@ -177,15 +200,7 @@ class SupernetTest {
 
     @Test
     void exportedGraphComputesThePathsOutput() {
-        Supernet net = new Supernet(space, OPT, 9);
-        Arch arch = path();
-        for (int s = 0; s < 5; s++) {
-            net.trainStep(arch, data.x(s, 64), data.y(s, 64), s, 0);
-        }
-        INDArray x = data.x(6, 64);
-        INDArray expected = net.predict(arch, x);
-        INDArray actual = net.export(arch).outputSingle(false, x);
-        assertTrue(maxAbsDiff(expected, actual) <= 1e-5, "max abs output difference " + maxAbsDiff(expected, actual));
+        assertTrainedExportComputesThePathsOutput(new Supernet(space, OPT, 9), path(), 5);
     }
 
     @Test
@@ -263,6 +278,17 @@ class SupernetTest {
         }
         assertTrue(alignedDiff < 1e-5, "aligned paths differ by " + alignedDiff);
         assertTrue(independentDiff > 1e-2, "independent paths differ by only " + independentDiff);
+        // ShuffleNetV2 units align within their family: paths that differ only in Shuffle kernel sizes compute the same function
+        SearchSpace sh = SearchSpaces.build(new SearchSpaces.Options("shufflenetv2", 0.25, 28, 1, 1, 10, 2));
+        Supernet shuffle = new Supernet(sh, OPT, 5, Supernet.Init.ALIGNED);
+        double first = shuffle.computeGradients(Arch.ofIndices(sh, new int[sh.size()]), x, y).loss();
+        for (int n = 0; n < 3; n++) {
+            int[] idx = new int[sh.size()];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = r.nextInt(3);   // s3, s5, s7
+            }
+            assertEquals(first, shuffle.computeGradients(Arch.ofIndices(sh, idx), x, y).loss(), 1e-5);
+        }
         // the embedding: a k7e6 candidate holds the k3e3 reference's depthwise kernels in its centre, zero around
         int layer = 2;
         INDArray ref = ((Dl4jBlock) aligned.block(layer, new Op.IBConv(3, 3))).network().getLayer(2).getParam("W");

@@ -101,4 +101,40 @@ class SearchSpacesTest {
         assertThrows(IllegalArgumentException.class, () -> a.withCandidates(3, List.of(new Op.IBConv(9, 9))));
         assertFalse(a.describe().isEmpty());
     }
+
+    @Test
+    void shuffleSpacesFollowSpos() {
+        SearchSpace s = imagenet("shufflenetv2");
+        assertEquals(20, s.size());
+        assertEquals(Math.log10(Math.pow(4, 20)), s.log10Size(), 1e-9);
+        assertEquals(16, s.stemChannels());
+        int[] outs = {64, 160, 320, 640};
+        int[] firsts = {0, 4, 8, 16};
+        for (int st = 0; st < 4; st++) {
+            Layer first = s.layer(firsts[st]);
+            assertEquals(2, first.stride(), "stage " + st + " starts with stride 2");
+            assertEquals(outs[st], first.outChannels());
+        }
+        assertEquals(56 * 2, s.layer(0).inHeight());
+        assertEquals(7, s.headHeight());
+        assertEquals(640, s.lastChannels());
+        assertEquals(1024, s.headChannels());
+        assertEquals(java.util.List.of("s3", "s5", "s7", "x3"), s.layer(5).candidates().stream().map(Op::code).toList());
+        // at stride 1 half of the 160 channels enter the branch and 80 come out; at stride 2 all 64 enter and 160 - 64 come out
+        assertEquals(80, s.layer(5).shuffleBranchIn());
+        assertEquals(80, s.layer(5).shuffleBranchOut());
+        assertEquals(64, s.layer(4).shuffleBranchIn());
+        assertEquals(96, s.layer(4).shuffleBranchOut());
+        SearchSpace sm = imagenet("shuffle-mobile");
+        assertEquals(20 * Math.log10(12), sm.log10Size(), 1e-9);
+        // no identity in the shuffle spaces; channel counts stay divisible by 4 at any width
+        SearchSpace small = SearchSpaces.build(new SearchSpaces.Options("shuffle-mobile", 0.3, 28, 1, 1, 10));
+        for (Layer l : small.layers()) {
+            assertTrue(l.outChannels() % 4 == 0 && !l.candidates().contains(new Op.Identity()), l.toString());
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Layer(0, 0, 9, 9, 1, 8, java.util.List.of(new Op.Shuffle(3))));
+        assertTrue(e.getMessage().contains("ShuffleNetV2"), e.getMessage());
+        assertEquals(new Op.Xception(5), Op.parse("xception_k5"));
+    }
 }
