@@ -4,6 +4,7 @@ import io.sparknas.supernet.space.Layer;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -35,7 +36,9 @@ public final class LayerConfigs {
     }
 
     static List<org.deeplearning4j.nn.conf.layers.Layer> stem(int inChannels, int stemChannels, int stride) {
-        return List.of(conv(inChannels, stemChannels, 3, stride), bn(stemChannels, true));
+        List<org.deeplearning4j.nn.conf.layers.Layer> out = new ArrayList<>(List.of(conv(inChannels, stemChannels, 3, stride)));
+        bn(out, stemChannels, Activation.RELU6);
+        return out;
     }
 
     /** An op at a layer (identity has no layers). */
@@ -45,29 +48,29 @@ public final class LayerConfigs {
             int mid = l.inChannels() * ib.expansion();
             if (ib.expansion() != 1) {
                 out.add(conv(l.inChannels(), mid, 1, 1));
-                out.add(bn(mid, true));
+                bn(out, mid, Activation.RELU6);
             }
             out.add(depthwise(mid, ib.kernel(), l.stride()));
-            out.add(bn(mid, true));
+            bn(out, mid, Activation.RELU6);
             out.add(conv(mid, l.outChannels(), 1, 1));
-            out.add(bn(l.outChannels(), false));
+            bn(out, l.outChannels(), Activation.IDENTITY);
         } else if (op instanceof Op.Shuffle sh) {
             int in = l.shuffleBranchIn();
             int mid = l.shuffleMid();
             out.add(conv(in, mid, 1, 1));
-            out.add(bn(mid, Activation.RELU));
+            bn(out, mid, Activation.RELU);
             out.add(depthwise(mid, sh.kernel(), l.stride()));
-            out.add(bn(mid, Activation.IDENTITY));
+            bn(out, mid, Activation.IDENTITY);
             out.add(conv(mid, l.shuffleBranchOut(), 1, 1));
-            out.add(bn(l.shuffleBranchOut(), Activation.RELU));
+            bn(out, l.shuffleBranchOut(), Activation.RELU);
         } else if (op instanceof Op.Xception x) {
             int c = l.shuffleBranchIn();
             int[] widths = {l.shuffleMid(), l.shuffleMid(), l.shuffleBranchOut()};
             for (int i = 0; i < 3; i++) {
                 out.add(depthwise(c, x.kernel(), i == 0 ? l.stride() : 1));
-                out.add(bn(c, Activation.IDENTITY));
+                bn(out, c, Activation.IDENTITY);
                 out.add(conv(c, widths[i], 1, 1));
-                out.add(bn(widths[i], Activation.RELU));
+                bn(out, widths[i], Activation.RELU);
                 c = widths[i];
             }
         }
@@ -81,7 +84,11 @@ public final class LayerConfigs {
         }
         int k = op instanceof Op.Shuffle s ? s.kernel() : ((Op.Xception) op).kernel();
         int c = l.inChannels();
-        return List.of(depthwise(c, k, 2), bn(c, Activation.IDENTITY), conv(c, c, 1, 1), bn(c, Activation.RELU));
+        List<org.deeplearning4j.nn.conf.layers.Layer> out = new ArrayList<>(List.of(depthwise(c, k, 2)));
+        bn(out, c, Activation.IDENTITY);
+        out.add(conv(c, c, 1, 1));
+        bn(out, c, Activation.RELU);
+        return out;
     }
 
     static DepthwiseConvolution2D depthwise(int channels, int kernel, int stride) {
@@ -95,8 +102,10 @@ public final class LayerConfigs {
     }
 
     static List<org.deeplearning4j.nn.conf.layers.Layer> head(int lastChannels, int headChannels) {
-        return List.of(conv(lastChannels, headChannels, 1, 1), bn(headChannels, true),
-                new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
+        List<org.deeplearning4j.nn.conf.layers.Layer> out = new ArrayList<>(List.of(conv(lastChannels, headChannels, 1, 1)));
+        bn(out, headChannels, Activation.RELU6);
+        out.add(new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
+        return out;
     }
 
     /** Classifier: dense softmax with cross-entropy. */
@@ -114,11 +123,15 @@ public final class LayerConfigs {
                 .convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build();
     }
 
-    static BatchNormalization bn(int c, boolean relu6) {
-        return bn(c, relu6 ? Activation.RELU6 : Activation.IDENTITY);
-    }
-
-    static BatchNormalization bn(int c, Activation activation) {
-        return new BatchNormalization.Builder().nIn(c).nOut(c).decay(BN_DECAY).eps(BN_EPS).useLogStd(false).activation(activation).build();
+    /**
+     * BatchNorm followed by {@code activation} as its own {@link ActivationLayer}: DL4J M2.1's BatchNormalization layer
+     * ignores the activation set on it (its output stays linear, in training and inference alike; measured: a BN "with ReLU6"
+     * returned values down to -4.8), so the nonlinearity must be a separate layer.
+     */
+    static void bn(List<org.deeplearning4j.nn.conf.layers.Layer> out, int c, Activation activation) {
+        out.add(new BatchNormalization.Builder().nIn(c).nOut(c).decay(BN_DECAY).eps(BN_EPS).useLogStd(false).activation(Activation.IDENTITY).build());
+        if (activation != Activation.IDENTITY) {
+            out.add(new ActivationLayer.Builder().activation(activation).build());
+        }
     }
 }

@@ -1,0 +1,127 @@
+package io.sparknas.jobs.bench;
+
+import io.sparknas.jobs.config.RunSettings;
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.ingest.IngestSettings;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.supernet.SupernetSettings;
+import io.sparknas.supernet.net.OptimizerSettings;
+import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.SearchSpace;
+import io.sparknas.supernet.space.SearchSpaces;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Engine benchmark (a command that prints figures, not a test), the project's half of {@code submit/bench-peer.sh}: on the
+ * real images of a run's ingest, in this JVM, SPOS training (a new uniform path per step) and one fixed path (op index 2 in
+ * every layer, as the libtorch peer's {@code fixed} mode), then one path evaluation (BatchNorm recalibration on 10 batches
+ * and inference over the val split). The last line, {@code ENGINE project ...}, carries the figures for the script's ratios.
+ */
+public final class EngineBench {
+
+    private EngineBench() {
+    }
+
+    public static void main(String[] args) {
+        StageArgs a = StageArgs.parse(args, Set.of(), false);
+        SparkSession spark = SparkSession.builder().appName("spark-nas bench-peer").getOrCreate();
+        try {
+            IngestSettings is = IngestSettings.from(a.loadConfig(), a);
+            IngestStage.run(is, spark);
+            SupernetSettings s = SupernetSettings.from(a.loadConfig(), a);
+            String images = RunSettings.toUri(a.loadConfig().getString("nas.run.root")) + "/" + is.run().runId() + "/ingest/images";
+            List<Row> train = spark.read().parquet(images).where("split = 'train'").select("class_index", "pixels").limit(16 * s.batchSize())
+                    .collectAsList();
+            List<Row> val = spark.read().parquet(images).where("split = 'val'").select("class_index", "pixels").collectAsList();
+            SearchSpace space = SearchSpaces.build(s.space().options(is.resolution(), is.channels(), 10));
+            int batch = s.batchSize();
+            List<INDArray> xs = new ArrayList<>();
+            List<int[]> ys = new ArrayList<>();
+            batches(train, batch, is, xs, ys);
+            int steps = 20;
+            int warm = 3;
+            OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 4e-5, "cosine", 1000, 0, 0);
+            Supernet net = new Supernet(space, opt, s.seed(), s.init());
+            Random rnd = new Random(s.seed());
+            double spos = train(net, xs, ys, warm, steps, () -> {
+                int[] idx = new int[space.size()];
+                for (int i = 0; i < idx.length; i++) {
+                    idx[i] = rnd.nextInt(space.layer(i).candidates().size());
+                }
+                return Arch.ofIndices(space, idx);
+            });
+            int[] fixedIdx = new int[space.size()];
+            for (int i = 0; i < fixedIdx.length; i++) {
+                fixedIdx[i] = Math.min(2, space.layer(i).candidates().size() - 1);
+            }
+            Arch fixed = Arch.ofIndices(space, fixedIdx);
+            double fixedRate = train(net, xs, ys, warm, steps, () -> fixed);
+            String threads = System.getenv().getOrDefault("OMP_NUM_THREADS", "default");
+            System.out.printf("project SPOS (new uniform path per step), %s width %.2f, batch %d, native threads %s: %.1f images/s%n",
+                    space.family(), s.space().width(), batch, threads, spos);
+            System.out.printf("project fixed path (op index 2 in every layer): %.1f images/s%n", fixedRate);
+
+            List<INDArray> vx = new ArrayList<>();
+            List<int[]> vy = new ArrayList<>();
+            batches(val, 250, is, vx, vy);
+            double evalSeconds = 0;
+            double accuracy = 0;
+            for (int rep = 0; rep < 2; rep++) {
+                long t0 = System.nanoTime();
+                net.recalibrate(fixed, xs.subList(0, Math.min(10, xs.size())));
+                long correct = 0;
+                for (int b = 0; b < vx.size(); b++) {
+                    correct += net.countCorrect(fixed, vx.get(b), vy.get(b));
+                }
+                evalSeconds = (System.nanoTime() - t0) / 1e9;
+                accuracy = correct / (double) val.size();
+            }
+            System.out.printf("path evaluation (BN recalibration on 10 batches of %d + %d val images in batches of 250): %.2f s (accuracy %.3f)%n",
+                    batch, val.size(), evalSeconds, accuracy);
+            System.out.printf("ENGINE project spos=%.1f fixed=%.1f eval_s=%.3f val_images=%d threads=%s%n", spos, fixedRate, evalSeconds, val.size(),
+                    threads);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void batches(List<Row> rows, int batch, IngestSettings is, List<INDArray> xs, List<int[]> ys) {
+        for (int b = 0; b < rows.size(); b += batch) {
+            int end = Math.min(rows.size(), b + batch);
+            List<byte[]> px = new ArrayList<>();
+            int[] y = new int[end - b];
+            for (int i = b; i < end; i++) {
+                px.add((byte[]) rows.get(i).get(1));
+                y[i - b] = rows.get(i).getInt(0);
+            }
+            xs.add(Supernet.toBatch(px, is.resolution(), is.resolution(), is.channels()));
+            ys.add(y);
+        }
+    }
+
+    /** Images per second of {@code steps} training steps after {@code warm} unmeasured ones, the path of each step from {@code paths}. */
+    private static double train(Supernet net, List<INDArray> xs, List<int[]> ys, int warm, int steps,
+                                java.util.function.Supplier<Arch> paths) {
+        double seconds = 0;
+        int images = 0;
+        for (int t = 0; t < warm + steps; t++) {
+            int b = t % xs.size();
+            Arch arch = paths.get();
+            long t0 = System.nanoTime();
+            net.trainStep(arch, xs.get(b), ys.get(b), t, 0);
+            if (t >= warm) {
+                seconds += (System.nanoTime() - t0) / 1e9;
+                images += ys.get(b).length;
+            }
+        }
+        return images / seconds;
+    }
+}
