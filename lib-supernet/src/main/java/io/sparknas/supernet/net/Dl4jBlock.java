@@ -30,6 +30,7 @@ public final class Dl4jBlock implements CandidateBlock {
     private final String key;
     private final MultiLayerNetwork net;
     private final int[] bnLayers;
+    private final boolean fastInference;
     private Gradient gradient;
     private INDArray[] recalMean;
     private INDArray[] recalVar;
@@ -63,6 +64,7 @@ public final class Dl4jBlock implements CandidateBlock {
             }
         }
         this.bnLayers = bn.stream().mapToInt(Integer::intValue).toArray();
+        this.fastInference = InferencePass.supports(net);
         net.getUpdater(true);
     }
 
@@ -83,7 +85,7 @@ public final class Dl4jBlock implements CandidateBlock {
             List<INDArray> acts = net.feedForward(true, false);
             return acts.get(acts.size() - 1);
         }
-        return net.output(x, false);
+        return fastInference ? InferencePass.forward(net, x) : net.output(x, false);
     }
 
     @Override
