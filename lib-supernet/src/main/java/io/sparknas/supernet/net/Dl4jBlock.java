@@ -144,6 +144,10 @@ public final class Dl4jBlock implements CandidateBlock {
 
     @Override
     public INDArray recalibrationForward(INDArray x) {
+        if (fastInference) {
+            recalBatches++;
+            return InferencePass.recalibrationForward(net, x, recalMean, recalVar);
+        }
         net.setInput(x);
         List<INDArray> acts = net.feedForward(true, true);
         for (int j = 0; j < bnLayers.length; j++) {

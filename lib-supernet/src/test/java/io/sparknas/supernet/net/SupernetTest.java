@@ -8,6 +8,7 @@ import io.sparknas.supernet.space.SearchSpaces;
 import io.sparknas.supernet.testing.FashionMnistBatches;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -318,6 +319,50 @@ class SupernetTest {
             }
         }
         throw new AssertionError("no depthwise layer in " + b.key());
+    }
+
+    @Test
+    void customOpRecalibrationEqualsDl4jTrainingForward() {
+        // InferencePass's recalibration forward must reproduce DL4J's training-mode forward and its BatchNorm batch statistics
+        Supernet net = new Supernet(space, OPT, 23);
+        List<Dl4jBlock> blocks = new ArrayList<>();
+        List<INDArray> inputs = new ArrayList<>();
+        blocks.add((Dl4jBlock) net.stem());
+        inputs.add(data.x(0, 32));
+        for (int i = 0; i < space.size(); i++) {
+            for (Op op : space.layer(i).candidates()) {
+                CandidateBlock b = net.block(i, op);
+                if (b instanceof Dl4jBlock d) {
+                    blocks.add(d);
+                    inputs.add(Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32, space.layer(i).inChannels(),
+                            space.layer(i).inHeight(), space.layer(i).inHeight()).muli(2));
+                }
+            }
+        }
+        int compared = 0;
+        for (int k = 0; k < blocks.size(); k++) {
+            MultiLayerNetwork n = blocks.get(k).network();
+            assertTrue(InferencePass.supports(n), blocks.get(k).key());
+            List<INDArray> acts = n.feedForward(inputs.get(k), true);
+            INDArray[] means = new INDArray[n.getnLayers()];
+            INDArray[] vars = new INDArray[n.getnLayers()];
+            INDArray out = InferencePass.recalibrationForward(n, inputs.get(k).dup(), means, vars);
+            INDArray expected = acts.get(acts.size() - 1);
+            double scale = Math.max(1.0, expected.amaxNumber().doubleValue());
+            assertTrue(maxAbsDiff(expected, out) <= 1e-4 * scale, blocks.get(k).key() + ": output differs by " + maxAbsDiff(expected, out));
+            int bn = 0;
+            for (int j = 0; j < n.getnLayers(); j++) {
+                if (n.getLayer(j) instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+                    INDArray in = acts.get(j);
+                    assertTrue(maxAbsDiff(in.mean(0, 2, 3), means[bn]) <= 1e-4 * scale, blocks.get(k).key() + " BN " + j + " mean");
+                    assertTrue(maxAbsDiff(in.var(false, 0, 2, 3), vars[bn]) <= 1e-3 * Math.max(1, in.var(false, 0, 2, 3).amaxNumber().doubleValue()),
+                            blocks.get(k).key() + " BN " + j + " variance");
+                    bn++;
+                    compared++;
+                }
+            }
+        }
+        assertTrue(compared > 3 * space.size(), "BatchNorm layers compared: " + compared);
     }
 
     @Test
