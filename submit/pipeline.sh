@@ -2,7 +2,10 @@
 # The whole pipeline, one spark-submit per stage (each can also be run alone from its own script):
 #   submit/pipeline.sh [--method spos|padnas|danas|ddpnas|dsonas] [--from STAGE] [--dry-run]
 #                      [--config FILE] [--run-root URI] [--run-id ID] [--force] [-Dnas.key=value ...] [--master URL]
-# Stages so far: ingest, latency-profile, supernet-train. (easiness, search, prune, retrain and report join as they land.)
+# spos:   ingest, latency-profile, supernet-train, search.
+# padnas: ingest, latency-profile, supernet-train, then M-2 times search-k, prune-k, supernet-train-(k+1), then search-(M-1)
+#         (M = nas.padnas.stages; PAD-NAS Algorithm 1). Stage k >= 2 runs the same script with --stage-index k.
+# (easiness, retrain and report join as they land.)
 # Without --run-id (and without nas.run.id in the config) a new id run-YYYYMMDD-HHMMSS is used for every stage.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,11 +33,30 @@ if [[ -n "$method" ]]; then
   args+=("-Dnas.run.method=$method"); query_args+=("-Dnas.run.method=$method")
 fi
 
-all_stages=(ingest latency-profile supernet-train)
-case "${method:-spos}" in
-  spos) stages=("${all_stages[@]}") ;;
-  padnas|danas|ddpnas|dsonas)
-    echo "pipeline: method '$method' is not implemented yet (stages so far: ${all_stages[*]})" >&2; exit 2 ;;
+if [[ ! -f "$jar" ]]; then
+  echo "pipeline: $jar is missing: build the project first (mvn -B -q package -DskipTests)" >&2
+  exit 2
+fi
+# Validate the configuration once, before any stage, and learn the run root, id, method and PAD-NAS stages.
+mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,latency-profile,supernet-train,search,prune \
+  nas.run.root nas.run.id nas.run.method nas.padnas.stages) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+[[ ${#resolved[@]} -eq 4 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"
+
+# A stage token is a script name, with -k for stage index k >= 2 (supernet-train-2, search-2, prune-2).
+case "$method" in
+  spos) stages=(ingest latency-profile supernet-train search) ;;
+  padnas)
+    if (( m_stages < 2 )); then echo "pipeline: nas.padnas.stages = $m_stages: PAD-NAS needs M >= 2" >&2; exit 2; fi
+    stages=(ingest latency-profile supernet-train)
+    for (( k = 1; k <= m_stages - 2; k++ )); do
+      sfx=""; (( k > 1 )) && sfx="-$k"
+      stages+=("search$sfx" "prune$sfx" "supernet-train-$((k + 1))")
+    done
+    sfx=""; (( m_stages - 1 > 1 )) && sfx="-$((m_stages - 1))"
+    stages+=("search$sfx") ;;
+  danas|ddpnas|dsonas)
+    echo "pipeline: method '$method' is not implemented yet (spos and padnas are)" >&2; exit 2 ;;
   *) echo "pipeline: unknown --method '$method' (spos, padnas, danas, ddpnas, dsonas)" >&2; exit 2 ;;
 esac
 if [[ -n "$from" ]]; then
@@ -44,25 +66,19 @@ if [[ -n "$from" ]]; then
   stages=("${rest[@]}")
 fi
 
-if [[ ! -f "$jar" ]]; then
-  echo "pipeline: $jar is missing: build the project first (mvn -B -q package -DskipTests)" >&2
-  exit 2
-fi
-# Validate the configuration once, before any stage, and learn the run root and id.
-mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages "$(IFS=,; echo "${stages[*]}")" nas.run.root nas.run.id nas.run.method) \
-  || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-[[ ${#resolved[@]} -eq 3 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-root="${resolved[0]}"; run_id="${resolved[1]}"
 if [[ -z "$run_id" ]]; then
   run_id="run-$(date +%Y%m%d-%H%M%S)"
   args+=(--run-id "$run_id")
 fi
-echo "pipeline: method ${resolved[2]}, run $run_id under $root, stages: ${stages[*]}" >&2
+echo "pipeline: method $method, run $run_id under $root, stages: ${stages[*]}" >&2
 
-script_of() { echo "$here/submit/$1.sh"; }
+# stage token -> script and --stage-index arguments
+script_of() { echo "$here/submit/$(sed -E 's/-[0-9]+$//' <<<"$1").sh"; }
+index_args() { if [[ "$1" =~ -([0-9]+)$ ]]; then echo "--stage-index ${BASH_REMATCH[1]}"; fi; }
 t_start=$(date +%s)
 for s in "${stages[@]}"; do
-  cmd=("$(script_of "$s")" "${args[@]}")
+  # shellcheck disable=SC2207
+  cmd=("$(script_of "$s")" $(index_args "$s") "${args[@]}")
   if [[ $dry_run == 1 ]]; then
     printf '%q ' "${cmd[@]}"; echo
     continue

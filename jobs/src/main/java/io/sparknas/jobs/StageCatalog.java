@@ -14,7 +14,9 @@ import java.util.stream.Collectors;
 public enum StageCatalog {
     INGEST("ingest", IngestSettings::from),
     LATENCY_PROFILE("latency-profile", LatencyProfileSettings::from),
-    SUPERNET_TRAIN("supernet-train", SupernetSettings::from);
+    SUPERNET_TRAIN("supernet-train", SupernetSettings::from),
+    SEARCH("search", io.sparknas.jobs.search.SearchSettings::from),
+    PRUNE("prune", io.sparknas.jobs.prune.PruneSettings::from);
 
     private final String stageName;
     private final StageLauncher.SettingsFactory<?> settings;

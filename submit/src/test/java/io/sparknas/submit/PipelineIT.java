@@ -46,6 +46,81 @@ class PipelineIT {
         assertTrue(loss.find(), r.out());
         assertTrue(Double.parseDouble(loss.group(2)) < Double.parseDouble(loss.group(1)) - 0.2, loss.group());
         assertTrue(r.err().contains("ND4J backend CPU") && r.err().contains("oneDNN yes"), "backend logged at start-up:\n" + r);
+        // SPOS search (CES, population 16, 4 generations on the tiny preset) with the cost bound of the preset
+        assertTrue(r.out().contains("search committed") && r.out().contains("Pareto front:"), r.toString());
+        assertSearchConsistent("search", 16, 4);
+    }
+
+    /** Invariants of a committed search stage's tables, checked through submit/nas-sql. */
+    private static void assertSearchConsistent(String stageDir, int population, int generations) throws Exception {
+        String v = stageDir.replace('-', '_');
+        Scripts.Run gens = sql("select generation, count(*) as n, min(rank) as best_rank, sum(cast(feasible as int)) as feasible from "
+                + v + "_candidates group by generation order by generation");
+        String[] lines = gens.out().strip().split("\n");
+        assertEquals(generations + 2, lines.length, "header + generations 0.." + generations + ":\n" + gens.out());
+        for (int g = 0; g <= generations; g++) {
+            assertEquals(g + "\t" + population + "\t1\t" + population, lines[g + 1], "generation " + g + ": a full, feasible population\n" + gens.out());
+        }
+        // every front member is feasible (cost within nas.search.cost-max of the preset), has rank 1 in the last generation,
+        // and no front member dominates another
+        Scripts.Run bound = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it", "--format", "tsv",
+                "select count(*) as n, max(cost) as max_cost, min(accuracy) as min_acc from " + v + "_pareto_front");
+        String[] b = bound.out().strip().split("\n")[1].split("\t");
+        assertTrue(Integer.parseInt(b[0]) >= 1, bound.out());
+        assertTrue(Double.parseDouble(b[1]) <= TINY_COST_MAX, "front within the cost bound: " + bound.out());
+        assertTrue(Double.parseDouble(b[2]) > 0.1, "front architectures above chance on val: " + bound.out());
+        Scripts.Run dominated = sql("select count(*) from " + v + "_pareto_front a join " + v + "_pareto_front b on b.accuracy >= a.accuracy "
+                + "and b.cost <= a.cost and (b.accuracy > a.accuracy or b.cost < a.cost)");
+        assertEquals("0", dominated.out().strip().split("\n")[1], "mutually non-dominated: " + dominated.out());
+        Scripts.Run last = sql("select count(*) from " + v + "_pareto_front f left join " + v + "_candidates c on c.arch = f.arch and c.generation = "
+                + generations + " and c.rank = 1 where c.arch is null");
+        assertEquals("0", last.out().strip().split("\n")[1], "front = rank-1 members of the last generation: " + last.out());
+        // each architecture evaluated once: one accuracy per architecture across generations
+        Scripts.Run once = sql("select count(*) from (select arch from " + v + "_candidates group by arch having count(distinct accuracy) > 1 "
+                + "or count(distinct first_generation) > 1)");
+        assertEquals("0", once.out().strip().split("\n")[1], once.out());
+        // op_distribution: probabilities sum to 1 per layer
+        Scripts.Run dist = sql("select count(*) from (select layer, sum(probability) as p from " + v + "_op_distribution group by layer "
+                + "having abs(p - 1) > 1e-9)");
+        assertEquals("0", dist.out().strip().split("\n")[1], dist.out());
+    }
+
+    /** nas.search.cost-max of conf/fashion-mnist-tiny.conf (MFLOPs). */
+    static final double TINY_COST_MAX = 3.0;
+
+    private static Scripts.Run sql(String query) throws Exception {
+        Scripts.Run r = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it", "--format", "tsv", query);
+        assertEquals(0, r.status(), r.toString());
+        return r;
+    }
+
+    @Test
+    @Order(7)
+    void padNasPrunesFineTunesWithInheritedWeightsAndSearchesAgain() throws Exception {
+        // the PAD-NAS pipeline on the same run: ingest, latency-profile, supernet-train and search are committed with the same
+        // config and are skipped; prune, supernet-train-2 and search-2 run (M = 3 in the tiny preset)
+        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "it", "--master", "local[2]", "--method", "padnas");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().contains("search skipped") && r.out().contains("supernet-train skipped"), r.toString());
+        assertTrue(r.out().contains("prune committed") && r.out().contains("supernet-train-2 committed") || r.out().contains("search-2 committed"), r.toString());
+        Scripts.Run sizes = sql("select count(*) as layers, sum(size(candidates)) as ops from prune_pruned_space");
+        Scripts.Run before = sql("select sum(size(candidates)) from supernet_train_space");
+        int opsAfter = Integer.parseInt(sizes.out().strip().split("\n")[1].split("\t")[1]);
+        int opsBefore = Integer.parseInt(before.out().strip().split("\n")[1]);
+        assertTrue(opsAfter < opsBefore, "pruning dropped ops: " + opsBefore + " -> " + opsAfter);
+        assertEquals(opsAfter, Integer.parseInt(sql("select sum(size(candidates)) from supernet_train_2_space").out().strip().split("\n")[1]),
+                "supernet-train-2 trains the pruned space");
+        Scripts.Run kept = sql("select count(*) from prune_pruning p join search_op_distribution d on d.layer = p.layer and d.op = p.op "
+                + "where p.kept <> (d.probability > 0.01)");
+        assertEquals("0", kept.out().strip().split("\n")[1], "kept exactly the ops above P_th (with at most 7 ops a layer always has one above 1%): " + kept.out());
+        String stage2 = Files.readString(root.resolve("it/supernet-train-2/_stage.json"));
+        assertTrue(stage2.contains("\"inherited_from\" : \"supernet-train\"") || stage2.contains("\"inherited_from\":\"supernet-train\""), stage2);
+        assertTrue(r.out().contains("2 epochs: training loss"), r.toString());
+        assertSearchConsistent("search-2", 16, 4);
+        Scripts.Run space2 = sql("select count(*) from search_2_candidates c join prune_pruning p on p.layer = 0 and not p.kept "
+                + "and c.ops[0] = p.op");
+        assertEquals("0", space2.out().strip().split("\n")[1], "search-2 draws only from the pruned space: " + space2.out());
     }
 
     @Test
@@ -104,17 +179,7 @@ class PipelineIT {
                 "-Dnas.ingest.train-per-class=100", "-Dnas.supernet.epochs=3", "-Dnas.supernet.eval.paths=1",
                 "-Dnas.supernet.eval.recalibration-batches=1"};
         assertEquals(0, Scripts.run("submit/ingest.sh", small).status());
-        java.io.File out = Files.createTempFile("train", ".out").toFile();
-        java.io.File err = Files.createTempFile("train", ".err").toFile();
-        Process p = Scripts.start("submit/supernet-train.sh", out, err, small);
-        Path epochFile = root.resolve("resume/supernet-train/_checkpoint/epoch");
-        long deadline = System.currentTimeMillis() + 8 * 60_000;
-        while (!(Files.exists(epochFile) && Files.readString(epochFile).trim().equals("1")) && p.isAlive() && System.currentTimeMillis() < deadline) {
-            Thread.sleep(200);
-        }
-        assertTrue(p.isAlive(), "still training after the first checkpoint\n" + Files.readString(err.toPath()));
-        p.destroyForcibly().waitFor();
-        assertTrue(!Files.exists(root.resolve("resume/supernet-train/_stage.json")), "killed run is not committed");
+        killOnceCheckpointed("submit/supernet-train.sh", "resume/supernet-train", "_checkpoint/epoch", small);
 
         Scripts.Run resumed = Scripts.run("submit/supernet-train.sh", withResume(small));
         assertEquals(0, resumed.status(), resumed.toString());
@@ -126,6 +191,39 @@ class PipelineIT {
         assertEquals(4, lines.length, "header + epochs 1..3: " + epochs.out());
         assertTrue(lines[1].startsWith("1\t") && lines[2].startsWith("2\t") && lines[3].startsWith("3\t"), epochs.out());
         assertEquals(lines[1].split("\t")[1], lines[3].split("\t")[1], "same rounds in every epoch, none repeated");
+    }
+
+    @Test
+    @Order(8)
+    void killedSearchResumesAfterItsLastGeneration() throws Exception {
+        // on the supernet of the resume run (Order 6)
+        String[] small = {"--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(), "--run-id", "resume", "--master", "local[2]",
+                "-Dnas.ingest.train-per-class=100", "-Dnas.supernet.epochs=3", "-Dnas.supernet.eval.paths=1",
+                "-Dnas.supernet.eval.recalibration-batches=1", "-Dnas.search.population=8", "-Dnas.search.generations=3",
+                "-Dnas.search.eval.recalibration-batches=1", "-Dnas.search.cost-max=0"};
+        killOnceCheckpointed("submit/search.sh", "resume/search", "_checkpoint/generation", small);
+
+        Scripts.Run resumed = Scripts.run("submit/search.sh", withResume(small));
+        assertEquals(0, resumed.status(), resumed.toString());
+        assertTrue(resumed.err().contains("resuming after generation 1 of 3"), resumed.toString());
+        Scripts.Run gens = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "resume", "--format", "tsv",
+                "select generation, count(*) from search_candidates group by generation order by generation");
+        assertEquals("generation\tcount(1)\n0\t8\n1\t8\n2\t8\n3\t8", gens.out().strip(), gens.toString());
+    }
+
+    /** Starts a stage script and kills it once {@code checkpointFile} under its stage directory reads 1; it must not be committed. */
+    private static void killOnceCheckpointed(String script, String stageDir, String checkpointFile, String... args) throws Exception {
+        java.io.File out = Files.createTempFile("stage", ".out").toFile();
+        java.io.File err = Files.createTempFile("stage", ".err").toFile();
+        Process p = Scripts.start(script, out, err, args);
+        Path file = root.resolve(stageDir).resolve(checkpointFile);
+        long deadline = System.currentTimeMillis() + 8 * 60_000;
+        while (!(Files.exists(file) && Files.readString(file).trim().equals("1")) && p.isAlive() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(p.isAlive(), script + " still running after its first checkpoint\n" + Files.readString(err.toPath()));
+        p.destroyForcibly().waitFor();
+        assertTrue(!Files.exists(root.resolve(stageDir).resolve("_stage.json")), "a killed stage is not committed");
     }
 
     private static String[] withResume(String[] args) {

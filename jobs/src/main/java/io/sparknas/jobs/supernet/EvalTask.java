@@ -17,7 +17,7 @@ import java.util.List;
  * Executor side of path evaluation, data-parallel: for each path the task recalibrates BatchNorm on batches of its train
  * partition, then counts correct predictions on its shard of the val split; the driver sums over tasks.
  */
-final class EvalTask implements FlatMapFunction2<Iterator<Sample>, Iterator<Sample>, long[]> {
+public final class EvalTask implements FlatMapFunction2<Iterator<Sample>, Iterator<Sample>, long[]> {
 
     private static final long serialVersionUID = 1L;
 
@@ -29,7 +29,7 @@ final class EvalTask implements FlatMapFunction2<Iterator<Sample>, Iterator<Samp
     private final int recalibrationBatches;
     private final int batchSize;
 
-    EvalTask(Broadcast<SupernetState> state, SearchSpace space, OptimizerSettings opt, List<String> archIds, long seed,
+    public EvalTask(Broadcast<SupernetState> state, SearchSpace space, OptimizerSettings opt, List<String> archIds, long seed,
              int recalibrationBatches, int batchSize) {
         this.state = state;
         this.space = space;

@@ -18,7 +18,7 @@ import java.util.Map;
  * The {@code supernet} table: one row per trainable part with its parameters and updater state as little-endian float32 bytes,
  * so a later stage (search, fine-tuning, {@code --resume}) restores the supernet exactly.
  */
-final class StateTable {
+public final class StateTable {
 
     static final StructType SCHEMA = new StructType()
             .add("part", DataTypes.StringType, false)
@@ -29,7 +29,7 @@ final class StateTable {
     private StateTable() {
     }
 
-    static void write(SparkSession spark, SupernetState state, String uri) {
+    public static void write(SparkSession spark, SupernetState state, String uri) {
         List<Row> rows = new ArrayList<>();
         for (Map.Entry<String, float[]> e : state.params().entrySet()) {
             rows.add(RowFactory.create(e.getKey(), e.getValue().length, bytes(e.getValue()), bytes(state.updater().get(e.getKey()))));
@@ -37,7 +37,7 @@ final class StateTable {
         spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(uri);
     }
 
-    static SupernetState read(SparkSession spark, String uri) {
+    public static SupernetState read(SparkSession spark, String uri) {
         Map<String, float[]> p = new LinkedHashMap<>();
         Map<String, float[]> u = new LinkedHashMap<>();
         for (Row r : spark.read().parquet(uri).collectAsList()) {

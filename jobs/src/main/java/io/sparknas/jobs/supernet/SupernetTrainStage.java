@@ -4,6 +4,7 @@ import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.config.StageIndex;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
@@ -57,6 +58,9 @@ public final class SupernetTrainStage {
     public static final String PATH_EVAL = "path_eval";
     public static final String SPACE = "space";
     public static final int SCHEMA_VERSION = 1;
+    /** The stage whose {@code pruned_space} a fine-tuning stage trains (PAD-NAS). */
+    public static final String PRUNE_STAGE = "prune";
+    public static final String PRUNED_SPACE = "pruned_space";
 
     private static final Logger LOG = LoggerFactory.getLogger(SupernetTrainStage.class);
 
@@ -73,31 +77,41 @@ public final class SupernetTrainStage {
             .add("val_images", DataTypes.LongType, false).add("mflops", DataTypes.DoubleType, false)
             .add("mparams", DataTypes.DoubleType, false);
 
-    static final StructType SPACE_SCHEMA = new StructType()
-            .add("layer", DataTypes.IntegerType, false).add("stage", DataTypes.IntegerType, false)
-            .add("in_channels", DataTypes.IntegerType, false).add("out_channels", DataTypes.IntegerType, false)
-            .add("stride", DataTypes.IntegerType, false).add("in_height", DataTypes.IntegerType, false)
-            .add("candidates", DataTypes.createArrayType(DataTypes.StringType), false);
-
     private SupernetTrainStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(), false, SupernetSettings::from, SupernetTrainStage::run);
+        StageLauncher.launch(STAGE, args, Set.of(StageIndex.OPTION), false, SupernetSettings::from, SupernetTrainStage::run);
     }
 
     public static SupernetTrainResult run(SupernetSettings s, SparkSession spark) {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
         SearchSpace space = rs.space();
-        List<StageRecord.Input> inputs = List.of(rs.input(store));
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), SupernetSettings.SECTIONS),
-                s.seed(), inputs);
+        List<StageRecord.Input> inputs = new ArrayList<>(List.of(rs.input(store)));
+        Inherited inherited = null;
+        int k = s.stageIndex().k();
+        if (k >= 2) {
+            // PAD-NAS stage k: the space pruned after search k-1, weights inherited from supernet-train k-1 (section 3.2)
+            String pruneDir = StageIndex.dir(PRUNE_STAGE, k - 1);
+            String prevDir = StageIndex.dir(STAGE, k - 1);
+            StageRecord prune = store.committed(pruneDir).orElseThrow(() -> new InputDataException("supernet-train --stage-index " + k
+                    + " fine-tunes the space pruned by prune --stage-index " + (k - 1) + ", but " + store.stageDir(pruneDir)
+                    + " is not committed: run submit/prune.sh --stage-index " + (k - 1) + " first."));
+            StageRecord prev = store.committed(prevDir).orElseThrow(() -> new InputDataException("supernet-train --stage-index " + k
+                    + " inherits the weights of " + store.stageDir(prevDir) + ", which is not committed."));
+            space = SpaceTable.read(spark, store.tableUri(pruneDir, PRUNED_SPACE), space);
+            inputs.add(new StageRecord.Input(pruneDir, store.stageDir(pruneDir).toString(), prune.fingerprint()));
+            inputs.add(new StageRecord.Input(prevDir, store.stageDir(prevDir).toString(), prev.fingerprint()));
+            inherited = new Inherited(prevDir, store.tableUri(prevDir, SUPERNET));
+        }
+        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
+                NasConfig.hash(s.run().config(), SupernetSettings.SECTIONS), s.seed(), inputs);
         if (commit.skipped()) {
             return SupernetTrainResult.read(spark, store, commit.existing(), true);
         }
         try {
-            StageRecord record = train(s, spark, store, commit, space);
+            StageRecord record = train(s, spark, store, commit, space, inherited);
             return SupernetTrainResult.read(spark, store, record, false);
         } catch (RuntimeException e) {
             LOG.error("supernet-train failed; its checkpoints (if any) stay at {}: re-run with --resume to continue from the last "
@@ -106,7 +120,13 @@ public final class SupernetTrainStage {
         }
     }
 
-    private static StageRecord train(SupernetSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space) {
+    /** Where a fine-tuning stage's starting weights come from. */
+    private record Inherited(String stageDir, String supernetUri) {
+    }
+
+    private static StageRecord train(SupernetSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space,
+                                     Inherited inherited) {
+        int epochs = s.stageEpochs();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int tasks = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
         JavaRDD<Sample> train = spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES)).where("split = 'train'")
@@ -128,7 +148,7 @@ public final class SupernetTrainStage {
         }
         int roundsPerEpoch = (stepsPerEpoch + s.stepsPerRound() - 1) / s.stepsPerRound();
         OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), s.schedule(),
-                s.epochs() * stepsPerEpoch, s.warmupEpochs() * stepsPerEpoch, s.labelSmoothing());
+                epochs * stepsPerEpoch, s.warmupEpochs() * stepsPerEpoch, s.labelSmoothing());
         PathSampler sampler = new UniformPathSampler();
 
         int startEpoch = 0;
@@ -139,17 +159,21 @@ public final class SupernetTrainStage {
             startEpoch = Integer.parseInt(store.readText(dir, "_checkpoint/epoch").get().trim());
             state = StateTable.read(spark, store.tableUri(dir, "_checkpoint/state-" + startEpoch));
             metrics.addAll(spark.read().parquet(store.tableUri(dir, "_checkpoint/metrics-" + startEpoch)).collectAsList());
-            LOG.info("supernet-train: resuming after epoch {} of {}", startEpoch, s.epochs());
+            LOG.info("supernet-train: resuming after epoch {} of {}", startEpoch, epochs);
+        } else if (inherited != null) {
+            state = StateTable.read(spark, inherited.supernetUri()).retainedFor(new Supernet(space, opt, s.seed(), s.init()));
+            LOG.info("supernet-train: stage {} starts from the weights of {} ({} parts kept)", s.stageIndex().k(), inherited.stageDir(),
+                    state.params().size());
         } else {
             state = SupernetState.capture(new Supernet(space, opt, s.seed(), s.init()));
         }
         commit.markCheckpoints();
         LOG.info("supernet-train: space {} ({} layers, 10^{} architectures, hash {}), {} parameters in all parts; {} tasks x {} steps of {} "
                         + "per epoch in {} rounds; {} epochs", space.family(), space.size(), String.format("%.1f", space.log10Size()), space.hash(),
-                state.numParams(), tasks, stepsPerEpoch, s.batchSize(), roundsPerEpoch, s.epochs());
+                state.numParams(), tasks, stepsPerEpoch, s.batchSize(), roundsPerEpoch, epochs);
 
         long trainStart = System.nanoTime();
-        for (int e = startEpoch; e < s.epochs(); e++) {
+        for (int e = startEpoch; e < epochs; e++) {
             long te = System.nanoTime();
             double eLoss = 0;
             long eSteps = 0;
@@ -177,9 +201,9 @@ public final class SupernetTrainStage {
             }
             double eWall = (System.nanoTime() - te) / 1e9;
             LOG.info("supernet-train: epoch {}/{}: loss {}, train accuracy {}, {} images/s, {}% of the epoch outside task compute, ETA {} s",
-                    e + 1, s.epochs(), String.format("%.4f", eLoss / eSteps), String.format("%.3f", (double) eCorrect / eImages),
+                    e + 1, epochs, String.format("%.4f", eLoss / eSteps), String.format("%.3f", (double) eCorrect / eImages),
                     String.format("%.1f", eImages / eWall), String.format("%.1f", 100 * Math.max(0, 1 - eCompute / eWall)),
-                    String.format("%.0f", (System.nanoTime() - trainStart) / 1e9 / (e + 1 - startEpoch) * (s.epochs() - e - 1)));
+                    String.format("%.0f", (System.nanoTime() - trainStart) / 1e9 / (e + 1 - startEpoch) * (epochs - e - 1)));
             checkpoint(spark, store, dir, e + 1, state, metrics);
         }
 
@@ -196,13 +220,8 @@ public final class SupernetTrainStage {
         commit.addTable(METRICS, metrics.size(), SCHEMA_VERSION, List.of());
         spark.createDataFrame(evalRows, PATH_EVAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PATH_EVAL));
         commit.addTable(PATH_EVAL, evalRows.size(), SCHEMA_VERSION, List.of());
-        List<Row> spaceRows = new ArrayList<>();
-        for (Layer l : space.layers()) {
-            spaceRows.add(RowFactory.create(l.index(), l.stage(), l.inChannels(), l.outChannels(), l.stride(), l.inHeight(),
-                    l.candidates().stream().map(Op::name).toArray(String[]::new)));
-        }
-        spark.createDataFrame(spaceRows, SPACE_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SPACE));
-        commit.addTable(SPACE, spaceRows.size(), SCHEMA_VERSION, List.of());
+        int spaceRows = SpaceTable.write(spark, space, commit.tableUri(SPACE));
+        commit.addTable(SPACE, spaceRows, SCHEMA_VERSION, List.of());
         commit.putProperty("space_hash", space.hash());
         commit.putProperty("space_family", space.family());
         commit.putProperty("space_log10_size", String.format("%.3f", space.log10Size()));
@@ -213,6 +232,8 @@ public final class SupernetTrainStage {
         commit.putProperty("stem_stride", String.valueOf(space.stemStride()));
         commit.putProperty("sampler", sampler.name());
         commit.putProperty("init", s.init().name().toLowerCase(java.util.Locale.ROOT));
+        commit.putProperty("stage_index", String.valueOf(s.stageIndex().k()));
+        commit.putProperty("inherited_from", inherited == null ? "" : inherited.stageDir());
         commit.putProperty("num_params", String.valueOf(state.numParams()));
         commit.putProperty("steps_per_epoch", String.valueOf(stepsPerEpoch));
         commit.putProperty("tasks", String.valueOf(tasks));

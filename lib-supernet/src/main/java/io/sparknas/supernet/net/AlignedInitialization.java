@@ -63,7 +63,9 @@ final class AlignedInitialization {
                     .orElseThrow();
             List<MultiLayerNetwork> refNets = nets.apply(ref);
             for (Op op : family) {
-                if (op.equals(ref)) {
+                if (op.equals(ref) || kernel(op) < kernel(ref) || expansion(op) < expansion(ref)) {
+                    // (a layer-wise op set, e.g. after PAD-NAS pruning, may have no op both narrowest and smallest-kernel:
+                    // ops the reference does not fit into keep their own weights)
                     continue;
                 }
                 List<MultiLayerNetwork> target = nets.apply(op);
@@ -113,7 +115,10 @@ final class AlignedInitialization {
                 // [out, in, 1, 1]: the reference's weights; extra inputs zero, extra outputs keep their random weights
                 long out0 = r.size(0);
                 long in0 = r.size(1);
-                t.get(NDArrayIndex.all(), NDArrayIndex.interval(in0, t.size(1)), NDArrayIndex.all(), NDArrayIndex.all()).assign(0);
+                if (in0 < t.size(1)) {
+                    // (an empty interval view has no buffer: ND4J's assign fails on it)
+                    t.get(NDArrayIndex.all(), NDArrayIndex.interval(in0, t.size(1)), NDArrayIndex.all(), NDArrayIndex.all()).assign(0);
+                }
                 t.get(NDArrayIndex.interval(0, out0), NDArrayIndex.interval(0, in0), NDArrayIndex.all(), NDArrayIndex.all()).assign(r);
             }
             tw.assign(t);

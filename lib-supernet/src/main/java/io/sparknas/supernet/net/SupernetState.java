@@ -50,6 +50,23 @@ public final class SupernetState implements Serializable {
         return new SupernetState(p, u);
     }
 
+    /**
+     * The parts of this state that {@code net} has (PAD-NAS weight inheritance, section 3.2: the pruned supernet of stage
+     * k+1 starts from the stage-k weights of the operations it kept); every part of {@code net} must be in this state.
+     */
+    public SupernetState retainedFor(Supernet net) {
+        Map<String, float[]> p = new LinkedHashMap<>();
+        Map<String, float[]> u = new LinkedHashMap<>();
+        for (String k : byKey(net).keySet()) {
+            if (!params.containsKey(k)) {
+                throw new IllegalStateException("the inherited supernet state has no part " + k + " (was it trained on another search space?)");
+            }
+            p.put(k, params.get(k));
+            u.put(k, updater.getOrDefault(k, new float[0]));
+        }
+        return new SupernetState(p, u);
+    }
+
     /** Writes this state into {@code net}; every part of the snapshot must exist there with the same sizes. */
     public void applyTo(Supernet net) {
         Map<String, TrainablePart> byKey = byKey(net);

@@ -74,4 +74,45 @@ class SupernetStateTest {
         SupernetState onlyHead = start.averageInto(SupernetState.accumulate(a, List.of("head")));
         assertArrayEquals(start.params().get("stem"), onlyHead.params().get("stem"), "unused part unchanged");
     }
+    @Test
+    void aPrunedSupernetInheritsTheWeightsOfTheOpsItKept() {
+        // PAD-NAS fine-tuning starts from the previous stage's weights: a pruned supernet (layer-wise op sets, including
+        // layers left with same-expansion ops only) built from a trained full supernet's state computes the same function
+        SearchSpace full = SearchSpaces.build(new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10, 1));
+        FashionMnistBatches data = new FashionMnistBatches(256);
+        Supernet big = new Supernet(full, OPT, 5);
+        java.util.Random r = new java.util.Random(3);
+        for (int s = 0; s < 3; s++) {
+            int[] idx = new int[full.size()];
+            for (int l = 0; l < idx.length; l++) {
+                idx[l] = r.nextInt(full.layer(l).candidates().size());
+            }
+            big.trainStep(Arch.ofIndices(full, idx), data.x(s, 64), data.y(s, 64), s, 0);
+        }
+        SearchSpace pruned = full;
+        for (int l = 0; l < full.size(); l++) {
+            List<Op> c = full.layer(l).candidates();
+            List<Op> keep = new ArrayList<>();
+            for (Op op : c) {
+                // keep identity, the expansion-1 ops with kernel >= 5, k5e6, k7e6 and k7e3 (no op both narrowest and smallest)
+                if (op instanceof Op.Identity || op instanceof Op.IBConv b && b.kernel() >= 5 && (b.expansion() != 3 || b.kernel() == 7)) {
+                    keep.add(op);
+                }
+            }
+            pruned = pruned.withCandidates(l, keep);
+        }
+        assertTrue(pruned.log10Size() < full.log10Size());
+        SupernetState inherited = SupernetState.capture(big).retainedFor(new Supernet(pruned, OPT, 1));
+        Supernet small = new Supernet(pruned, OPT, 77);
+        inherited.applyTo(small);
+        assertEquals(small.parts().size(), inherited.params().size());
+        int[] idx = new int[pruned.size()];
+        for (int l = 0; l < idx.length; l++) {
+            idx[l] = pruned.layer(l).candidates().size() - 1;
+        }
+        Arch path = Arch.ofIndices(pruned, idx);
+        org.nd4j.linalg.api.ndarray.INDArray x = data.x(5, 32);
+        double diff = small.predict(path, x).sub(big.predict(path, x)).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-6, "same outputs on a path of the pruned space: " + diff);
+    }
 }

@@ -1,0 +1,55 @@
+package io.sparknas.jobs.search;
+
+import com.typesafe.config.Config;
+import io.sparknas.jobs.config.RunSettings;
+import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.jobs.config.SpaceSettings;
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.config.StageIndex;
+
+import java.util.List;
+import java.util.Set;
+
+/** Settings of the search stage ({@code nas.space}, {@code nas.search}; defaults and meanings in lib-search's reference.conf). */
+public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex stageIndex, long seed, String cost, double costMin,
+                             double costMax, int population, int generations, double crossoverProbability, double mutationProbability,
+                             double mutationDistributionIndex, int maxRetries, int rankBound, int parallelism, int recalibrationBatches,
+                             int evalBatchSize, int valImages) {
+
+    /** The config sections the stage's output depends on. */
+    public static final List<String> SECTIONS = List.of("nas.space", "nas.search");
+
+    public static SearchSettings from(Config config, StageArgs args) {
+        SettingsReader r = new SettingsReader(config);
+        double costMin = r.doubleBetween("nas.search.cost-min", 0, 1e12);
+        double costMax = r.doubleBetween("nas.search.cost-max", 0, 1e12);
+        if (costMax > 0 && costMin > costMax) {
+            throw new io.sparknas.jobs.config.InvalidSettingsException("nas.search.cost-min = " + costMin + " is above nas.search.cost-max = "
+                    + costMax + ": the feasible range would be empty. Lower cost-min or raise cost-max (0 means no bound).");
+        }
+        int population = r.intBetween("nas.search.population", 4, 100_000);
+        if (population % 2 != 0) {
+            throw new io.sparknas.jobs.config.InvalidSettingsException("nas.search.population = " + population
+                    + ": NSGA-II breeds pairs, use an even number (e.g. " + (population + 1) + ").");
+        }
+        return new SearchSettings(RunSettings.from(config, args), SpaceSettings.from(r), StageIndex.from(args),
+                r.longBetween("nas.search.seed", Long.MIN_VALUE, Long.MAX_VALUE),
+                r.oneOf("nas.search.cost", Set.of("flops", "params", "latency")),
+                costMin, costMax, population,
+                r.intBetween("nas.search.generations", 0, 100_000),
+                r.doubleBetween("nas.search.crossover-probability", 0, 1),
+                r.doubleBetween("nas.search.mutation-probability", 0, 1),
+                r.doubleBetween("nas.search.mutation-distribution-index", 0, 1000),
+                r.intBetween("nas.search.max-retries", 1, 1_000_000),
+                r.intBetween("nas.search.rank-bound", 2, 1_000_000),
+                r.intBetween("nas.search.eval.parallelism", 0, 100_000),
+                r.intBetween("nas.search.eval.recalibration-batches", 1, 100_000),
+                r.intBetween("nas.search.eval.batch-size", 1, 65_536),
+                r.intBetween("nas.search.eval.val-images", 0, Integer.MAX_VALUE));
+    }
+
+    /** Upper cost bound, infinite when unset (0). */
+    public double costUpper() {
+        return costMax > 0 ? costMax : Double.POSITIVE_INFINITY;
+    }
+}

@@ -1,0 +1,299 @@
+package io.sparknas.jobs.search;
+
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.config.StageIndex;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.latency.LatencyProfileStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.supernet.RunSpace;
+import io.sparknas.jobs.supernet.Sample;
+import io.sparknas.jobs.supernet.SpaceTable;
+import io.sparknas.jobs.supernet.StateTable;
+import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.search.EvaluatedArch;
+import io.sparknas.search.evolution.ConstrainedNsga2;
+import io.sparknas.search.pareto.NondominatedRanks;
+import io.sparknas.search.pareto.OpDistribution;
+import io.sparknas.supernet.cost.CostModel;
+import io.sparknas.supernet.cost.FlopsCostModel;
+import io.sparknas.supernet.cost.LatencyCostModel;
+import io.sparknas.supernet.cost.LatencyTable;
+import io.sparknas.supernet.cost.ParamsCostModel;
+import io.sparknas.supernet.net.OptimizerSettings;
+import io.sparknas.supernet.net.SupernetState;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.Op;
+import io.sparknas.supernet.space.SearchSpace;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Stage search: Constrained Evolutionary Search (PAD-NAS section 3.2; NSGA-II) over the space of supernet-train stage k,
+ * with architectures evaluated by the trained supernet on Spark executors ({@link SparkArchEvaluator}: BatchNorm
+ * recalibration, then accuracy on val) and costed by the configured cost model (FLOPs, params, or the run's latency table).
+ *
+ * <p>Outputs: {@code candidates} (the population after every generation, with rank and crowding distance),
+ * {@code pareto_front} (feasible rank-1 members of the final population), {@code op_distribution} (PAD-NAS Algorithm 1
+ * line 5: op frequencies per layer among the feasible evaluated architectures of rank below {@code nas.search.rank-bound}).
+ * The search state is checkpointed after every generation; {@code --resume} continues from it.
+ */
+public final class SearchStage {
+
+    public static final String STAGE = "search";
+    public static final String CANDIDATES = "candidates";
+    public static final String PARETO_FRONT = "pareto_front";
+    public static final String OP_DISTRIBUTION = "op_distribution";
+    public static final int SCHEMA_VERSION = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(SearchStage.class);
+
+    static final StructType CANDIDATES_SCHEMA = new StructType()
+            .add("generation", DataTypes.IntegerType, false).add("arch", DataTypes.StringType, false)
+            .add("ops", DataTypes.createArrayType(DataTypes.StringType), false).add("accuracy", DataTypes.DoubleType, false)
+            .add("cost", DataTypes.DoubleType, false).add("mflops", DataTypes.DoubleType, false)
+            .add("mparams", DataTypes.DoubleType, false).add("latency_ms", DataTypes.DoubleType, true)
+            .add("rank", DataTypes.IntegerType, false).add("crowding", DataTypes.DoubleType, false)
+            .add("feasible", DataTypes.BooleanType, false).add("first_generation", DataTypes.IntegerType, false);
+
+    static final StructType FRONT_SCHEMA = new StructType()
+            .add("arch", DataTypes.StringType, false).add("ops", DataTypes.createArrayType(DataTypes.StringType), false)
+            .add("accuracy", DataTypes.DoubleType, false).add("cost", DataTypes.DoubleType, false)
+            .add("mflops", DataTypes.DoubleType, false).add("mparams", DataTypes.DoubleType, false)
+            .add("latency_ms", DataTypes.DoubleType, true).add("crowding", DataTypes.DoubleType, false);
+
+    static final StructType DISTRIBUTION_SCHEMA = new StructType()
+            .add("layer", DataTypes.IntegerType, false).add("op", DataTypes.StringType, false)
+            .add("count", DataTypes.IntegerType, false).add("probability", DataTypes.DoubleType, false)
+            .add("architectures", DataTypes.IntegerType, false).add("rank_bound", DataTypes.IntegerType, false);
+
+    private SearchStage() {
+    }
+
+    public static void main(String[] args) {
+        StageLauncher.launch(STAGE, args, Set.of(StageIndex.OPTION), false, SearchSettings::from, SearchStage::run);
+    }
+
+    public static SearchResult run(SearchSettings s, SparkSession spark) {
+        RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
+        RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
+        int k = s.stageIndex().k();
+        String supernetDir = StageIndex.dir(SupernetTrainStage.STAGE, k);
+        StageRecord supernet = store.committed(supernetDir).orElseThrow(() -> new InputDataException("search --stage-index " + k
+                + " searches the supernet of " + store.stageDir(supernetDir) + ", which is not committed: run submit/supernet-train.sh"
+                + (k > 1 ? " --stage-index " + k : "") + " first (same --run-root and --run-id)."));
+        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SPACE), rs.space());
+        String trainedHash = supernet.properties().get("space_hash");
+        if (!space.hash().equals(trainedHash)) {
+            throw new InputDataException("The supernet at " + store.stageDir(supernetDir) + " was trained on space " + trainedHash
+                    + " but nas.space now gives " + space.hash() + ": search with the nas.space settings it was trained with.");
+        }
+        List<StageRecord.Input> inputs = new ArrayList<>(List.of(rs.input(store),
+                new StageRecord.Input(supernetDir, store.stageDir(supernetDir).toString(), supernet.fingerprint())));
+        LatencyTable latency = null;
+        StageRecord latencyStage = store.committed(LatencyProfileStage.STAGE).orElse(null);
+        if (latencyStage != null) {
+            latency = LatencyProfileStage.readTable(spark, store);
+            inputs.add(new StageRecord.Input(LatencyProfileStage.STAGE, store.stageDir(LatencyProfileStage.STAGE).toString(),
+                    latencyStage.fingerprint()));
+        } else if (s.cost().equals("latency")) {
+            throw new InputDataException("nas.search.cost = latency needs the run's latency table, but " + store.stageDir(LatencyProfileStage.STAGE)
+                    + " is not committed: run submit/latency-profile.sh first, or set nas.search.cost = flops.");
+        }
+        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
+                NasConfig.hash(s.run().config(), SearchSettings.SECTIONS), s.seed(), inputs);
+        if (commit.skipped()) {
+            return SearchResult.read(spark, store, commit.existing(), true);
+        }
+        try {
+            StageRecord record = search(s, spark, store, commit, space, supernetDir, latency);
+            return SearchResult.read(spark, store, record, false);
+        } catch (RuntimeException e) {
+            LOG.error("search failed; its checkpoint (if any) stays at {}: re-run with --resume to continue after the last completed "
+                    + "generation, or --force to start over", store.stageDir(commit.stageDir()));
+            throw e;
+        }
+    }
+
+    /** The cost figures of one architecture. */
+    private record Costs(double mflops, double mparams, Double latencyMs) {
+    }
+
+    private static StageRecord search(SearchSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space,
+                                      String supernetDir, LatencyTable latency) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int tasks = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
+        FlopsCostModel flops = new FlopsCostModel();
+        ParamsCostModel params = new ParamsCostModel();
+        LatencyCostModel lat = latency == null ? null : new LatencyCostModel(latency);
+        CostModel cost = switch (s.cost()) {
+            case "flops" -> flops;
+            case "params" -> params;
+            default -> lat;
+        };
+        if (lat != null) {
+            List<io.sparknas.supernet.cost.LatencyProbe> missing = latency.missing(io.sparknas.supernet.cost.LatencyProbe.of(space));
+            if (!missing.isEmpty()) {
+                if (s.cost().equals("latency")) {
+                    throw new InputDataException("The run's latency table lacks " + missing.size() + " probes of this space (e.g. " + missing.get(0)
+                            + "): re-run submit/latency-profile.sh --force with the same nas.space settings.");
+                }
+                lat = null;
+            }
+        }
+        SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
+        JavaRDD<Sample> train = images(spark, store, "train", 0);
+        JavaRDD<Sample> val = images(spark, store, "val", s.valImages());
+        OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
+        String dir = commit.stageDir();
+        List<String[]> history = new ArrayList<>();
+        long t0 = System.nanoTime();
+        double evalSeconds = 0;
+        try (SparkArchEvaluator evaluator = new SparkArchEvaluator(jsc, train, val, state, space, opt, s.seed(), s.recalibrationBatches(),
+                s.evalBatchSize(), tasks)) {
+            ConstrainedNsga2.Builder builder = ConstrainedNsga2.builder(space, cost, evaluator).populationSize(s.population())
+                    .generations(s.generations()).costBounds(s.costMin(), s.costUpper()).crossoverProbability(s.crossoverProbability())
+                    .mutationDistributionIndex(s.mutationDistributionIndex()).maxRetries(s.maxRetries()).seed(s.seed());
+            if (s.mutationProbability() > 0) {
+                builder.mutationProbability(s.mutationProbability());
+            }
+            ConstrainedNsga2 ces;
+            if (commit.resuming() && store.readText(dir, SearchCheckpoint.GENERATION).isPresent()) {
+                SearchCheckpoint cp = SearchCheckpoint.read(store, dir);
+                ces = builder.restore(cp.state());
+                history.addAll(cp.history());
+                LOG.info("search: resuming after generation {} of {} ({} architectures already evaluated)", ces.generation(), s.generations(),
+                        ces.evaluations());
+            } else {
+                ces = builder.build();
+            }
+            commit.markCheckpoints();
+            LOG.info("search: CES on space {} ({} layers, 10^{} architectures), cost {} in [{}, {}] {}, population {}, {} generations, "
+                            + "{} evaluation tasks", space.family(), space.size(), String.format("%.2f", space.log10Size()), s.cost(), s.costMin(),
+                    Double.isInfinite(s.costUpper()) ? "inf" : s.costUpper(), cost.unit(), s.population(), s.generations(), tasks);
+            while (!ces.done()) {
+                int before = ces.evaluations();
+                long tg = System.nanoTime();
+                ces.step();
+                double sec = (System.nanoTime() - tg) / 1e9;
+                evalSeconds += sec;
+                int fresh = ces.evaluations() - before;
+                for (ConstrainedNsga2.Member m : ces.population()) {
+                    history.add(new String[]{String.valueOf(ces.generation()), m.arch().arch().id(), String.valueOf(m.rank()),
+                            String.valueOf(m.crowding())});
+                }
+                List<ConstrainedNsga2.Member> front = ces.paretoFront();
+                double best = front.stream().mapToDouble(m -> m.arch().accuracy()).max().orElse(Double.NaN);
+                double elapsed = (System.nanoTime() - t0) / 1e9;
+                LOG.info("search: generation {}/{}: {} new architectures in {} s ({} evaluations/s, {} val images each); front: {} "
+                                + "architectures, best accuracy {}, cost {} to {} {}; ETA {} s", ces.generation(), s.generations(), fresh,
+                        String.format("%.1f", sec), String.format("%.2f", fresh / Math.max(1e-9, sec)), evaluator.valImages(), front.size(),
+                        String.format("%.4f", best), front.isEmpty() ? "-" : String.format("%.3f", front.get(0).arch().cost()),
+                        front.isEmpty() ? "-" : String.format("%.3f", front.get(front.size() - 1).arch().cost()), cost.unit(),
+                        String.format("%.0f", elapsed / (ces.generation() + 1) * (s.generations() - ces.generation())));
+                SearchCheckpoint.write(store, dir, ces.state(), history);
+            }
+            if (ces.fallbacks() > 0) {
+                LOG.warn("search: {} offspring pairs stayed outside the cost bounds after {} draws and were replaced by their parents: the "
+                        + "feasible region is narrow for this space (nas.search.cost-min / cost-max)", ces.fallbacks(), s.maxRetries());
+            }
+            double totalSeconds = (System.nanoTime() - t0) / 1e9;
+            write(spark, commit, s, space, ces, history, flops, params, lat, cost);
+            commit.putProperty("evaluations", String.valueOf(ces.evaluations()));
+            commit.putProperty("search_seconds", String.format("%.1f", totalSeconds));
+            commit.putProperty("evaluations_per_second", String.format("%.3f", ces.evaluations() / Math.max(1e-9, evalSeconds)));
+            commit.putProperty("val_images", String.valueOf(evaluator.valImages()));
+            commit.putProperty("tasks", String.valueOf(tasks));
+            commit.putProperty("cost", s.cost());
+            commit.putProperty("cost_unit", cost.unit());
+            commit.putProperty("fallbacks", String.valueOf(ces.fallbacks()));
+            commit.putProperty("space_hash", space.hash());
+            commit.putProperty("space_log10_size", String.format("%.3f", space.log10Size()));
+            commit.putProperty("stage_index", String.valueOf(s.stageIndex().k()));
+            commit.putProperty("supernet", supernetDir);
+        }
+        StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+        store.deleteUnder(dir, "_checkpoint");
+        return record;
+    }
+
+    /** A split of the images table as samples; {@code limit > 0} keeps the first {@code limit} by image id. */
+    private static JavaRDD<Sample> images(SparkSession spark, RunStore store, String split, int limit) {
+        org.apache.spark.sql.Dataset<Row> rows = spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES))
+                .where("split = '" + split + "'");
+        if (limit > 0) {
+            rows = rows.orderBy("id").limit(limit);
+        }
+        return rows.select("class_index", "pixels").javaRDD().map(r -> new Sample(r.getInt(0), (byte[]) r.get(1)));
+    }
+
+    private static void write(SparkSession spark, StageCommit commit, SearchSettings s, SearchSpace space, ConstrainedNsga2 ces,
+                              List<String[]> history, FlopsCostModel flops, ParamsCostModel params, LatencyCostModel lat, CostModel cost) {
+        Map<String, EvaluatedArch> byId = new LinkedHashMap<>();
+        for (EvaluatedArch e : ces.evaluated()) {
+            byId.put(e.arch().id(), e);
+        }
+        Map<String, Costs> costs = new LinkedHashMap<>();
+        for (EvaluatedArch e : byId.values()) {
+            costs.put(e.arch().id(), new Costs(flops.cost(space, e.arch()), params.cost(space, e.arch()),
+                    lat == null ? null : lat.cost(space, e.arch())));
+        }
+        List<Row> cand = new ArrayList<>();
+        for (String[] h : history) {
+            EvaluatedArch e = byId.get(h[1]);
+            Costs c = costs.get(h[1]);
+            cand.add(RowFactory.create(Integer.parseInt(h[0]), h[1], opNames(e.arch()), e.accuracy(), e.cost(), c.mflops(), c.mparams(),
+                    c.latencyMs(), Integer.parseInt(h[2]), Double.parseDouble(h[3]), e.feasible(), e.generation()));
+        }
+        spark.createDataFrame(cand, CANDIDATES_SCHEMA).coalesce(1).write().parquet(commit.tableUri(CANDIDATES));
+        commit.addTable(CANDIDATES, cand.size(), SCHEMA_VERSION, List.of());
+
+        List<Row> front = new ArrayList<>();
+        for (ConstrainedNsga2.Member m : ces.paretoFront()) {
+            Costs c = costs.get(m.arch().arch().id());
+            front.add(RowFactory.create(m.arch().arch().id(), opNames(m.arch().arch()), m.arch().accuracy(), m.arch().cost(), c.mflops(),
+                    c.mparams(), c.latencyMs(), m.crowding()));
+        }
+        spark.createDataFrame(front, FRONT_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PARETO_FRONT));
+        commit.addTable(PARETO_FRONT, front.size(), SCHEMA_VERSION, List.of());
+
+        List<EvaluatedArch> all = new ArrayList<>(byId.values());
+        OpDistribution dist = OpDistribution.of(space, all, NondominatedRanks.of(all), s.rankBound());
+        List<Row> rows = new ArrayList<>();
+        for (int l = 0; l < space.size(); l++) {
+            List<Op> ops = space.layer(l).candidates();
+            for (int i = 0; i < ops.size(); i++) {
+                rows.add(RowFactory.create(l, ops.get(i).name(), dist.counts()[l][i], dist.probabilities()[l][i], dist.architectures(), s.rankBound()));
+            }
+        }
+        spark.createDataFrame(rows, DISTRIBUTION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(OP_DISTRIBUTION));
+        commit.addTable(OP_DISTRIBUTION, rows.size(), SCHEMA_VERSION, List.of());
+        LOG.info("search: {} architectures evaluated; Pareto front of {}; op distribution over {} architectures of rank < {}", all.size(),
+                front.size(), dist.architectures(), s.rankBound());
+    }
+
+    static String[] opNames(Arch a) {
+        String[] out = new String[a.layers()];
+        for (int l = 0; l < out.length; l++) {
+            out[l] = String.join("+", a.ops(l).stream().map(Op::name).toList());
+        }
+        return out;
+    }
+}
