@@ -2,10 +2,10 @@
 # The whole pipeline, one spark-submit per stage (each can also be run alone from its own script):
 #   submit/pipeline.sh [--method spos|padnas|danas|ddpnas|dsonas] [--from STAGE] [--dry-run]
 #                      [--config FILE] [--run-root URI] [--run-id ID] [--force] [-Dnas.key=value ...] [--master URL]
-# spos:   ingest, latency-profile, supernet-train, search.
-# padnas: ingest, latency-profile, supernet-train, then M-2 times search-k, prune-k, supernet-train-(k+1), then search-(M-1)
-#         (M = nas.padnas.stages; PAD-NAS Algorithm 1). Stage k >= 2 runs the same script with --stage-index k.
-# (easiness, retrain and report join as they land.)
+# spos:   ingest, latency-profile, supernet-train, search, retrain, ranking, report.
+# padnas: ingest, latency-profile, supernet-train, then M-2 times search-k, prune-k, supernet-train-(k+1), then search-(M-1),
+#         retrain, ranking, report (M = nas.padnas.stages; PAD-NAS Algorithm 1). Stage k >= 2 runs the same script with
+#         --stage-index k. (easiness joins with DA-NAS.)
 # Without --run-id (and without nas.run.id in the config) a new id run-YYYYMMDD-HHMMSS is used for every stage.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,14 +38,14 @@ if [[ ! -f "$jar" ]]; then
   exit 2
 fi
 # Validate the configuration once, before any stage, and learn the run root, id, method and PAD-NAS stages.
-mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,latency-profile,supernet-train,search,prune \
+mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,latency-profile,supernet-train,search,prune,retrain,ranking,report \
   nas.run.root nas.run.id nas.run.method nas.padnas.stages) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
 [[ ${#resolved[@]} -eq 4 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
 root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"
 
 # A stage token is a script name, with -k for stage index k >= 2 (supernet-train-2, search-2, prune-2).
 case "$method" in
-  spos) stages=(ingest latency-profile supernet-train search) ;;
+  spos) stages=(ingest latency-profile supernet-train search retrain ranking report) ;;
   padnas)
     if (( m_stages < 2 )); then echo "pipeline: nas.padnas.stages = $m_stages: PAD-NAS needs M >= 2" >&2; exit 2; fi
     stages=(ingest latency-profile supernet-train)
@@ -54,7 +54,7 @@ case "$method" in
       stages+=("search$sfx" "prune$sfx" "supernet-train-$((k + 1))")
     done
     sfx=""; (( m_stages - 1 > 1 )) && sfx="-$((m_stages - 1))"
-    stages+=("search$sfx") ;;
+    stages+=("search$sfx" retrain ranking report) ;;
   danas|ddpnas|dsonas)
     echo "pipeline: method '$method' is not implemented yet (spos and padnas are)" >&2; exit 2 ;;
   *) echo "pipeline: unknown --method '$method' (spos, padnas, danas, ddpnas, dsonas)" >&2; exit 2 ;;

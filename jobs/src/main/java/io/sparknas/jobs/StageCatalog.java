@@ -16,7 +16,10 @@ public enum StageCatalog {
     LATENCY_PROFILE("latency-profile", LatencyProfileSettings::from),
     SUPERNET_TRAIN("supernet-train", SupernetSettings::from),
     SEARCH("search", io.sparknas.jobs.search.SearchSettings::from),
-    PRUNE("prune", io.sparknas.jobs.prune.PruneSettings::from);
+    PRUNE("prune", io.sparknas.jobs.prune.PruneSettings::from),
+    RETRAIN("retrain", io.sparknas.jobs.retrain.RetrainSettings::from),
+    RANKING("ranking", io.sparknas.jobs.retrain.RankingSettings::from),
+    REPORT("report", io.sparknas.jobs.report.ReportSettings::from);
 
     private final String stageName;
     private final StageLauncher.SettingsFactory<?> settings;

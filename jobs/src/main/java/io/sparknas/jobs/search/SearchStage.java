@@ -5,7 +5,6 @@ import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.latency.LatencyProfileStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
@@ -159,8 +158,8 @@ public final class SearchStage {
             }
         }
         SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
-        JavaRDD<Sample> train = images(spark, store, "train", 0);
-        JavaRDD<Sample> val = images(spark, store, "val", s.valImages());
+        JavaRDD<Sample> train = Sample.split(spark, store, "train", 0);
+        JavaRDD<Sample> val = Sample.split(spark, store, "val", s.valImages());
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         String dir = commit.stageDir();
         List<String[]> history = new ArrayList<>();
@@ -232,16 +231,6 @@ public final class SearchStage {
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(dir, "_checkpoint");
         return record;
-    }
-
-    /** A split of the images table as samples; {@code limit > 0} keeps the first {@code limit} by image id. */
-    private static JavaRDD<Sample> images(SparkSession spark, RunStore store, String split, int limit) {
-        org.apache.spark.sql.Dataset<Row> rows = spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES))
-                .where("split = '" + split + "'");
-        if (limit > 0) {
-            rows = rows.orderBy("id").limit(limit);
-        }
-        return rows.select("class_index", "pixels").javaRDD().map(r -> new Sample(r.getInt(0), (byte[]) r.get(1)));
     }
 
     private static void write(SparkSession spark, StageCommit commit, SearchSettings s, SearchSpace space, ConstrainedNsga2 ces,

@@ -401,19 +401,29 @@ public final class Supernet {
     }
 
     /**
-     * A stand-alone {@link ComputationGraph} of the architecture with the supernet's current weights (and BatchNorm
-     * statistics): the same layer configurations, residual adds as {@link ElementWiseVertex}, several ops of one layer
-     * (DSO-NAS) summed. Its output equals {@link #predict} for the same architecture.
+     * A stand-alone network of {@code arch}, freshly initialised from {@code seed}, for training from scratch (retraining
+     * found architectures): the same layer configurations and graph as {@link #export}, its own random weights, Nesterov SGD
+     * with {@code opt}'s peak learning rate and weight decay (the caller schedules the learning rate per epoch).
      */
-    public ComputationGraph export(Arch arch) {
+    public static ComputationGraph standalone(SearchSpace space, Arch arch, OptimizerSettings opt, long seed) {
         arch.requireIn(space);
-        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
+        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, seed, new LinkedHashMap<>()));
+        cg.init();
+        return cg;
+    }
+
+    /** The graph of {@code arch}; {@code copy} receives, per graph layer, the supernet block layer its weights come from. */
+    private static ComputationGraphConfiguration graph(SearchSpace space, Arch arch, OptimizerSettings opt, Long seed, Map<String, String> copy) {
+        NeuralNetConfiguration.Builder nb = new NeuralNetConfiguration.Builder();
+        if (seed != null) {
+            nb.seed(seed);
+        }
+        ComputationGraphConfiguration.GraphBuilder g = nb
                 .dataType(DataType.FLOAT).weightInit(WeightInit.RELU)
                 .updater(new Nesterovs(new StepSchedule(opt), opt.momentum())).weightDecay(opt.weightDecay(), true)
                 .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE)
                 .graphBuilder().addInputs("in")
                 .setInputTypes(InputType.convolutional(space.resolution(), space.resolution(), space.inChannels()));
-        Map<String, String> copy = new LinkedHashMap<>();
         String last = chain(g, "stem", LayerConfigs.stem(space), "in", copy);
         for (int i = 0; i < arch.layers(); i++) {
             List<String> outs = new ArrayList<>();
@@ -442,7 +452,7 @@ public final class Supernet {
                     continue;
                 }
                 String o = chain(g, name, LayerConfigs.op(l, op), last, copy);
-                if (residual(i, op)) {
+                if (op instanceof Op.IBConv && l.keepsShape()) {
                     g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), o, last);
                     o = name + "_add";
                 }
@@ -458,7 +468,18 @@ public final class Supernet {
         last = chain(g, "head", LayerConfigs.head(space), last, copy);
         g.addLayer("classifier", LayerConfigs.classifier(space).clone(), last);
         g.setOutputs("classifier");
-        ComputationGraph cg = new ComputationGraph(g.build());
+        return g.build();
+    }
+
+    /**
+     * A stand-alone {@link ComputationGraph} of the architecture with the supernet's current weights (and BatchNorm
+     * statistics): the same layer configurations, residual adds as {@link ElementWiseVertex}, several ops of one layer
+     * (DSO-NAS) summed. Its output equals {@link #predict} for the same architecture.
+     */
+    public ComputationGraph export(Arch arch) {
+        arch.requireIn(space);
+        Map<String, String> copy = new LinkedHashMap<>();
+        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, null, copy));
         cg.init();
         for (Map.Entry<String, String> e : copy.entrySet()) {
             String[] src = e.getValue().split("#");

@@ -209,6 +209,24 @@ class SupernetTest {
     }
 
     @Test
+    void standaloneGraphHasTheExportsLayersAndItsOwnSeededWeights() {
+        Supernet net = new Supernet(space, OPT, 9);
+        Arch arch = path();
+        ComputationGraph exported = net.export(arch);
+        ComputationGraph a = Supernet.standalone(space, arch, OPT, 5);
+        ComputationGraph b = Supernet.standalone(space, arch, OPT, 5);
+        ComputationGraph c = Supernet.standalone(space, arch, OPT, 6);
+        assertEquals(exported.numParams(), a.numParams(), "same layers as the supernet's path");
+        assertEquals(exported.getNumLayers(), a.getNumLayers());
+        assertEquals(0.0, maxAbsDiff(a.params(), b.params()), "same seed, same initial weights");
+        assertTrue(maxAbsDiff(a.params(), c.params()) > 1e-3, "another seed, other weights");
+        assertTrue(maxAbsDiff(a.params(), exported.params()) > 1e-3, "fresh weights, not the supernet's");
+        INDArray out = a.outputSingle(false, data.x(0, 16));
+        assertEquals(16, out.size(0));
+        assertEquals(1.0, out.sum(1).meanNumber().doubleValue(), 1e-4, "softmax rows");
+    }
+
+    @Test
     void exportedGraphComputesThePathsOutput() {
         assertTrainedExportComputesThePathsOutput(new Supernet(space, OPT, 9), path(), 5);
     }

@@ -1,0 +1,350 @@
+package io.sparknas.jobs.report;
+
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.retrain.RankingStage;
+import io.sparknas.jobs.retrain.RetrainStage;
+import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.supernet.SupernetTrainStage;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Stage report: an HTML page with PNG charts (JFreeChart) of a run: the Pareto fronts of its searches over every evaluated
+ * architecture, with the retrained ones marked; supernet vs stand-alone accuracy with Kendall's tau (ranking stage);
+ * training curves of the supernet stages and of the retrained models; and a comparison table of the run and the runs given
+ * with {@code --compare} (method, search wall time and CPU-hours, front, best retrained model's test accuracy, params and
+ * FLOPs). Outputs {@code index.html}, the PNGs and the table {@code summary}.
+ */
+public final class ReportStage {
+
+    public static final String STAGE = "report";
+    public static final String SUMMARY = "summary";
+    public static final int SCHEMA_VERSION = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReportStage.class);
+
+    static final StructType SUMMARY_SCHEMA = new StructType()
+            .add("run", DataTypes.StringType, false).add("method", DataTypes.StringType, false)
+            .add("search_seconds", DataTypes.DoubleType, false).add("search_cpu_hours", DataTypes.DoubleType, false)
+            .add("evaluations", DataTypes.LongType, false).add("front_size", DataTypes.IntegerType, false)
+            .add("best_supernet_accuracy", DataTypes.DoubleType, true).add("best_arch", DataTypes.StringType, true)
+            .add("test_accuracy", DataTypes.DoubleType, true).add("mparams", DataTypes.DoubleType, true)
+            .add("mflops", DataTypes.DoubleType, true).add("kendall_tau", DataTypes.DoubleType, true);
+
+    private ReportStage() {
+    }
+
+    public static void main(String[] args) {
+        StageLauncher.launch(STAGE, args, Set.of(ReportSettings.COMPARE_OPTION), false, ReportSettings::from, ReportStage::run);
+    }
+
+    public static ReportResult run(ReportSettings s, SparkSession spark) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
+        List<StageRecord> stages = store.committedStages().stream().filter(r -> !r.stage().equals(STAGE)).toList();
+        if (stages.stream().noneMatch(r -> r.stage().equals(SearchStage.STAGE))) {
+            throw new InputDataException("Run " + s.run().runId() + " has no committed search stage to report on: run submit/search.sh first.");
+        }
+        List<StageRecord.Input> inputs = new ArrayList<>();
+        for (StageRecord r : stages) {
+            inputs.add(new StageRecord.Input(r.stageDir(), store.stageDir(r.stageDir()).toString(), r.fingerprint()));
+        }
+        for (String other : s.compare()) {
+            RunStore o = new RunStore(s.run().root(), other, spark.sparkContext().hadoopConfiguration());
+            for (StageRecord r : o.committedStages()) {
+                inputs.add(new StageRecord.Input(other + "/" + r.stageDir(), o.stageDir(r.stageDir()).toString(), r.fingerprint()));
+            }
+        }
+        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), ReportSettings.SECTIONS)
+                + "|" + String.join(",", s.compare()), null, inputs);
+        if (commit.skipped()) {
+            return new ReportResult(commit.existing(), store.stageDir(commit.stageDir()).toString(), true);
+        }
+        String dir = store.stageDir(commit.stageDir()).toString();
+        StringBuilder html = new StringBuilder();
+        html.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>spark-nas report: ").append(esc(s.run().runId()))
+                .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse}"
+                        + "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}th{background:#eee}td.l{text-align:left}"
+                        + "img{max-width:100%;border:1px solid #ddd;margin:8px 0}</style></head><body>\n")
+                .append("<h1>Run ").append(esc(s.run().runId())).append("</h1>\n");
+
+        List<Row> summary = new ArrayList<>();
+        summary.add(summarize(spark, store, s.run().runId()));
+        for (String other : s.compare()) {
+            summary.add(summarize(spark, new RunStore(s.run().root(), other, spark.sparkContext().hadoopConfiguration()), other));
+        }
+        html.append("<h2>Method comparison</h2>\n").append(summaryTable(summary));
+
+        List<String> charts = new ArrayList<>();
+        JFreeChart pareto = paretoChart(spark, store, stages);
+        charts.add(write(store, dir, "pareto_front.png", pareto, s));
+        html.append("<h2>Pareto front</h2>\n<p>Supernet accuracy on val (BatchNorm recalibrated) against cost of every architecture the "
+                + "searches evaluated; the fronts as lines; retrained architectures circled.</p>\n<img src=\"pareto_front.png\" alt=\"Pareto front\">\n");
+        if (has(stages, RankingStage.STAGE)) {
+            charts.add(write(store, dir, "ranking.png", rankingChart(spark, store), s));
+            html.append("<h2>Ranking consistency</h2>\n<p>Supernet accuracy against stand-alone test accuracy after a short training "
+                    + "(PAD-NAS section 4.3).</p>\n<img src=\"ranking.png\" alt=\"Ranking\">\n");
+        }
+        charts.add(write(store, dir, "training.png", trainingChart(spark, store, stages), s));
+        html.append("<h2>Training curves</h2>\n<img src=\"training.png\" alt=\"Training curves\">\n");
+        html.append("<p>Stages: ").append(esc(String.join(", ", stages.stream().map(StageRecord::stageDir).toList()))).append("</p>\n</body></html>\n");
+        try (FSDataOutputStream out = store.fileSystem().create(new Path(dir + "/index.html"), false)) {
+            out.write(html.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        spark.createDataFrame(summary, SUMMARY_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SUMMARY));
+        commit.addTable(SUMMARY, summary.size(), SCHEMA_VERSION, List.of());
+        commit.putProperty("charts", String.join(",", charts));
+        commit.putProperty("page", dir + "/index.html");
+        LOG.info("report: {} and {} charts at {}", "index.html", charts.size(), dir);
+        StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+        return new ReportResult(record, store.stageDir(record.stageDir()).toString(), false);
+    }
+
+    private static boolean has(List<StageRecord> stages, String stage) {
+        return stages.stream().anyMatch(r -> r.stageDir().equals(stage));
+    }
+
+    /** One comparison row: search cost (supernet training, search and pruning stages), front, best retrained model. */
+    static Row summarize(SparkSession spark, RunStore store, String runId) {
+        List<StageRecord> stages = store.committedStages();
+        if (stages.isEmpty()) {
+            throw new InputDataException("--compare " + runId + ": the run has no committed stage under " + store.root());
+        }
+        double seconds = 0;
+        double cpuSeconds = 0;
+        long evaluations = 0;
+        String method = stages.get(0).method();
+        StageRecord lastSearch = null;
+        for (StageRecord r : stages) {
+            if (r.stage().equals(SupernetTrainStage.STAGE) || r.stage().equals(SearchStage.STAGE) || r.stage().equals(SupernetTrainStage.PRUNE_STAGE)) {
+                double sec = Duration.between(Instant.parse(r.startedAt()), Instant.parse(r.endedAt())).toMillis() / 1000.0;
+                seconds += sec;
+                cpuSeconds += sec * Integer.parseInt(r.spark().getOrDefault("default_parallelism", "1"));
+            }
+            if (r.stage().equals(SearchStage.STAGE)) {
+                evaluations += Long.parseLong(r.properties().getOrDefault("evaluations", "0"));
+                if (lastSearch == null || r.stageIndex() > lastSearch.stageIndex()) {
+                    lastSearch = r;
+                }
+            }
+        }
+        Integer front = null;
+        Double bestAcc = null;
+        String bestArch = null;
+        if (lastSearch != null) {
+            List<Row> f = spark.read().parquet(store.tableUri(lastSearch.stageDir(), SearchStage.PARETO_FRONT))
+                    .orderBy(org.apache.spark.sql.functions.desc("accuracy")).select("arch", "accuracy").collectAsList();
+            front = f.size();
+            if (!f.isEmpty()) {
+                bestArch = f.get(0).getString(0);
+                bestAcc = f.get(0).getDouble(1);
+            }
+        }
+        Double test = null;
+        Double mparams = null;
+        Double mflops = null;
+        if (store.committed(RetrainStage.STAGE).isPresent()) {
+            Row best = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.FINAL_MODELS))
+                    .orderBy(org.apache.spark.sql.functions.desc("test_accuracy")).select("test_accuracy", "mparams", "mflops", "arch").first();
+            test = best.getDouble(0);
+            mparams = best.getDouble(1);
+            mflops = best.getDouble(2);
+            bestArch = best.getString(3);
+        }
+        Double tau = store.committed(RankingStage.STAGE).map(r -> Double.parseDouble(r.properties().get("kendall_tau"))).orElse(null);
+        return RowFactory.create(runId, method, seconds, cpuSeconds / 3600, evaluations, front == null ? 0 : front, bestAcc, bestArch, test,
+                mparams, mflops, tau);
+    }
+
+    private static String summaryTable(List<Row> rows) {
+        StringBuilder t = new StringBuilder("<table><tr><th>run</th><th>method</th><th>search wall time (s)</th><th>search CPU-hours</th>"
+                + "<th>architectures evaluated</th><th>front size</th><th>best supernet accuracy</th><th>test accuracy (retrained)</th>"
+                + "<th>params (M)</th><th>MFLOPs</th><th>Kendall tau</th></tr>\n");
+        for (Row r : rows) {
+            t.append("<tr><td class=\"l\">").append(esc(r.getString(0))).append("</td><td class=\"l\">").append(esc(r.getString(1))).append("</td><td>")
+                    .append(String.format(Locale.ROOT, "%.0f", r.getDouble(2))).append("</td><td>").append(String.format(Locale.ROOT, "%.3f", r.getDouble(3)))
+                    .append("</td><td>").append(r.getLong(4)).append("</td><td>").append(r.getInt(5)).append("</td><td>").append(num(r, 6, "%.4f"))
+                    .append("</td><td>").append(num(r, 8, "%.4f")).append("</td><td>").append(num(r, 9, "%.3f")).append("</td><td>")
+                    .append(num(r, 10, "%.2f")).append("</td><td>").append(num(r, 11, "%.3f")).append("</td></tr>\n");
+        }
+        return t.append("</table>\n").toString();
+    }
+
+    private static String num(Row r, int i, String fmt) {
+        return r.isNullAt(i) ? "-" : String.format(Locale.ROOT, fmt, r.getDouble(i));
+    }
+
+    static JFreeChart paretoChart(SparkSession spark, RunStore store, List<StageRecord> stages) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        XYSeries all = new XYSeries("evaluated architectures", false, true);
+        List<XYSeries> fronts = new ArrayList<>();
+        String unit = "cost";
+        for (StageRecord r : stages) {
+            if (!r.stage().equals(SearchStage.STAGE)) {
+                continue;
+            }
+            unit = r.properties().getOrDefault("cost_unit", unit);
+            for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), SearchStage.CANDIDATES)).select("cost", "accuracy").distinct().collectAsList()) {
+                all.add(c.getDouble(0), c.getDouble(1));
+            }
+            XYSeries f = new XYSeries("front of " + r.stageDir(), true, true);
+            for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), SearchStage.PARETO_FRONT)).select("cost", "accuracy").collectAsList()) {
+                f.add(c.getDouble(0), c.getDouble(1));
+            }
+            fronts.add(f);
+        }
+        data.addSeries(all);
+        fronts.forEach(data::addSeries);
+        XYSeries retrained = new XYSeries("retrained", false, true);
+        if (store.committed(RetrainStage.STAGE).isPresent()) {
+            for (Row c : spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.FINAL_MODELS)).where("supernet_accuracy is not null")
+                    .select("mflops", "supernet_accuracy").collectAsList()) {
+                if (unit.equals("mflops")) {
+                    retrained.add(c.getDouble(0), c.getDouble(1));
+                }
+            }
+        }
+        data.addSeries(retrained);
+        XYLineAndShapeRenderer rend = new XYLineAndShapeRenderer();
+        rend.setSeriesLinesVisible(0, false);
+        rend.setSeriesPaint(0, new Color(150, 150, 150, 140));
+        rend.setSeriesShape(0, new Ellipse2D.Double(-2.5, -2.5, 5, 5));
+        Color[] palette = {new Color(31, 119, 180), new Color(214, 39, 40), new Color(44, 160, 44), new Color(148, 103, 189)};
+        for (int i = 0; i < fronts.size(); i++) {
+            rend.setSeriesLinesVisible(i + 1, true);
+            rend.setSeriesPaint(i + 1, palette[i % palette.length]);
+            rend.setSeriesStroke(i + 1, new BasicStroke(2f));
+            rend.setSeriesShape(i + 1, new Rectangle2D.Double(-3.5, -3.5, 7, 7));
+        }
+        int ri = fronts.size() + 1;
+        rend.setSeriesLinesVisible(ri, false);
+        rend.setSeriesShapesFilled(ri, false);
+        rend.setSeriesPaint(ri, Color.BLACK);
+        rend.setSeriesStroke(ri, new BasicStroke(2f));
+        rend.setSeriesShape(ri, new Ellipse2D.Double(-8, -8, 16, 16));
+        return chart("Pareto front: supernet accuracy vs cost", "cost (" + unit + ")", "supernet accuracy on val", data, rend, null);
+    }
+
+    static JFreeChart rankingChart(SparkSession spark, RunStore store) {
+        StageRecord rec = store.committed(RankingStage.STAGE).orElseThrow();
+        XYSeries s = new XYSeries("architectures", false, true);
+        for (Row r : spark.read().parquet(store.tableUri(RankingStage.STAGE, RankingStage.RANKING)).select("supernet_accuracy", "standalone_accuracy")
+                .collectAsList()) {
+            s.add(r.getDouble(0), r.getDouble(1));
+        }
+        XYLineAndShapeRenderer rend = new XYLineAndShapeRenderer(false, true);
+        rend.setSeriesPaint(0, new Color(31, 119, 180));
+        rend.setSeriesShape(0, new Ellipse2D.Double(-5, -5, 10, 10));
+        return chart("Supernet vs stand-alone accuracy", "supernet accuracy on val", "stand-alone test accuracy (short training)",
+                new XYSeriesCollection(s), rend, String.format(Locale.ROOT, "Kendall tau = %s over %s architectures", rec.properties().get("kendall_tau"),
+                        rec.properties().get("models")));
+    }
+
+    static JFreeChart trainingChart(SparkSession spark, RunStore store, List<StageRecord> stages) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        double offset = 0;
+        for (StageRecord r : stages) {
+            if (!r.stage().equals(SupernetTrainStage.STAGE)) {
+                continue;
+            }
+            XYSeries s = new XYSeries(r.stageDir() + " (supernet, sampled paths)", true, true);
+            List<Row> rows = spark.read().parquet(store.tableUri(r.stageDir(), SupernetTrainStage.METRICS)).groupBy("epoch")
+                    .agg(org.apache.spark.sql.functions.expr("sum(loss * steps) / sum(steps)").as("loss")).orderBy("epoch").collectAsList();
+            for (Row e : rows) {
+                s.add(offset + e.getInt(0), e.getDouble(1));
+            }
+            offset += rows.size();
+            data.addSeries(s);
+        }
+        if (store.committed(RetrainStage.STAGE).isPresent()) {
+            for (Row m : spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS)).select("model").distinct().orderBy("model")
+                    .collectAsList()) {
+                XYSeries s = new XYSeries("retrained model " + m.getInt(0), true, true);
+                for (Row e : spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS)).where("model = " + m.getInt(0))
+                        .orderBy("epoch").select("epoch", "loss").collectAsList()) {
+                    s.add(e.getInt(0), e.getDouble(1));
+                }
+                data.addSeries(s);
+            }
+        }
+        XYLineAndShapeRenderer rend = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            rend.setSeriesStroke(i, new BasicStroke(2f));
+        }
+        JFreeChart c = chart("Training loss per epoch", "epoch (supernet stages one after another)", "training loss", data, rend, null);
+        ((NumberAxis) c.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        return c;
+    }
+
+    private static JFreeChart chart(String title, String x, String y, XYSeriesCollection data, XYLineAndShapeRenderer rend, String subtitle) {
+        NumberAxis xa = new NumberAxis(x);
+        xa.setAutoRangeIncludesZero(false);
+        NumberAxis ya = new NumberAxis(y);
+        ya.setAutoRangeIncludesZero(false);
+        Font label = new Font(Font.SANS_SERIF, Font.PLAIN, 15);
+        Font tick = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
+        xa.setLabelFont(label);
+        ya.setLabelFont(label);
+        xa.setTickLabelFont(tick);
+        ya.setTickLabelFont(tick);
+        XYPlot plot = new XYPlot(data, xa, ya, rend);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(new Color(220, 220, 220));
+        plot.setRangeGridlinePaint(new Color(220, 220, 220));
+        JFreeChart c = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 18), plot, true);
+        c.setBackgroundPaint(Color.WHITE);
+        if (subtitle != null) {
+            c.addSubtitle(new TextTitle(subtitle, new Font(Font.SANS_SERIF, Font.PLAIN, 15)));
+        }
+        c.getLegend().setItemFont(tick);
+        return c;
+    }
+
+    private static String write(RunStore store, String dir, String name, JFreeChart chart, ReportSettings s) throws java.io.IOException {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ChartUtils.writeChartAsPNG(png, chart, s.chartWidth(), s.chartHeight());
+        try (FSDataOutputStream out = store.fileSystem().create(new Path(dir + "/" + name), false)) {
+            out.write(png.toByteArray());
+        }
+        return name;
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,152 @@
+package io.sparknas.jobs.retrain;
+
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.supernet.RunSpace;
+import io.sparknas.jobs.supernet.SpaceTable;
+import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.search.rank.KendallTau;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.SearchSpace;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Stage ranking (PAD-NAS section 4.3, Table 8): N architectures spread at about equal cost distances along a search's Pareto
+ * front are trained from scratch for a short budget ({@link StandaloneTrainer}) and Kendall's tau between their supernet
+ * accuracy and their stand-alone test accuracy says how far the supernet's ranking can be trusted. Output {@code ranking}:
+ * per architecture both accuracies, its cost and ranks, and the tau (also a property of the stage).
+ */
+public final class RankingStage {
+
+    public static final String STAGE = "ranking";
+    public static final String RANKING = "ranking";
+    public static final int SCHEMA_VERSION = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RankingStage.class);
+
+    static final StructType SCHEMA = new StructType()
+            .add("arch", DataTypes.StringType, false).add("cost", DataTypes.DoubleType, false)
+            .add("supernet_accuracy", DataTypes.DoubleType, false).add("standalone_accuracy", DataTypes.DoubleType, false)
+            .add("on_front", DataTypes.BooleanType, false).add("kendall_tau", DataTypes.DoubleType, false);
+
+    private RankingStage() {
+    }
+
+    public static void main(String[] args) {
+        StageLauncher.launch(STAGE, args, Set.of(), false, RankingSettings::from, RankingStage::run);
+    }
+
+    /** An architecture to rank with its supernet accuracy and cost. */
+    record Ranked(Arch arch, double supernetAccuracy, double cost, boolean onFront) {
+    }
+
+    public static RankingResult run(RankingSettings s, SparkSession spark) throws Exception {
+        RunStore store = new RunStore(s.retrain().run().root(), s.retrain().run().runId(), spark.sparkContext().hadoopConfiguration());
+        RunSpace rs = RunSpace.of(store, s.retrain().run().runId(), s.retrain().space());
+        String source = s.source().isEmpty() ? RetrainStage.lastSearch(store) : s.source();
+        StageRecord search = store.committed(source).orElseThrow(() -> new InputDataException("ranking reads " + store.stageDir(source)
+                + ", which is not committed: run submit/search.sh first or set nas.ranking.source."));
+        String supernetDir = search.properties().get("supernet");
+        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SPACE), rs.space());
+        List<Ranked> picked = pick(spark, store, source, s.models());
+        StageCommit commit = StageCommit.begin(store, s.retrain().run(), STAGE, 0, NasConfig.hash(s.retrain().run().config(), RankingSettings.SECTIONS),
+                s.retrain().seed(), List.of(rs.input(store), new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint())));
+        if (commit.skipped()) {
+            return RankingResult.read(spark, store, commit.existing(), true);
+        }
+        double[] sup = new double[picked.size()];
+        double[] alone = new double[picked.size()];
+        try (StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), s.trainImages())) {
+            for (int i = 0; i < picked.size(); i++) {
+                StandaloneTrainer.Trained t = trainer.train(picked.get(i).arch(), i, "ranking: model " + (i + 1) + "/" + picked.size());
+                sup[i] = picked.get(i).supernetAccuracy();
+                alone[i] = t.evaluation().accuracy();
+                LOG.info("ranking: model {}/{}: supernet accuracy {}, stand-alone test accuracy {} ({} epochs on {} images)", i + 1, picked.size(),
+                        String.format("%.4f", sup[i]), String.format("%.4f", alone[i]), s.epochs(), trainer.trainImages());
+            }
+        }
+        double tau;
+        try {
+            tau = KendallTau.of(sup, alone);
+        } catch (IllegalArgumentException e) {
+            // e.g. every short training ended at the same accuracy (chance): the ranking says nothing, which the table shows
+            LOG.warn("ranking: Kendall tau is undefined ({}): the stand-alone budget is too short to tell the architectures apart; "
+                    + "raise nas.ranking.epochs or nas.ranking.train-images", e.getMessage());
+            tau = Double.NaN;
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < picked.size(); i++) {
+            Ranked r = picked.get(i);
+            rows.add(RowFactory.create(r.arch().id(), r.cost(), sup[i], alone[i], r.onFront(), tau));
+        }
+        spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(commit.tableUri(RANKING));
+        commit.addTable(RANKING, rows.size(), SCHEMA_VERSION, List.of());
+        commit.putProperty("kendall_tau", Double.isNaN(tau) ? "NaN" : String.format(java.util.Locale.ROOT, "%.4f", tau));
+        commit.putProperty("models", String.valueOf(rows.size()));
+        commit.putProperty("source", source);
+        LOG.info("ranking: Kendall tau between supernet and stand-alone accuracy over {} architectures: {}", rows.size(), String.format("%.4f", tau));
+        StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+        return RankingResult.read(spark, store, record, false);
+    }
+
+    /**
+     * N architectures at about equal cost distances along the front (the cheapest and the most expensive included); when
+     * the front has fewer, the rest come from the search's other evaluated architectures by rank, then crowding.
+     */
+    static List<Ranked> pick(SparkSession spark, RunStore store, String source, int n) {
+        List<Row> front = spark.read().parquet(store.tableUri(source, SearchStage.PARETO_FRONT)).orderBy("cost")
+                .select("arch", "accuracy", "cost").collectAsList();
+        Map<String, Ranked> out = new LinkedHashMap<>();
+        if (front.size() <= n) {
+            front.forEach(r -> out.put(r.getString(0), new Ranked(Arch.parse(r.getString(0)), r.getDouble(1), r.getDouble(2), true)));
+        } else {
+            double lo = front.get(0).getDouble(2);
+            double hi = front.get(front.size() - 1).getDouble(2);
+            for (int i = 0; i < n; i++) {
+                double target = lo + (hi - lo) * i / (n - 1);
+                Row best = null;
+                for (Row r : front) {
+                    if (!out.containsKey(r.getString(0)) && (best == null || Math.abs(r.getDouble(2) - target) < Math.abs(best.getDouble(2) - target))) {
+                        best = r;
+                    }
+                }
+                out.put(best.getString(0), new Ranked(Arch.parse(best.getString(0)), best.getDouble(1), best.getDouble(2), true));
+            }
+        }
+        if (out.size() < n) {
+            List<Row> others = spark.read().parquet(store.tableUri(source, SearchStage.CANDIDATES)).where("feasible")
+                    .groupBy("arch").agg(org.apache.spark.sql.functions.min("rank").as("rank"), org.apache.spark.sql.functions.max("crowding").as("crowding"),
+                            org.apache.spark.sql.functions.first("accuracy").as("accuracy"), org.apache.spark.sql.functions.first("cost").as("cost"))
+                    .orderBy(org.apache.spark.sql.functions.asc("rank"), org.apache.spark.sql.functions.desc("crowding"), org.apache.spark.sql.functions.asc("arch"))
+                    .select("arch", "accuracy", "cost").collectAsList();
+            for (Row r : others) {
+                if (out.size() >= n) {
+                    break;
+                }
+                out.putIfAbsent(r.getString(0), new Ranked(Arch.parse(r.getString(0)), r.getDouble(1), r.getDouble(2), false));
+            }
+        }
+        if (out.size() < 2) {
+            throw new InputDataException("The search " + source + " offers " + out.size() + " architecture(s): Kendall tau needs at least 2.");
+        }
+        return new ArrayList<>(out.values());
+    }
+}

@@ -1,0 +1,49 @@
+package io.sparknas.jobs.retrain;
+
+import com.typesafe.config.Config;
+import io.sparknas.jobs.config.RunSettings;
+import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.jobs.config.SpaceSettings;
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.supernet.net.Augmenter;
+
+import java.util.List;
+
+/**
+ * Settings of the retrain stage ({@code nas.space}, {@code nas.retrain}; meanings in jobs' reference.conf).
+ *
+ * @param arch an architecture id given with {@code --arch} (retrained instead of the front's), or empty
+ */
+public record RetrainSettings(RunSettings run, SpaceSettings space, String arch, long seed, String source, int topK, double maxCost,
+                              int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
+                              Augmenter augmenter, int parallelism) {
+
+    public static final String ARCH_OPTION = "arch";
+    public static final List<String> SECTIONS = List.of("nas.space", "nas.retrain");
+
+    /** The training part of these settings. */
+    StandaloneTrainer.Settings trainer() {
+        return new StandaloneTrainer.Settings(seed, epochs, batchSize, averagingFrequency, learningRate, momentum, weightDecay, augmenter, parallelism);
+    }
+
+    public static RetrainSettings from(Config config, StageArgs args) {
+        SettingsReader r = new SettingsReader(config);
+        String source = r.string("nas.retrain.source");
+        if (!source.isEmpty() && !source.matches("search(-[2-9]|-[1-9][0-9]+)?")) {
+            throw new io.sparknas.jobs.config.InvalidSettingsException("Bad value for nas.retrain.source = \"" + source
+                    + "\": a search stage directory (search, search-2, ...) or empty for the run's last search.");
+        }
+        return new RetrainSettings(RunSettings.from(config, args), SpaceSettings.from(r), args.options().getOrDefault(ARCH_OPTION, ""),
+                r.longBetween("nas.retrain.seed", Long.MIN_VALUE, Long.MAX_VALUE), source,
+                r.intBetween("nas.retrain.top-k", 0, 100_000),
+                r.doubleBetween("nas.retrain.max-cost", 0, 1e12),
+                r.intBetween("nas.retrain.epochs", 1, 100_000),
+                r.intBetween("nas.retrain.batch-size", 1, 65_536),
+                r.intBetween("nas.retrain.averaging-frequency", 1, 1_000_000),
+                r.doubleBetween("nas.retrain.learning-rate", 1e-8, 100),
+                r.doubleBetween("nas.retrain.momentum", 0, 0.999),
+                r.doubleBetween("nas.retrain.weight-decay", 0, 1),
+                new Augmenter(r.intBetween("nas.retrain.augment.crop-padding", 0, 64), r.bool("nas.retrain.augment.horizontal-flip")),
+                r.intBetween("nas.retrain.parallelism", 0, 100_000));
+    }
+}

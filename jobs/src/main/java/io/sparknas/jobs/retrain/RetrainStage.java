@@ -1,0 +1,203 @@
+package io.sparknas.jobs.retrain;
+
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.config.StageIndex;
+import io.sparknas.jobs.latency.LatencyProfileStage;
+import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.supernet.RunSpace;
+import io.sparknas.supernet.cost.FlopsCostModel;
+import io.sparknas.supernet.cost.LatencyCostModel;
+import io.sparknas.supernet.cost.LatencyProbe;
+import io.sparknas.supernet.cost.LatencyTable;
+import io.sparknas.supernet.cost.ParamsCostModel;
+import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.SearchSpace;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.util.ModelSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Stage retrain: trains found architectures from scratch as stand-alone DL4J networks ({@link Supernet#standalone}: the
+ * supernet's block definitions, fresh weights) with dl4j-spark ({@link SparkComputationGraph} and a
+ * {@link ParameterAveragingTrainingMaster}, data read by the executors from the run's Parquet images), then evaluates them
+ * on the {@code test} split.
+ *
+ * <p>Architectures: the front of a search stage ({@code nas.retrain.source}, default the run's last search), the most
+ * accurate {@code top-k} within {@code max-cost}; or one given with {@code --arch ID}. Outputs: {@code final_models} (one
+ * row per architecture: test top-1 and per-class accuracy, params, FLOPs, latency, epochs, wall time, model path),
+ * {@code confusion} (test confusion matrices), {@code retrain_metrics} (per epoch), and {@code models/<n>.zip} (restorable
+ * with DL4J's {@code ModelSerializer.restoreComputationGraph}).
+ */
+public final class RetrainStage {
+
+    public static final String STAGE = "retrain";
+    public static final String FINAL_MODELS = "final_models";
+    public static final String CONFUSION = "confusion";
+    public static final String METRICS = "retrain_metrics";
+    public static final String MODELS = "models";
+    public static final int SCHEMA_VERSION = 1;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RetrainStage.class);
+
+    static final StructType FINAL_SCHEMA = new StructType()
+            .add("model", DataTypes.IntegerType, false).add("arch", DataTypes.StringType, false)
+            .add("source", DataTypes.StringType, false).add("supernet_accuracy", DataTypes.DoubleType, true)
+            .add("test_accuracy", DataTypes.DoubleType, false)
+            .add("per_class_accuracy", DataTypes.createArrayType(DataTypes.DoubleType), false)
+            .add("test_images", DataTypes.LongType, false).add("mparams", DataTypes.DoubleType, false)
+            .add("mflops", DataTypes.DoubleType, false).add("latency_ms", DataTypes.DoubleType, true)
+            .add("epochs", DataTypes.IntegerType, false).add("wall_seconds", DataTypes.DoubleType, false)
+            .add("model_path", DataTypes.StringType, false);
+
+    static final StructType CONFUSION_SCHEMA = new StructType()
+            .add("model", DataTypes.IntegerType, false).add("actual", DataTypes.IntegerType, false)
+            .add("predicted", DataTypes.IntegerType, false).add("count", DataTypes.IntegerType, false);
+
+    private RetrainStage() {
+    }
+
+    public static void main(String[] args) {
+        StageLauncher.launch(STAGE, args, Set.of(RetrainSettings.ARCH_OPTION), false, RetrainSettings::from, RetrainStage::run);
+    }
+
+    /** An architecture to retrain and where it came from. */
+    record Candidate(Arch arch, String source, Double supernetAccuracy) {
+    }
+
+    public static RetrainResult run(RetrainSettings s, SparkSession spark) throws Exception {
+        RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
+        RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
+        SearchSpace space = rs.space();
+        List<StageRecord.Input> inputs = new ArrayList<>(List.of(rs.input(store)));
+        List<Candidate> candidates = new ArrayList<>();
+        if (!s.arch().isEmpty()) {
+            Arch a;
+            try {
+                a = Arch.parse(s.arch());
+                a.requireIn(space);
+            } catch (IllegalArgumentException e) {
+                throw new InputDataException("--arch " + s.arch() + " is not an architecture of the configured space (" + e.getMessage()
+                        + "): give one op code per layer (" + space.size() + " layers), e.g. an arch id from a search's pareto_front.");
+            }
+            candidates.add(new Candidate(a, "--arch", null));
+        } else {
+            String source = s.source().isEmpty() ? lastSearch(store) : s.source();
+            StageRecord search = store.committed(source).orElseThrow(() -> new InputDataException("retrain reads the Pareto front of "
+                    + store.stageDir(source) + ", which is not committed: run submit/search.sh first, set nas.retrain.source, or give --arch ID."));
+            inputs.add(new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint()));
+            org.apache.spark.sql.Dataset<Row> front = spark.read().parquet(store.tableUri(source, SearchStage.PARETO_FRONT));
+            if (s.maxCost() > 0) {
+                front = front.where("cost <= " + s.maxCost());
+            }
+            front = front.orderBy(org.apache.spark.sql.functions.desc("accuracy"), org.apache.spark.sql.functions.asc("cost"));
+            List<Row> rows = (s.topK() > 0 ? front.limit(s.topK()) : front).select("arch", "accuracy").collectAsList();
+            if (rows.isEmpty()) {
+                throw new InputDataException("The Pareto front of " + source + " has no architecture with cost <= nas.retrain.max-cost = "
+                        + s.maxCost() + ": raise it, or set it to 0.");
+            }
+            for (Row r : rows) {
+                Arch a = Arch.parse(r.getString(0));
+                a.requireIn(space);
+                candidates.add(new Candidate(a, source, r.getDouble(1)));
+            }
+        }
+        LatencyTable latency = null;
+        if (store.committed(LatencyProfileStage.STAGE).isPresent()) {
+            LatencyTable t = LatencyProfileStage.readTable(spark, store);
+            latency = t.missing(LatencyProbe.of(space)).isEmpty() ? t : null;
+        }
+        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), RetrainSettings.SECTIONS)
+                + (s.arch().isEmpty() ? "" : "|" + s.arch()), s.seed(), inputs);
+        if (commit.skipped()) {
+            return RetrainResult.read(spark, store, commit.existing(), true);
+        }
+        StageRecord record = retrain(s, spark, store, commit, space, candidates, latency);
+        return RetrainResult.read(spark, store, record, false);
+    }
+
+    /** The committed search stage with the highest index (search, search-2, ...). */
+    static String lastSearch(RunStore store) {
+        String last = null;
+        for (int k = 1; k <= 100; k++) {
+            String dir = StageIndex.dir(SearchStage.STAGE, k);
+            if (store.committed(dir).isPresent()) {
+                last = dir;
+            }
+        }
+        if (last == null) {
+            throw new InputDataException("Run " + store.runId() + " has no committed search stage: run submit/search.sh first, or give --arch ID.");
+        }
+        return last;
+    }
+
+    private static StageRecord retrain(RetrainSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space,
+                                       List<Candidate> candidates, LatencyTable latency) throws Exception {
+        FlopsCostModel flops = new FlopsCostModel();
+        ParamsCostModel params = new ParamsCostModel();
+        List<Row> finals = new ArrayList<>();
+        List<Row> confusion = new ArrayList<>();
+        List<Row> metrics = new ArrayList<>();
+        try (StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), 0)) {
+            for (int m = 0; m < candidates.size(); m++) {
+                Candidate c = candidates.get(m);
+                StandaloneTrainer.Trained t = trainer.train(c.arch(), m, "retrain: model " + (m + 1) + "/" + candidates.size());
+                metrics.addAll(t.metrics());
+                int classes = space.classes();
+                for (int k = 0; k < classes; k++) {
+                    for (int p = 0; p < classes; p++) {
+                        confusion.add(RowFactory.create(m, k, p, t.evaluation().getConfusionMatrix().getCount(k, p)));
+                    }
+                }
+                String modelPath = commit.tableUri(MODELS) + "/model-" + m + ".zip";
+                try (FSDataOutputStream out = store.fileSystem().create(new Path(modelPath), false)) {
+                    ModelSerializer.writeModel(t.network(), out, false);
+                }
+                Double lat = latency == null ? null : new LatencyCostModel(latency).cost(space, c.arch());
+                finals.add(RowFactory.create(m, c.arch().id(), c.source(), c.supernetAccuracy(), t.evaluation().accuracy(), toList(t.perClassAccuracy()),
+                        (long) t.evaluation().getNumRowCounter(), params.cost(space, c.arch()), flops.cost(space, c.arch()), lat, s.epochs(),
+                        t.wallSeconds(), modelPath));
+                LOG.info("retrain: model {}/{} {}: test accuracy {} on {} images (supernet accuracy {}), {} s", m + 1, candidates.size(),
+                        c.arch().id(), String.format("%.4f", t.evaluation().accuracy()), (long) t.evaluation().getNumRowCounter(),
+                        c.supernetAccuracy() == null ? "-" : String.format("%.4f", c.supernetAccuracy()), String.format("%.0f", t.wallSeconds()));
+            }
+            commit.putProperty("workers", String.valueOf(trainer.workers()));
+        }
+        spark.createDataFrame(finals, FINAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(FINAL_MODELS));
+        commit.addTable(FINAL_MODELS, finals.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(confusion, CONFUSION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(CONFUSION));
+        commit.addTable(CONFUSION, confusion.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(metrics, StandaloneTrainer.METRICS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(METRICS));
+        commit.addTable(METRICS, metrics.size(), SCHEMA_VERSION, List.of());
+        commit.putProperty("models", String.valueOf(candidates.size()));
+        commit.putProperty("space_hash", space.hash());
+        return commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+    }
+
+    static List<Double> toList(double[] a) {
+        List<Double> l = new ArrayList<>();
+        for (double v : a) {
+            l.add(v);
+        }
+        return l;
+    }
+}

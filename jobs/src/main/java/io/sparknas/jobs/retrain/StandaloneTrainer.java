@@ -1,0 +1,149 @@
+package io.sparknas.jobs.retrain;
+
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.supernet.Sample;
+import io.sparknas.supernet.net.Augmenter;
+import io.sparknas.supernet.net.OptimizerSettings;
+import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.SearchSpace;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Trains architectures from scratch with dl4j-spark ({@link SparkComputationGraph}, {@link ParameterAveragingTrainingMaster},
+ * Direct RDD training) on the run's train split, read from Parquet by the executors and cached, and evaluates them on the
+ * test split. Nesterov SGD with a per-epoch cosine learning rate; augmentation per epoch from a seeded generator per partition.
+ */
+final class StandaloneTrainer implements AutoCloseable {
+
+    /** Per model and epoch: the training loss (dl4j-spark's score), learning rate, wall time and throughput. */
+    static final StructType METRICS_SCHEMA = new StructType()
+            .add("model", DataTypes.IntegerType, false).add("epoch", DataTypes.IntegerType, false)
+            .add("loss", DataTypes.DoubleType, false).add("learning_rate", DataTypes.DoubleType, false)
+            .add("seconds", DataTypes.DoubleType, false).add("images_per_second", DataTypes.DoubleType, false);
+
+    private static final Logger LOG = LoggerFactory.getLogger(StandaloneTrainer.class);
+
+    /** Training settings shared by retrain and ranking. */
+    record Settings(long seed, int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
+                    Augmenter augmenter, int parallelism) {
+    }
+
+    /** A trained model, its test evaluation and its per-epoch metrics rows. */
+    record Trained(ComputationGraph network, Evaluation evaluation, double[] perClassAccuracy, List<Row> metrics, double wallSeconds) {
+    }
+
+    private final JavaSparkContext jsc;
+    private final SearchSpace space;
+    private final Settings s;
+    private final int workers;
+    private final JavaRDD<Sample> train;
+    private final JavaRDD<DataSet> test;
+    private final long trainImages;
+
+    /** @param trainLimit train images used (the first by image id); 0: all */
+    StandaloneTrainer(SparkSession spark, RunStore store, SearchSpace space, Settings s, int trainLimit) {
+        this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        this.space = space;
+        this.s = s;
+        this.workers = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
+        int res = space.resolution();
+        int ch = space.inChannels();
+        int classes = space.classes();
+        this.train = Sample.split(spark, store, "train", trainLimit).repartition(workers).persist(StorageLevel.MEMORY_AND_DISK());
+        this.trainImages = train.count();
+        this.test = Sample.split(spark, store, "test", 0).map(x -> dataSet(x, null, res, ch, classes, null)).persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    int workers() {
+        return workers;
+    }
+
+    long trainImages() {
+        return trainImages;
+    }
+
+    Trained train(Arch arch, int model, String label) {
+        long t0 = System.nanoTime();
+        int res = space.resolution();
+        int ch = space.inChannels();
+        int classes = space.classes();
+        OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), "cosine", 1, 0, 0);
+        ComputationGraph graph = Supernet.standalone(space, arch, opt, s.seed());
+        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(1).batchSizePerWorker(s.batchSize())
+                .averagingFrequency(s.averagingFrequency()).workerPrefetchNumBatches(0).saveUpdater(true)
+                .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
+        SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
+        LOG.info("{}: {} ({} parameters), {} epochs on {} train images, {} workers x batch {}", label, arch.id(), graph.numParams(), s.epochs(),
+                trainImages, workers, s.batchSize());
+        List<Row> metrics = new ArrayList<>();
+        for (int e = 0; e < s.epochs(); e++) {
+            long te = System.nanoTime();
+            double lr = s.learningRate() * 0.5 * (1 + Math.cos(Math.PI * e / s.epochs()));
+            net.getNetwork().setLearningRate(lr);
+            int epoch = e;
+            Augmenter aug = s.augmenter();
+            long seed = s.seed();
+            JavaRDD<DataSet> data = train.mapPartitionsWithIndex((p, it) -> {
+                Random rnd = new Random(seed * 1_000_003L + epoch * 7919L + p);
+                List<DataSet> out = new ArrayList<>();
+                it.forEachRemaining(x -> out.add(dataSet(x, aug, res, ch, classes, rnd)));
+                java.util.Collections.shuffle(out, rnd);
+                return out.iterator();
+            }, true);
+            net.fit(data);
+            double sec = (System.nanoTime() - te) / 1e9;
+            double loss = net.getScore();
+            metrics.add(RowFactory.create(model, e + 1, loss, lr, sec, trainImages / sec));
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            LOG.info("{} epoch {}/{}: loss {}, learning rate {}, {} images/s, ETA {} s", label, e + 1, s.epochs(), String.format("%.4f", loss),
+                    String.format("%.4f", lr), String.format("%.1f", trainImages / sec), String.format("%.0f", elapsed / (e + 1) * (s.epochs() - e - 1)));
+        }
+        Evaluation ev = net.evaluate(test);
+        double[] perClass = new double[classes];
+        for (int k = 0; k < classes; k++) {
+            int n = 0;
+            for (int p = 0; p < classes; p++) {
+                n += ev.getConfusionMatrix().getCount(k, p);
+            }
+            perClass[k] = n == 0 ? Double.NaN : (double) ev.getConfusionMatrix().getCount(k, k) / n;
+        }
+        return new Trained(net.getNetwork(), ev, perClass, metrics, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** One image as a DataSet of one example (features scaled to [0, 1] as the supernet's, one-hot label), augmented when asked. */
+    static DataSet dataSet(Sample x, Augmenter aug, int res, int ch, int classes, Random rnd) {
+        byte[] px = aug == null ? x.pixels() : aug.apply(x.pixels(), res, res, ch, rnd);
+        INDArray f = Supernet.toBatch(List.of(px), res, res, ch);
+        INDArray l = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, classes);
+        l.putScalar(0, x.label(), 1f);
+        return new DataSet(f, l);
+    }
+
+    @Override
+    public void close() {
+        train.unpersist();
+        test.unpersist();
+    }
+}
