@@ -49,7 +49,7 @@ class PipelineIT {
         // SPOS search (CES, population 16, 3 generations on the tiny preset) with the cost bound of the preset
         assertTrue(r.out().contains("search committed") && r.out().contains("Pareto front:"), r.toString());
         assertSearchConsistent("search", 16, 3);
-        assertRetrainRankingAndReport(2, 6, 0.3);
+        assertRetrainRankingAndReport(2, 6, 0.4);
     }
 
     /** retrain, ranking and report of run "it": the front's best retrained and tested, tau over the ranked models, the page. */
@@ -58,7 +58,7 @@ class PipelineIT {
                 + "from retrain_final_models f cross join (select arch from " + lastSearchView() + "_pareto_front order by accuracy desc, cost limit 1) p");
         String[] row = fin.out().strip().split("\n")[1].split("\t");
         assertEquals("true", row[0], "retrained the front's most accurate architecture: " + fin.out());
-        // measured 0.64 after 3 epochs on 2,000 images (chance 0.10)
+        // measured 0.71 after 2 epochs on 2,000 images with BatchNorm recalibrated (0.16 without; chance 0.10)
         assertTrue(Double.parseDouble(row[1]) > minTestAccuracy, "test accuracy of the retrained architecture: " + fin.out());
         assertEquals("1000", row[2]);
         assertEquals("10", row[3]);
@@ -150,9 +150,9 @@ class PipelineIT {
                 "-Dnas.ranking.models=2", "-Dnas.ranking.epochs=1", "-Dnas.ranking.train-images=200");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: prune supernet-train-2 search-2 retrain ranking report"), r.toString());
-        assertTrue(r.out().contains("prune committed") && r.out().contains("supernet-train-2 committed") && r.out().contains("search-2 committed"),
+        assertTrue(r.out().contains("prune committed") && r.out().contains("it/supernet-train-2\n") && r.out().contains("search-2 committed"),
                 r.toString());
-        assertRetrainRankingAndReport(1, 2, 0.12);
+        assertRetrainRankingAndReport(1, 2, 0.2);
         Scripts.Run sizes = sql("select count(*) as layers, sum(size(candidates)) as ops from prune_pruned_space");
         Scripts.Run before = sql("select sum(size(candidates)) from supernet_train_space");
         int opsAfter = Integer.parseInt(sizes.out().strip().split("\n")[1].split("\t")[1]);

@@ -36,4 +36,21 @@ public interface CandidateBlock extends TrainablePart {
 
     /** Writes the average of the recorded statistics into the BatchNorm running mean and variance. */
     void endRecalibration();
+
+    /**
+     * Inference-mode {@link #forward} on NHWC activations (channels last): NHWC output for a rank-4 result. Implementations
+     * that run natively on NHWC override this; the default converts around the NCHW forward.
+     */
+    default INDArray inferNhwc(INDArray x) {
+        return toNhwc(forward(x.permute(0, 3, 1, 2).dup('c'), false));
+    }
+
+    /** {@link #recalibrationForward} on NHWC activations (see {@link #inferNhwc}). */
+    default INDArray recalibrationForwardNhwc(INDArray x) {
+        return toNhwc(recalibrationForward(x.permute(0, 3, 1, 2).dup('c')));
+    }
+
+    private static INDArray toNhwc(INDArray y) {
+        return y.rank() == 4 ? y.permute(0, 2, 3, 1).dup('c') : y;
+    }
 }

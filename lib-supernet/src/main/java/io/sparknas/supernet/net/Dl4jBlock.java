@@ -89,6 +89,20 @@ public final class Dl4jBlock implements CandidateBlock {
     }
 
     @Override
+    public INDArray inferNhwc(INDArray x) {
+        return fastInference ? InferencePass.forwardNhwc(net, x) : CandidateBlock.super.inferNhwc(x);
+    }
+
+    @Override
+    public INDArray recalibrationForwardNhwc(INDArray x) {
+        if (!fastInference) {
+            return CandidateBlock.super.recalibrationForwardNhwc(x);
+        }
+        recalBatches++;
+        return InferencePass.recalibrationForwardNhwc(net, x, recalMean, recalVar);
+    }
+
+    @Override
     public INDArray backward(INDArray eps) {
         Pair<Gradient, INDArray> p = net.backpropGradient(eps, LayerWorkspaceMgr.noWorkspaces());
         gradient = p.getFirst();

@@ -45,7 +45,21 @@ final class InferencePass {
     }
 
     static INDArray forward(MultiLayerNetwork net, INDArray x) {
-        return forward(net, x, null, null);
+        return forward(net, x, null, null, false);
+    }
+
+    /**
+     * The same forward on NHWC activations (and NHWC output when rank 4). oneDNN's convolutions run faster on NHWC than on
+     * NCHW here: measured on a width-0.5 path (one thread, batch 250, BatchNorm folded), 775 images/s with NCHW blocks,
+     * 1,069 with the whole path in NHWC.
+     */
+    static INDArray forwardNhwc(MultiLayerNetwork net, INDArray x) {
+        return forward(net, x, null, null, true);
+    }
+
+    /** {@link #recalibrationForward} on NHWC activations. */
+    static INDArray recalibrationForwardNhwc(MultiLayerNetwork net, INDArray x, INDArray[] meanSums, INDArray[] varSums) {
+        return forward(net, x, meanSums, varSums, true);
     }
 
     /**
@@ -55,10 +69,10 @@ final class InferencePass {
      * which keeps every activation and runs BatchNorm as element-wise ops: recalibration of a path took 4x its inference.
      */
     static INDArray recalibrationForward(MultiLayerNetwork net, INDArray x, INDArray[] meanSums, INDArray[] varSums) {
-        return forward(net, x, meanSums, varSums);
+        return forward(net, x, meanSums, varSums, false);
     }
 
-    private static INDArray forward(MultiLayerNetwork net, INDArray x, INDArray[] meanSums, INDArray[] varSums) {
+    private static INDArray forward(MultiLayerNetwork net, INDArray x, INDArray[] meanSums, INDArray[] varSums, boolean nhwc) {
         int bn = 0;
         INDArray h = x;
         for (int j = 0; j < net.getnLayers(); j++) {
@@ -69,12 +83,12 @@ final class InferencePass {
                     && next.conf().getLayer() instanceof BatchNormalization;
             if (c instanceof DepthwiseConvolution2D d) {
                 // DL4J's depthwise W is [kH, kW, in, multiplier]: weight format 0 of libnd4j's depthwise_conv2d
-                h = fold ? foldedConv("depthwise_conv2d", h, l.getParam("W"), next, d.getKernelSize(), d.getStride(), 0)
-                        : conv("depthwise_conv2d", h, l.getParam("W"), null, d.getKernelSize(), d.getStride(), 0);
+                h = fold ? foldedConv("depthwise_conv2d", h, l.getParam("W"), next, d.getKernelSize(), d.getStride(), 0, nhwc)
+                        : conv("depthwise_conv2d", h, l.getParam("W"), null, d.getKernelSize(), d.getStride(), 0, nhwc);
             } else if (c instanceof ConvolutionLayer cl) {
                 // DL4J's W is [out, in, kH, kW]: weight format 1 of libnd4j's conv2d
-                h = fold ? foldedConv("conv2d", h, l.getParam("W"), next, cl.getKernelSize(), cl.getStride(), 1)
-                        : conv("conv2d", h, l.getParam("W"), null, cl.getKernelSize(), cl.getStride(), 1);
+                h = fold ? foldedConv("conv2d", h, l.getParam("W"), next, cl.getKernelSize(), cl.getStride(), 1, nhwc)
+                        : conv("conv2d", h, l.getParam("W"), null, cl.getKernelSize(), cl.getStride(), 1, nhwc);
             } else if (c instanceof BatchNormalization b) {
                 INDArray mean;
                 INDArray var;
@@ -82,7 +96,7 @@ final class InferencePass {
                     mean = l.getParam("mean").reshape(-1);
                     var = l.getParam("var").reshape(-1);
                 } else {
-                    int[] dims = h.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};
+                    int[] dims = h.rank() != 4 ? new int[]{0} : nhwc ? new int[]{0, 1, 2} : new int[]{0, 2, 3};
                     mean = h.mean(dims);
                     var = h.var(false, dims);
                     meanSums[bn] = meanSums[bn] == null ? mean.dup() : meanSums[bn].addi(mean);
@@ -91,7 +105,7 @@ final class InferencePass {
                 }
                 DynamicCustomOp op = DynamicCustomOp.builder("batchnorm")
                         .addInputs(h, mean, var, l.getParam("gamma").reshape(-1), l.getParam("beta").reshape(-1))
-                        .addFloatingPointArguments(b.getEps()).addIntegerArguments(1, 1, 1).build();
+                        .addFloatingPointArguments(b.getEps()).addIntegerArguments(1, 1, nhwc && h.rank() == 4 ? 3 : 1).build();
                 h = Nd4j.exec(op)[0];
             } else if (c instanceof ActivationLayer a) {
                 Transforms.relu(h, false);
@@ -99,7 +113,7 @@ final class InferencePass {
                     Transforms.min(h, 6.0, false);
                 }
             } else {
-                h = h.mean(2, 3);
+                h = nhwc ? h.mean(1, 2) : h.mean(2, 3);
             }
             if (fold) {
                 j++;
@@ -115,20 +129,22 @@ final class InferencePass {
      * images/s.
      */
     private static INDArray foldedConv(String name, INDArray x, INDArray w, org.deeplearning4j.nn.api.Layer bnLayer, int[] kernel,
-                                       int[] stride, int weightFormat) {
+                                       int[] stride, int weightFormat, boolean nhwc) {
         double eps = ((BatchNormalization) bnLayer.conf().getLayer()).getEps();
         INDArray scale = bnLayer.getParam("gamma").reshape(-1).div(Transforms.sqrt(bnLayer.getParam("var").reshape(-1).add(eps), false));
         INDArray bias = bnLayer.getParam("beta").reshape(-1).sub(bnLayer.getParam("mean").reshape(-1).mul(scale));
         // output channels: dim 0 of conv2d's [out, in, kH, kW], dim 2 of depthwise [kH, kW, in, 1]
         long[] shape = weightFormat == 1 ? new long[]{scale.length(), 1, 1, 1} : new long[]{1, 1, scale.length(), 1};
         INDArray folded = w.mul(scale.reshape(shape));
-        return conv(name, x, folded, bias, kernel, stride, weightFormat);
+        return conv(name, x, folded, bias, kernel, stride, weightFormat, nhwc);
     }
 
-    private static INDArray conv(String name, INDArray x, INDArray w, INDArray bias, int[] kernel, int[] stride, int weightFormat) {
+    private static INDArray conv(String name, INDArray x, INDArray w, INDArray bias, int[] kernel, int[] stride, int weightFormat,
+                                 boolean nhwc) {
         DynamicCustomOp.DynamicCustomOpsBuilder b = DynamicCustomOp.builder(name);
         b = bias == null ? b.addInputs(x, w) : b.addInputs(x, w, bias);
-        DynamicCustomOp op = b.addIntegerArguments(kernel[0], kernel[1], stride[0], stride[1], 0, 0, 1, 1, 1, 0, weightFormat).build();
+        // integer args: kernel, stride, padding, dilation, same mode, data format (0 NCHW, 1 NHWC), weight format
+        DynamicCustomOp op = b.addIntegerArguments(kernel[0], kernel[1], stride[0], stride[1], 0, 0, 1, 1, 1, nhwc ? 1 : 0, weightFormat).build();
         return Nd4j.exec(op)[0];
     }
 }

@@ -195,14 +195,24 @@ public final class Supernet {
         return new StepResult(hp.loss(), hp.correct(), n, null);
     }
 
+    /** Training, or inference / BatchNorm recalibration on NHWC activations (faster with oneDNN; see InferencePass). */
     private enum Pass { TRAIN, INFER, RECALIBRATE }
 
     private static INDArray forward(CandidateBlock b, INDArray x, Pass pass) {
         return switch (pass) {
             case TRAIN -> b.forward(x, true);
-            case INFER -> b.forward(x, false);
-            case RECALIBRATE -> b.recalibrationForward(x);
+            case INFER -> b.inferNhwc(x);
+            case RECALIBRATE -> b.recalibrationForwardNhwc(x);
         };
+    }
+
+    /** The channel axis of the activations of a pass: 1 (NCHW) in training, 3 (NHWC) in inference and recalibration. */
+    private static int channelAxis(Pass pass) {
+        return pass == Pass.TRAIN ? 1 : 3;
+    }
+
+    private static INDArray toNhwc(INDArray x) {
+        return x.permute(0, 2, 3, 1).dup('c');
     }
 
     /**
@@ -219,14 +229,22 @@ public final class Supernet {
             INDArray o = forward(main, h, pass);
             return residual(i, op) ? o.add(h) : o;
         }
+        int axis = channelAxis(pass);
         if (space.layer(i).stride() == 1) {
-            int c = (int) h.size(1);
-            INDArray passed = h.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2, c), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
-            INDArray branch = h.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 2, c), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
-            return Nd4j.concat(1, passed, forward(main, branch, pass));
+            int c = (int) h.size(axis);
+            INDArray passed = h.get(channelSlice(axis, NDArrayIndex.interval(0, 2, c))).dup('c');
+            INDArray branch = h.get(channelSlice(axis, NDArrayIndex.interval(1, 2, c))).dup('c');
+            return Nd4j.concat(axis, passed, forward(main, branch, pass));
         }
         INDArray projected = forward(ops.get(projectionKey(i, op)), h, pass);
-        return Nd4j.concat(1, projected, forward(main, h, pass));
+        return Nd4j.concat(axis, projected, forward(main, h, pass));
+    }
+
+    /** Indices selecting {@code channels} on {@code axis} of a rank-4 array and everything on the other axes. */
+    private static org.nd4j.linalg.indexing.INDArrayIndex[] channelSlice(int axis, org.nd4j.linalg.indexing.INDArrayIndex channels) {
+        org.nd4j.linalg.indexing.INDArrayIndex[] idx = {NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()};
+        idx[axis] = channels;
+        return idx;
     }
 
     /** dLoss/dInput of {@code op} at layer {@code i} from dLoss/dOutput, after a training {@link #opForward}; blocks keep their gradients. */
@@ -352,7 +370,7 @@ public final class Supernet {
     /** Class probabilities of a path in inference mode (BatchNorm running statistics). */
     public INDArray predict(Arch arch, INDArray x) {
         arch.requireIn(space);
-        INDArray h = stem.forward(x, false);
+        INDArray h = stem.inferNhwc(toNhwc(x));
         for (int i = 0; i < arch.layers(); i++) {
             INDArray sum = null;
             for (Op op : arch.ops(i)) {
@@ -361,7 +379,7 @@ public final class Supernet {
             }
             h = sum == null ? h : sum;
         }
-        return classifier.probabilities(head.forward(h, false));
+        return classifier.probabilities(head.inferNhwc(h));
     }
 
     /** Correctly classified examples of a batch in inference mode. */
@@ -386,7 +404,7 @@ public final class Supernet {
         used.add(head);
         used.forEach(CandidateBlock::beginRecalibration);
         for (INDArray x : batches) {
-            INDArray h = stem.recalibrationForward(x);
+            INDArray h = stem.recalibrationForwardNhwc(toNhwc(x));
             for (int i = 0; i < arch.layers(); i++) {
                 INDArray sum = null;
                 for (Op op : arch.ops(i)) {
@@ -395,7 +413,7 @@ public final class Supernet {
                 }
                 h = sum == null ? h : sum;
             }
-            head.recalibrationForward(h);
+            head.recalibrationForwardNhwc(h);
         }
         used.forEach(CandidateBlock::endRecalibration);
     }
