@@ -96,5 +96,6 @@ done
 if [[ $dry_run == 0 ]]; then
   echo
   echo "Run $run_id finished in $(( $(date +%s) - t_start )) s. Results: $root/$run_id"
+  [[ " ${stages[*]} " == *" report "* ]] && echo "Report: $root/$run_id/report/index.html"
   echo "Query its tables: submit/nas-sql --run-root $root --run-id $run_id \"show tables\""
 fi
