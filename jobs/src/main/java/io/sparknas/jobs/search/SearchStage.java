@@ -183,6 +183,7 @@ public final class SearchStage {
             } else {
                 ces = builder.build();
             }
+            int evaluatedBefore = ces.evaluations();
             commit.markCheckpoints();
             LOG.info("search: CES on space {} ({} layers, 10^{} architectures), cost {} in [{}, {}] {}, population {}, {} generations, "
                             + "{} evaluation tasks", space.family(), space.size(), String.format("%.2f", space.log10Size()), s.cost(), s.costMin(),
@@ -217,7 +218,9 @@ public final class SearchStage {
             write(spark, commit, s, space, ces, history, flops, params, lat, cost);
             commit.putProperty("evaluations", String.valueOf(ces.evaluations()));
             commit.putProperty("search_seconds", String.format("%.1f", totalSeconds));
-            commit.putProperty("evaluations_per_second", String.format("%.3f", ces.evaluations() / Math.max(1e-9, evalSeconds)));
+            // this attempt's evaluations over this attempt's generation time (a resumed search restored the others)
+            commit.putProperty("evaluations_per_second", String.format(java.util.Locale.ROOT, "%.3f",
+                    (ces.evaluations() - evaluatedBefore) / Math.max(1e-9, evalSeconds)));
             commit.putProperty("val_images", String.valueOf(evaluator.valImages()));
             commit.putProperty("tasks", String.valueOf(tasks));
             commit.putProperty("cost", s.cost());
