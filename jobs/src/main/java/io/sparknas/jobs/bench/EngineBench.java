@@ -51,13 +51,7 @@ public final class EngineBench {
             OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 4e-5, "cosine", 1000, 0, 0);
             Supernet net = new Supernet(space, opt, s.seed(), s.init());
             Random rnd = new Random(s.seed());
-            double spos = train(net, xs, ys, warm, steps, () -> {
-                int[] idx = new int[space.size()];
-                for (int i = 0; i < idx.length; i++) {
-                    idx[i] = rnd.nextInt(space.layer(i).candidates().size());
-                }
-                return Arch.ofIndices(space, idx);
-            });
+            double spos = train(net, xs, ys, warm, steps, () -> randomPath(space, rnd));
             int[] fixedIdx = new int[space.size()];
             for (int i = 0; i < fixedIdx.length; i++) {
                 fixedIdx[i] = Math.min(2, space.layer(i).candidates().size() - 1);
@@ -68,6 +62,14 @@ public final class EngineBench {
             System.out.printf("project SPOS (new uniform path per step), %s width %.2f, batch %d, native threads %s: %.1f images/s%n",
                     space.family(), s.space().width(), batch, threads, spos);
             System.out.printf("project fixed path (op index 2 in every layer): %.1f images/s%n", fixedRate);
+            // two tasks of one native thread each (supernet-train's configuration on local[2]): two trainers at once, each with
+            // its own replica and paths, as two Spark tasks between averaging rounds; averaging itself is not included here
+            // (bench-supernet.sh measures its share of a round)
+            double spos2 = Double.NaN;
+            if ("1".equals(threads)) {
+                spos2 = concurrentSpos(space, opt, s.seed(), xs, ys, warm, steps);
+                System.out.printf("project SPOS, 2 tasks x 1 native thread (concurrent trainers, averaging excluded): %.1f images/s%n", spos2);
+            }
 
             List<INDArray> vx = new ArrayList<>();
             List<int[]> vy = new ArrayList<>();
@@ -89,8 +91,8 @@ public final class EngineBench {
             System.out.printf("path evaluation (BN recalibration on 10 batches of %d + %d val images in batches of 250): %.2f s"
                     + " (recalibration %.2f s, inference %.2f s; accuracy %.3f)%n", batch, val.size(), evalSeconds, recalSeconds,
                     evalSeconds - recalSeconds, accuracy);
-            System.out.printf("ENGINE project spos=%.1f fixed=%.1f eval_s=%.3f val_images=%d threads=%s%n", spos, fixedRate, evalSeconds, val.size(),
-                    threads);
+            System.out.printf("ENGINE project spos=%.1f fixed=%.1f spos2=%.1f eval_s=%.3f val_images=%d threads=%s%n", spos, fixedRate, spos2,
+                    evalSeconds, val.size(), threads);
         } finally {
             spark.stop();
         }
@@ -108,6 +110,39 @@ public final class EngineBench {
             xs.add(Supernet.toBatch(px, is.resolution(), is.resolution(), is.channels()));
             ys.add(y);
         }
+    }
+
+    /** Aggregate images per second of two trainers (own supernet replica, own path generator) training at once in two threads. */
+    private static double concurrentSpos(SearchSpace space, OptimizerSettings opt, long seed, List<INDArray> xs, List<int[]> ys, int warm,
+                                         int steps) {
+        double[] rates = new double[2];
+        Thread[] workers = new Thread[2];
+        for (int w = 0; w < 2; w++) {
+            int id = w;
+            workers[w] = new Thread(() -> {
+                Supernet net = new Supernet(space, opt, seed + 100 * (id + 1), Supernet.Init.INDEPENDENT);
+                Random rnd = new Random(seed + id);
+                rates[id] = train(net, xs, ys, warm, steps, () -> randomPath(space, rnd));
+            }, "bench-task-" + w);
+            workers[w].start();
+        }
+        for (Thread t : workers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+        return rates[0] + rates[1];
+    }
+
+    private static Arch randomPath(SearchSpace space, Random rnd) {
+        int[] idx = new int[space.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = rnd.nextInt(space.layer(i).candidates().size());
+        }
+        return Arch.ofIndices(space, idx);
     }
 
     /** Images per second of {@code steps} training steps after {@code warm} unmeasured ones, the path of each step from {@code paths}. */

@@ -4,8 +4,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One trainable part of the supernet (the stem, one candidate op of one layer, the head, the classifier) behind the small
- * interface the supernet needs, so its implementation (DL4J layers today; ND4J custom ops reaching oneDNN later) can change
- * without the supernet, the trainer or the parameter averaging noticing.
+ * interface the supernet needs, so its implementation can change without the supernet, the trainer or the parameter
+ * averaging noticing: {@link Dl4jBlock} keeps DL4J's layer configurations, parameters and updater, and computes with ND4J
+ * custom ops called directly ({@link TrainingPass}, {@link InferencePass}).
  *
  * <p>Contract: {@link #forward} in training mode keeps what {@link #backward} needs; {@link #backward} keeps the parameter
  * gradient for {@link #update}; the parameter and updater-state views are flat, stable arrays that averaging may overwrite

@@ -21,16 +21,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link CandidateBlock} as one DL4J {@link MultiLayerNetwork} without an output layer, driven with the calls that
- * PLATFORM-NOTES verified: {@code feedForward(true, false)}, {@code backpropGradient(eps, noWorkspaces)}, the block's own
+ * A {@link CandidateBlock} as one DL4J {@link MultiLayerNetwork} without an output layer. Training runs through
+ * {@link TrainingPass} (ND4J custom ops, gradients into the network's own gradient view) and inference through
+ * {@link InferencePass} when every layer is one they know; otherwise, or with {@value #DL4J_TRAINING_PROPERTY}, through the
+ * calls that PLATFORM-NOTES verified: {@code feedForward(true, false)}, {@code backpropGradient(eps, noWorkspaces)}, the block's own
  * updater, then {@code params().subi(gradient)} (which also moves BatchNorm's running statistics, whose "gradient" is their update).
  */
 public final class Dl4jBlock implements CandidateBlock {
+
+    /**
+     * System property: {@code true} trains through DL4J's layer implementations instead of the custom-op {@link TrainingPass}
+     * (for comparison and benchmarks; same function, same gradients).
+     */
+    public static final String DL4J_TRAINING_PROPERTY = "nas.supernet.dl4j-layers";
 
     private final String key;
     private final MultiLayerNetwork net;
     private final int[] bnLayers;
     private final boolean fastInference;
+    /** Custom-op training pass when every layer is supported (null: DL4J's layers). */
+    private final TrainingPass fastTraining;
     private Gradient gradient;
     private INDArray[] recalMean;
     private INDArray[] recalVar;
@@ -65,6 +75,7 @@ public final class Dl4jBlock implements CandidateBlock {
         }
         this.bnLayers = bn.stream().mapToInt(Integer::intValue).toArray();
         this.fastInference = InferencePass.supports(net);
+        this.fastTraining = fastInference && !Boolean.getBoolean(DL4J_TRAINING_PROPERTY) ? new TrainingPass(net) : null;
         net.getUpdater(true);
     }
 
@@ -80,6 +91,9 @@ public final class Dl4jBlock implements CandidateBlock {
 
     @Override
     public INDArray forward(INDArray x, boolean train) {
+        if (train && fastTraining != null) {
+            return fastTraining.forward(x);
+        }
         if (train) {
             net.setInput(x);
             List<INDArray> acts = net.feedForward(true, false);
@@ -104,7 +118,8 @@ public final class Dl4jBlock implements CandidateBlock {
 
     @Override
     public INDArray backward(INDArray eps) {
-        Pair<Gradient, INDArray> p = net.backpropGradient(eps, LayerWorkspaceMgr.noWorkspaces());
+        Pair<Gradient, INDArray> p = fastTraining != null ? fastTraining.backward(eps)
+                : net.backpropGradient(eps, LayerWorkspaceMgr.noWorkspaces());
         gradient = p.getFirst();
         return p.getSecond();
     }

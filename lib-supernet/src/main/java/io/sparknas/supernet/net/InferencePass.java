@@ -76,6 +76,7 @@ final class InferencePass {
         int bn = 0;
         INDArray h = x;
         for (int j = 0; j < net.getnLayers(); j++) {
+            INDArray prev = h;
             org.deeplearning4j.nn.api.Layer l = net.getLayer(j);
             Object c = l.conf().getLayer();
             org.deeplearning4j.nn.api.Layer next = j + 1 < net.getnLayers() ? net.getLayer(j + 1) : null;
@@ -118,6 +119,10 @@ final class InferencePass {
             if (fold) {
                 j++;
             }
+            // intermediate activations are freed at once, not when the GC gets to them (see TrainingPass#release)
+            if (prev != h && prev != x) {
+                TrainingPass.release(prev);
+            }
         }
         return h;
     }
@@ -136,7 +141,9 @@ final class InferencePass {
         // output channels: dim 0 of conv2d's [out, in, kH, kW], dim 2 of depthwise [kH, kW, in, 1]
         long[] shape = weightFormat == 1 ? new long[]{scale.length(), 1, 1, 1} : new long[]{1, 1, scale.length(), 1};
         INDArray folded = w.mul(scale.reshape(shape));
-        return conv(name, x, folded, bias, kernel, stride, weightFormat, nhwc);
+        INDArray out = conv(name, x, folded, bias, kernel, stride, weightFormat, nhwc);
+        TrainingPass.release(folded);
+        return out;
     }
 
     private static INDArray conv(String name, INDArray x, INDArray w, INDArray bias, int[] kernel, int[] stride, int weightFormat,

@@ -224,20 +224,41 @@ public final class Supernet {
         if (op instanceof Op.Identity) {
             return h;
         }
+        // in inference and recalibration no block keeps an array: temporaries are freed at once (TrainingPass#release)
+        boolean free = pass != Pass.TRAIN;
         CandidateBlock main = ops.get(opKey(i, op));
         if (op instanceof Op.IBConv) {
             INDArray o = forward(main, h, pass);
-            return residual(i, op) ? o.add(h) : o;
+            if (!residual(i, op)) {
+                return o;
+            }
+            INDArray out = o.add(h);
+            if (free) {
+                TrainingPass.release(o);
+            }
+            return out;
         }
         int axis = channelAxis(pass);
+        INDArray first;
+        INDArray second;
         if (space.layer(i).stride() == 1) {
             int c = (int) h.size(axis);
-            INDArray passed = h.get(channelSlice(axis, NDArrayIndex.interval(0, 2, c))).dup('c');
+            first = h.get(channelSlice(axis, NDArrayIndex.interval(0, 2, c))).dup('c');
             INDArray branch = h.get(channelSlice(axis, NDArrayIndex.interval(1, 2, c))).dup('c');
-            return Nd4j.concat(axis, passed, forward(main, branch, pass));
+            second = forward(main, branch, pass);
+            if (free) {
+                TrainingPass.release(branch);
+            }
+        } else {
+            first = forward(ops.get(projectionKey(i, op)), h, pass);
+            second = forward(main, h, pass);
         }
-        INDArray projected = forward(ops.get(projectionKey(i, op)), h, pass);
-        return Nd4j.concat(axis, projected, forward(main, h, pass));
+        INDArray out = Nd4j.concat(axis, first, second);
+        if (free) {
+            TrainingPass.release(first);
+            TrainingPass.release(second);
+        }
+        return out;
     }
 
     /** Indices selecting {@code channels} on {@code axis} of a rank-4 array and everything on the other axes. */
@@ -370,16 +391,47 @@ public final class Supernet {
     /** Class probabilities of a path in inference mode (BatchNorm running statistics). */
     public INDArray predict(Arch arch, INDArray x) {
         arch.requireIn(space);
-        INDArray h = stem.inferNhwc(toNhwc(x));
+        INDArray in = toNhwc(x);
+        INDArray h = stem.inferNhwc(in);
+        TrainingPass.release(in);
         for (int i = 0; i < arch.layers(); i++) {
-            INDArray sum = null;
-            for (Op op : arch.ops(i)) {
-                INDArray o = opForward(i, op, h, Pass.INFER);
-                sum = sum == null ? o : sum.add(o);
-            }
-            h = sum == null ? h : sum;
+            h = layerForward(i, arch.ops(i), h, Pass.INFER);
         }
-        return classifier.probabilities(head.inferNhwc(h));
+        INDArray features = head.inferNhwc(h);
+        TrainingPass.release(h);
+        INDArray probs = classifier.probabilities(features);
+        TrainingPass.release(features);
+        return probs;
+    }
+
+    /**
+     * Inference or recalibration output of layer {@code i} (the sum of its ops' outputs, DSO-NAS), freeing its input and
+     * the partial sums once used.
+     */
+    private INDArray layerForward(int i, List<Op> layerOps, INDArray h, Pass pass) {
+        INDArray sum = null;
+        for (Op op : layerOps) {
+            INDArray o = opForward(i, op, h, pass);
+            if (sum == null) {
+                sum = o;
+            } else {
+                INDArray next = sum.add(o);
+                if (sum != h) {
+                    TrainingPass.release(sum);
+                }
+                if (o != h) {
+                    TrainingPass.release(o);
+                }
+                sum = next;
+            }
+        }
+        if (sum == null) {
+            return h;
+        }
+        if (sum != h) {
+            TrainingPass.release(h);
+        }
+        return sum;
     }
 
     /** Correctly classified examples of a batch in inference mode. */
@@ -404,16 +456,14 @@ public final class Supernet {
         used.add(head);
         used.forEach(CandidateBlock::beginRecalibration);
         for (INDArray x : batches) {
-            INDArray h = stem.recalibrationForwardNhwc(toNhwc(x));
+            INDArray in = toNhwc(x);
+            INDArray h = stem.recalibrationForwardNhwc(in);
+            TrainingPass.release(in);
             for (int i = 0; i < arch.layers(); i++) {
-                INDArray sum = null;
-                for (Op op : arch.ops(i)) {
-                    INDArray o = opForward(i, op, h, Pass.RECALIBRATE);
-                    sum = sum == null ? o : sum.add(o);
-                }
-                h = sum == null ? h : sum;
+                h = layerForward(i, arch.ops(i), h, Pass.RECALIBRATE);
             }
-            head.recalibrationForwardNhwc(h);
+            TrainingPass.release(head.recalibrationForwardNhwc(h));
+            TrainingPass.release(h);
         }
         used.forEach(CandidateBlock::endRecalibration);
     }

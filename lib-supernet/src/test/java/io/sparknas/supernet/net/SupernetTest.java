@@ -96,15 +96,23 @@ class SupernetTest {
         assertTrue(maxAbsDiff(expected, actual) <= 1e-5, "max abs output difference " + maxAbsDiff(expected, actual));
     }
 
+    /**
+     * The path's gradients equal a plain ComputationGraph's. The blocks compute with ND4J custom ops (TrainingPass), the
+     * graph with DL4J's layers: float rounding differs, and deep in a freshly initialised network the gradient is so
+     * ill-conditioned that the graph's own gradient moves by up to ~2% when its input moves by 1e-6 (measured). So each
+     * gradient must be within 10x of that sensitivity of the graph's (plus 1e-5 of its scale); well-conditioned ones stay
+     * at ~1e-5, where a real error would show. Block-by-block equality is tested tightly in
+     * {@link #customOpTrainingEqualsDl4jLayersBlockByBlock}.
+     */
     static void assertGradientsEqualTheExportedGraph(Supernet net, Arch arch, INDArray x, int[] y) {
         net.computeGradients(arch, x, y);
         ComputationGraph cg = net.export(arch);
-        cg.setInputs(x);
         cg.setLabels(Supernet.oneHot(y, 10, 0.0));
-        cg.computeGradientAndScore();
-        Map<String, INDArray> expected = cg.gradient().gradientForVariable();
+        Map<String, INDArray> expected = graphGradients(cg, x);
+        Map<String, INDArray> perturbed = graphGradients(cg, x.mul(1 + 1e-6));
         int compared = 0;
         double worst = 0;
+        String worstKey = "";
         for (String key : net.partKeys(arch)) {
             Gradient g = key.equals("classifier") ? net.classifier().gradient() : ((Dl4jBlock) part(net, key)).gradient();
             for (Map.Entry<String, INDArray> e : g.gradientForVariable().entrySet()) {
@@ -112,12 +120,25 @@ class SupernetTest {
                         : cgPrefix(key) + "_" + e.getKey();
                 INDArray exp = expected.get(cgKey);
                 assertTrue(exp != null, "graph has no gradient " + cgKey + " (has " + expected.keySet() + ")");
-                worst = Math.max(worst, maxAbsDiff(exp, e.getValue()));
+                double allowed = 10 * maxAbsDiff(exp, perturbed.get(cgKey)) + 1e-5 * Math.max(1e-3, exp.amaxNumber().doubleValue());
+                double ratio = maxAbsDiff(exp, e.getValue()) / allowed;
+                if (ratio > worst) {
+                    worst = ratio;
+                    worstKey = cgKey + ": difference " + maxAbsDiff(exp, e.getValue()) + ", allowed " + allowed;
+                }
                 compared++;
             }
         }
         assertEquals(expected.size(), compared, "every graph gradient compared");
-        assertTrue(worst <= 1e-6, "max abs gradient difference " + worst);
+        assertTrue(worst <= 1, "gradient outside tolerance at " + worstKey);
+    }
+
+    private static Map<String, INDArray> graphGradients(ComputationGraph cg, INDArray x) {
+        cg.setInputs(x);
+        cg.computeGradientAndScore();
+        Map<String, INDArray> out = new java.util.HashMap<>();
+        cg.gradient().gradientForVariable().forEach((k, v) -> out.put(k, v.dup()));
+        return out;
     }
 
     private static TrainablePart part(Supernet net, String key) {
@@ -381,6 +402,48 @@ class SupernetTest {
             }
         }
         assertTrue(compared > 3 * space.size(), "BatchNorm layers compared: " + compared);
+    }
+
+    @Test
+    void customOpTrainingEqualsDl4jLayersBlockByBlock() {
+        // TrainingPass must compute DL4J's training forward, input gradient and parameter gradient (BatchNorm running
+        // statistics' update included) for every block of the space, from the same input and output gradient
+        Supernet net = new Supernet(space, OPT, 29);
+        List<Dl4jBlock> blocks = new ArrayList<>(List.of((Dl4jBlock) net.stem(), (Dl4jBlock) net.head()));
+        List<INDArray> inputs = new ArrayList<>(List.of(data.x(0, 32), Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32,
+                space.lastChannels(), space.headHeight(), space.headHeight()).muli(3)));
+        for (int i = 0; i < space.size(); i++) {
+            for (Op op : space.layer(i).candidates()) {
+                if (net.block(i, op) instanceof Dl4jBlock d) {
+                    blocks.add(d);
+                    inputs.add(Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32, space.layer(i).inChannels(),
+                            space.layer(i).inHeight(), space.layer(i).inHeight()).muli(2));
+                }
+            }
+        }
+        for (int k = 0; k < blocks.size(); k++) {
+            MultiLayerNetwork n = blocks.get(k).network();
+            String key = blocks.get(k).key();
+            n.setInput(inputs.get(k));
+            List<INDArray> acts = n.feedForward(true, false);
+            INDArray expectedOut = acts.get(acts.size() - 1);
+            INDArray eps = Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, expectedOut.shape());
+            org.nd4j.common.primitives.Pair<Gradient, INDArray> expected = n.backpropGradient(eps,
+                    org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+            INDArray expectedGrad = n.getGradientsViewArray().dup();
+            TrainingPass pass = new TrainingPass(n);
+            INDArray out = pass.forward(inputs.get(k));
+            org.nd4j.common.primitives.Pair<Gradient, INDArray> actual = pass.backward(eps);
+            assertRelativelyClose(expectedOut, out, key + " output");
+            assertRelativelyClose(expected.getSecond(), actual.getSecond(), key + " input gradient");
+            assertRelativelyClose(expectedGrad, n.getGradientsViewArray(), key + " parameter gradient");
+            assertEquals(expected.getFirst().gradientForVariable().keySet(), actual.getFirst().gradientForVariable().keySet(), key);
+        }
+    }
+
+    private static void assertRelativelyClose(INDArray expected, INDArray actual, String what) {
+        double scale = Math.max(1e-3, expected.amaxNumber().doubleValue());
+        assertTrue(maxAbsDiff(expected, actual) <= 1e-5 * scale, what + " differs by " + maxAbsDiff(expected, actual) + " (largest " + scale + ")");
     }
 
     @Test
