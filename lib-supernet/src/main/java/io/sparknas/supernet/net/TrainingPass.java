@@ -178,15 +178,16 @@ final class TrainingPass {
         // xhat = batchnorm(x, mean, var) with gamma 1 and beta 0
         INDArray xhat = exec(DynamicCustomOp.builder("batchnorm").addInputs(x, mean, var)
                 .addFloatingPointArguments(b.getEps()).addIntegerArguments(0, 0, 1));
-        int[] dims = {0, 2, 3};
+        int[] dims = x.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};
+        long[] perChannel = x.rank() == 4 ? new long[]{1, c, 1, 1} : new long[]{1, c};
         INDArray dBeta = e.sum(dims);
         INDArray product = e.mul(xhat);
         INDArray dGamma = product.sum(dims);
         release(product);
-        // dx = (gamma / std) * (eps - dbeta / N - xhat * dgamma / N), per channel on axis 1
+        // dx = (gamma / std) * (eps - dbeta / N - xhat * dgamma / N), per channel (axis 1)
         INDArray scale = gamma.div(std);
-        INDArray dx = xhat.muli(dGamma.div(-count).reshape(1, c, 1, 1)).addi(e).addi(dBeta.div(-count).reshape(1, c, 1, 1));
-        dx.muli(scale.reshape(1, c, 1, 1));
+        INDArray dx = xhat.muli(dGamma.div(-count).reshape(perChannel)).addi(e).addi(dBeta.div(-count).reshape(perChannel));
+        dx.muli(scale.reshape(perChannel));
         gradViews[j].get("gamma").assign(dGamma.reshape(gradViews[j].get("gamma").shape()));
         gradViews[j].get("beta").assign(dBeta.reshape(gradViews[j].get("beta").shape()));
         double keep = 1 - b.getDecay();
