@@ -20,7 +20,7 @@ done
 [[ " ${args[*]} " == *" --run-root "* ]] || args=(--run-root "${TMPDIR:-/tmp}/spark-nas-bench" "${args[@]}")
 defaults=(-Dnas.run.id=engine -Dnas.space.width=0.5 -Dnas.supernet.batch-size=64 -Dnas.ingest.val-per-class=500)
 
-best_spos=0; best_fixed=0; best_config=""; eval_s=""
+best_spos=0; best_fixed=0; best_config=""; eval_s=""; eval_config=""; eval2_s=""
 consider() {  # consider CONFIG SPOS_IMAGES_PER_S
   if awk "BEGIN{exit !($2 > $best_spos)}"; then best_spos=$2; best_config="$1"; fi
 }
@@ -34,14 +34,16 @@ for t in 1 2; do
   cat "$out"; line=$(grep '^ENGINE project' "$out"); rm -f "$out" "$log"
   spos=$(sed -E 's/.* spos=([0-9.]+).*/\1/' <<<"$line"); fixed=$(sed -E 's/.* fixed=([0-9.]+).*/\1/' <<<"$line")
   spos2=$(sed -E 's/.* spos2=([0-9.NaN]+).*/\1/' <<<"$line")
-  e=$(sed -E 's/.* eval_s=([0-9.]+).*/\1/' <<<"$line")
+  e=$(sed -E 's/.* eval_s=([0-9.]+).*/\1/' <<<"$line"); e2=$(sed -E 's/.* eval2_s=([0-9.NaN]+).*/\1/' <<<"$line")
   if awk "BEGIN{exit !($fixed > $best_fixed)}"; then best_fixed=$fixed; fi
-  if [[ -z "$eval_s" ]] || awk "BEGIN{exit !($e < $eval_s)}"; then eval_s=$e; fi
+  if [[ -z "$eval_s" ]] || awk "BEGIN{exit !($e < $eval_s)}"; then eval_s=$e; eval_config="1 task x $t native thread(s)"; fi
+  [[ "$e2" == NaN ]] || eval2_s=$e2
   consider "1 task x $t native thread(s)" "$spos"
   [[ "$spos2" == NaN ]] || consider "2 tasks x 1 native thread" "$spos2"
 done
 echo "project best: $best_config: SPOS $best_spos images/s; best fixed path $best_fixed images/s"
-echo "RATIO path evaluation seconds = $eval_s (target <= 3 s)"
+echo "RATIO path evaluation seconds = $eval_s (target <= 3 s; one path at a time, best: $eval_config)"
+echo "RATIO path evaluation seconds per path, 2 tasks x 1 native thread evaluating two paths at once (the search stage on local[2]) = ${eval2_s:-n/a}"
 
 if [[ ! -f "$peer_dir/pom.xml" ]]; then
   echo "bench-peer: no libtorch peer at $peer_dir: peer part skipped (give --peer-dir)"

@@ -7,6 +7,7 @@ import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.supernet.SupernetSettings;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
 import io.sparknas.supernet.space.SearchSpaces;
@@ -81,18 +82,22 @@ public final class EngineBench {
                 long t0 = System.nanoTime();
                 net.recalibrate(fixed, xs.subList(0, Math.min(10, xs.size())));
                 recalSeconds = (System.nanoTime() - t0) / 1e9;
-                long correct = 0;
-                for (int b = 0; b < vx.size(); b++) {
-                    correct += net.countCorrect(fixed, vx.get(b), vy.get(b));
-                }
+                accuracy = evaluate(net, fixed, vx, vy) / (double) val.size();
                 evalSeconds = (System.nanoTime() - t0) / 1e9;
-                accuracy = correct / (double) val.size();
             }
             System.out.printf("path evaluation (BN recalibration on 10 batches of %d + %d val images in batches of 250): %.2f s"
                     + " (recalibration %.2f s, inference %.2f s; accuracy %.3f)%n", batch, val.size(), evalSeconds, recalSeconds,
                     evalSeconds - recalSeconds, accuracy);
-            System.out.printf("ENGINE project spos=%.1f fixed=%.1f spos2=%.1f eval_s=%.3f val_images=%d threads=%s%n", spos, fixedRate, spos2,
-                    evalSeconds, val.size(), threads);
+            // the search stage's configuration on local[2]: two tasks evaluating two paths at once, one native thread each
+            double eval2 = Double.NaN;
+            if ("1".equals(threads)) {
+                Supernet replica = new Supernet(space, opt, s.seed(), s.init());
+                SupernetState.capture(net).applyTo(replica);
+                eval2 = concurrentEvaluations(new Supernet[]{net, replica}, fixed, xs.subList(0, Math.min(10, xs.size())), vx, vy);
+                System.out.printf("path evaluations, 2 tasks x 1 native thread (two paths at once): %.2f s per evaluation%n", eval2);
+            }
+            System.out.printf("ENGINE project spos=%.1f fixed=%.1f spos2=%.1f eval_s=%.3f eval2_s=%.3f val_images=%d threads=%s%n", spos,
+                    fixedRate, spos2, evalSeconds, eval2, val.size(), threads);
         } finally {
             spark.stop();
         }
@@ -126,6 +131,47 @@ public final class EngineBench {
             }, "bench-task-" + w);
             workers[w].start();
         }
+        join(workers);
+        return rates[0] + rates[1];
+    }
+
+    private static long evaluate(Supernet net, Arch arch, List<INDArray> vx, List<int[]> vy) {
+        long correct = 0;
+        for (int b = 0; b < vx.size(); b++) {
+            correct += net.countCorrect(arch, vx.get(b), vy.get(b));
+        }
+        return correct;
+    }
+
+    /**
+     * Wall seconds per path evaluation (recalibration + inference) when two threads evaluate at once, each on its own
+     * replica, two rounds each after one unmeasured round.
+     */
+    private static double concurrentEvaluations(Supernet[] replicas, Arch arch, List<INDArray> recal, List<INDArray> vx, List<int[]> vy) {
+        Thread[] workers = new Thread[2];
+        long[] start = new long[2];
+        long[] end = new long[2];
+        int rounds = 2;
+        for (int w = 0; w < 2; w++) {
+            int id = w;
+            workers[w] = new Thread(() -> {
+                for (int r = 0; r <= rounds; r++) {
+                    if (r == 1) {
+                        start[id] = System.nanoTime();
+                    }
+                    replicas[id].recalibrate(arch, recal);
+                    evaluate(replicas[id], arch, vx, vy);
+                }
+                end[id] = System.nanoTime();
+            }, "bench-eval-" + w);
+            workers[w].start();
+        }
+        join(workers);
+        double wall = (Math.max(end[0], end[1]) - Math.min(start[0], start[1])) / 1e9;
+        return wall / (2.0 * rounds);
+    }
+
+    private static void join(Thread[] workers) {
         for (Thread t : workers) {
             try {
                 t.join();
@@ -134,7 +180,6 @@ public final class EngineBench {
                 throw new IllegalStateException("interrupted", e);
             }
         }
-        return rates[0] + rates[1];
     }
 
     private static Arch randomPath(SearchSpace space, Random rnd) {

@@ -51,10 +51,16 @@ public final class Dl4jBlock implements CandidateBlock {
      * @param inputType shape of the block's input
      */
     public Dl4jBlock(String key, List<org.deeplearning4j.nn.conf.layers.Layer> layers, InputType inputType, OptimizerSettings opt, long seed) {
+        this(key, layers, inputType, opt, seed, DataType.FLOAT);
+    }
+
+    /** A block computing in {@code dataType} (DOUBLE for equivalence tests, see {@link Supernet}). */
+    Dl4jBlock(String key, List<org.deeplearning4j.nn.conf.layers.Layer> layers, InputType inputType, OptimizerSettings opt, long seed,
+              DataType dataType) {
         this.key = key;
         NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
                 .seed(seed)
-                .dataType(DataType.FLOAT)
+                .dataType(dataType)
                 .weightInit(WeightInit.RELU)
                 .updater(new Nesterovs(new StepSchedule(opt), opt.momentum()))
                 .weightDecay(opt.weightDecay(), true)

@@ -19,8 +19,13 @@ public final class Dl4jClassifier implements TrainablePart {
     private Gradient gradient;
 
     public Dl4jClassifier(org.deeplearning4j.nn.conf.layers.Layer output, int features, OptimizerSettings opt, long seed) {
+        this(output, features, opt, seed, DataType.FLOAT);
+    }
+
+    /** A classifier computing in {@code dataType} (DOUBLE for equivalence tests, see {@link Supernet}). */
+    Dl4jClassifier(org.deeplearning4j.nn.conf.layers.Layer output, int features, OptimizerSettings opt, long seed, DataType dataType) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(seed).dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER)
+                .seed(seed).dataType(dataType).weightInit(WeightInit.XAVIER)
                 .updater(new Nesterovs(new StepSchedule(opt), opt.momentum()))
                 .weightDecay(opt.weightDecay(), true)
                 .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE)

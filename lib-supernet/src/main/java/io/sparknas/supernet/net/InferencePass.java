@@ -13,6 +13,8 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.impl.scalar.Relu6;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -91,28 +93,39 @@ final class InferencePass {
                 h = fold ? foldedConv("conv2d", h, l.getParam("W"), next, cl.getKernelSize(), cl.getStride(), 1, nhwc)
                         : conv("conv2d", h, l.getParam("W"), null, cl.getKernelSize(), cl.getStride(), 1, nhwc);
             } else if (c instanceof BatchNormalization b) {
-                INDArray mean;
-                INDArray var;
+                int axis = nhwc && h.rank() == 4 ? 3 : 1;
                 if (meanSums == null) {
-                    mean = l.getParam("mean").reshape(-1);
-                    var = l.getParam("var").reshape(-1);
+                    DynamicCustomOp op = DynamicCustomOp.builder("batchnorm")
+                            .addInputs(h, l.getParam("mean").reshape(-1), l.getParam("var").reshape(-1), l.getParam("gamma").reshape(-1),
+                                    l.getParam("beta").reshape(-1))
+                            .addFloatingPointArguments(b.getEps()).addIntegerArguments(1, 1, axis).build();
+                    h = Nd4j.exec(op)[0];
                 } else {
-                    int[] dims = h.rank() != 4 ? new int[]{0} : nhwc ? new int[]{0, 1, 2} : new int[]{0, 2, 3};
-                    mean = h.mean(dims);
-                    var = h.var(false, dims);
-                    meanSums[bn] = meanSums[bn] == null ? mean.dup() : meanSums[bn].addi(mean);
-                    varSums[bn] = varSums[bn] == null ? var.dup() : varSums[bn].addi(var);
+                    // batch statistics, normalisation and affine in place (BatchStatistics: 4x faster than var + batchnorm)
+                    INDArray own = h == x ? h.dup() : h;
+                    BatchStatistics st = BatchStatistics.normalise(own, axis, b.getEps());
+                    meanSums[bn] = meanSums[bn] == null ? st.mean() : meanSums[bn].addi(st.mean());
+                    varSums[bn] = varSums[bn] == null ? st.var() : varSums[bn].addi(st.var());
                     bn++;
+                    BatchStatistics.affine(own, l.getParam("gamma").reshape(-1), l.getParam("beta").reshape(-1), own, axis);
+                    if (meanSums[bn - 1] != st.mean()) {
+                        TrainingPass.release(st.mean());
+                    }
+                    if (varSums[bn - 1] != st.var()) {
+                        TrainingPass.release(st.var());
+                    }
+                    TrainingPass.release(st.invStd());
+                    h = own;
                 }
-                DynamicCustomOp op = DynamicCustomOp.builder("batchnorm")
-                        .addInputs(h, mean, var, l.getParam("gamma").reshape(-1), l.getParam("beta").reshape(-1))
-                        .addFloatingPointArguments(b.getEps()).addIntegerArguments(1, 1, nhwc && h.rank() == 4 ? 3 : 1).build();
-                h = Nd4j.exec(op)[0];
             } else if (c instanceof ActivationLayer a) {
-                Transforms.relu(h, false);
+                // in place (one op: relu then min was two passes), except on the caller's input
+                INDArray y = h == x ? Nd4j.createUninitialized(h.dataType(), h.shape()) : h;
                 if (a.getActivationFn() instanceof ActivationReLU6) {
-                    Transforms.min(h, 6.0, false);
+                    Nd4j.exec(new Relu6(h, y, 0.0));
+                } else {
+                    Nd4j.exec(new RectifiedLinear(h, y, 0.0));
                 }
+                h = y;
             } else {
                 h = nhwc ? h.mean(1, 2) : h.mean(2, 3);
             }

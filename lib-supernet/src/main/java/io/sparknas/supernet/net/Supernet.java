@@ -41,6 +41,8 @@ public final class Supernet {
 
     private final SearchSpace space;
     private final OptimizerSettings opt;
+    /** FLOAT; DOUBLE only in equivalence tests (see the package-private constructor). */
+    private final DataType dataType;
     private final CandidateBlock stem;
     private final CandidateBlock head;
     private final Dl4jClassifier classifier;
@@ -60,11 +62,21 @@ public final class Supernet {
     }
 
     public Supernet(SearchSpace space, OptimizerSettings opt, long seed, Init init) {
+        this(space, opt, seed, init, DataType.FLOAT);
+    }
+
+    /**
+     * A supernet computing in {@code dataType}. DOUBLE is for equivalence tests: in float, two correct implementations
+     * whose sums round differently flip a ReLU where a pre-activation lies within rounding of 0 or 6, and one flipped
+     * element moves a gradient far beyond any rounding tolerance; in double that does not happen.
+     */
+    Supernet(SearchSpace space, OptimizerSettings opt, long seed, Init init, DataType dataType) {
         this.space = space;
         this.opt = opt;
+        this.dataType = dataType;
         int h = (space.resolution() + space.stemStride() - 1) / space.stemStride();
         this.stem = new Dl4jBlock("stem", LayerConfigs.stem(space), InputType.convolutional(space.resolution(), space.resolution(),
-                space.inChannels()), opt, seed);
+                space.inChannels()), opt, seed, dataType);
         long s = seed;
         for (Layer l : space.layers()) {
             for (Op op : l.candidates()) {
@@ -73,10 +85,10 @@ public final class Supernet {
                 }
                 int branchIn = Op.isShuffleUnit(op) ? l.shuffleBranchIn() : l.inChannels();
                 ops.put(opKey(l.index(), op), new Dl4jBlock(opKey(l.index(), op), LayerConfigs.op(l, op),
-                        InputType.convolutional(l.inHeight(), l.inHeight(), branchIn), opt, ++s));
+                        InputType.convolutional(l.inHeight(), l.inHeight(), branchIn), opt, ++s, dataType));
                 if (Op.isShuffleUnit(op) && l.stride() == 2) {
                     ops.put(projectionKey(l.index(), op), new Dl4jBlock(projectionKey(l.index(), op), LayerConfigs.projection(l, op),
-                            InputType.convolutional(l.inHeight(), l.inHeight(), l.inChannels()), opt, ++s));
+                            InputType.convolutional(l.inHeight(), l.inHeight(), l.inChannels()), opt, ++s, dataType));
                 }
             }
         }
@@ -87,8 +99,8 @@ public final class Supernet {
             }
         }
         int hh = space.headHeight();
-        this.head = new Dl4jBlock("head", LayerConfigs.head(space), InputType.convolutional(hh, hh, space.lastChannels()), opt, ++s);
-        this.classifier = new Dl4jClassifier(LayerConfigs.classifier(space), space.headChannels(), opt, ++s);
+        this.head = new Dl4jBlock("head", LayerConfigs.head(space), InputType.convolutional(hh, hh, space.lastChannels()), opt, ++s, dataType);
+        this.classifier = new Dl4jClassifier(LayerConfigs.classifier(space), space.headChannels(), opt, ++s, dataType);
         if (h <= 0) {
             throw new IllegalArgumentException("input too small for the stem");
         }
@@ -384,7 +396,7 @@ public final class Supernet {
     private HeadPass headPass(INDArray h, int[] labels) {
         INDArray f = head.forward(h, true);
         INDArray probs = classifier.probabilities(f);
-        INDArray y = oneHot(labels, space.classes(), opt.labelSmoothing());
+        INDArray y = oneHot(labels, space.classes(), opt.labelSmoothing()).castTo(dataType);
         return new HeadPass(crossEntropy(probs, y), correct(probs, labels), head.backward(classifier.backward(f, y)));
     }
 
@@ -475,19 +487,20 @@ public final class Supernet {
      */
     public static ComputationGraph standalone(SearchSpace space, Arch arch, OptimizerSettings opt, long seed) {
         arch.requireIn(space);
-        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, seed, new LinkedHashMap<>()));
+        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, seed, new LinkedHashMap<>(), DataType.FLOAT));
         cg.init();
         return cg;
     }
 
     /** The graph of {@code arch}; {@code copy} receives, per graph layer, the supernet block layer its weights come from. */
-    private static ComputationGraphConfiguration graph(SearchSpace space, Arch arch, OptimizerSettings opt, Long seed, Map<String, String> copy) {
+    private static ComputationGraphConfiguration graph(SearchSpace space, Arch arch, OptimizerSettings opt, Long seed, Map<String, String> copy,
+                                                       DataType dataType) {
         NeuralNetConfiguration.Builder nb = new NeuralNetConfiguration.Builder();
         if (seed != null) {
             nb.seed(seed);
         }
         ComputationGraphConfiguration.GraphBuilder g = nb
-                .dataType(DataType.FLOAT).weightInit(WeightInit.RELU)
+                .dataType(dataType).weightInit(WeightInit.RELU)
                 .updater(new Nesterovs(new StepSchedule(opt), opt.momentum())).weightDecay(opt.weightDecay(), true)
                 .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE)
                 .graphBuilder().addInputs("in")
@@ -547,7 +560,7 @@ public final class Supernet {
     public ComputationGraph export(Arch arch) {
         arch.requireIn(space);
         Map<String, String> copy = new LinkedHashMap<>();
-        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, null, copy));
+        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, null, copy, dataType));
         cg.init();
         for (Map.Entry<String, String> e : copy.entrySet()) {
             String[] src = e.getValue().split("#");

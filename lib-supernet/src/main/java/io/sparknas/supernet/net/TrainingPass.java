@@ -11,6 +11,10 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.impl.scalar.Relu6;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -18,12 +22,13 @@ import java.util.Map;
 
 /**
  * Training-mode forward and backward of a block's layers as ND4J custom ops called directly ({@code conv2d} /
- * {@code conv2d_bp}, {@code depthwise_conv2d} / {@code depthwise_conv2d_bp}, {@code batchnorm}, element-wise ops), writing
- * the parameter gradient into the network's own gradient view so that its DL4J updater applies it unchanged. Replaces
- * DL4J's layer implementations (a 1x1 convolution as im2col + matmul, BatchNorm as a dozen element-wise ops forward and
- * backward: about 4,000 ND4J ops per training step of a path, PLATFORM-NOTES). Computes exactly what DL4J computes, including
- * BatchNorm's running-statistics "gradient" ({@code (1 - decay) * (running - batch)}, its updater is a no-op): the supernet's
- * gradient-equivalence tests compare it with a plain DL4J ComputationGraph. Only for networks {@link InferencePass#supports}.
+ * {@code conv2d_bp}, {@code depthwise_conv2d} / {@code depthwise_conv2d_bp}; BatchNorm and activations in place, see
+ * {@link BatchStatistics}), writing the parameter gradient into the network's own gradient view so that its DL4J updater
+ * applies it unchanged. Replaces DL4J's layer implementations (a 1x1 convolution as im2col + matmul, BatchNorm as a dozen
+ * element-wise ops forward and backward: about 4,000 ND4J ops per training step of a path, PLATFORM-NOTES). Computes what
+ * DL4J computes, including BatchNorm's running-statistics "gradient" ({@code (1 - decay) * (running - batch)}, its updater
+ * is a no-op): the supernet's gradient-equivalence tests compare it with DL4J's layers and a plain ComputationGraph, in
+ * double precision. Only for networks {@link InferencePass#supports}.
  */
 final class TrainingPass {
 
@@ -34,6 +39,7 @@ final class TrainingPass {
     private final INDArray[] inputs;
     private final INDArray[] batchMean;
     private final INDArray[] batchVar;
+    private final INDArray[] batchInvStd;
     private boolean forwarded;
 
     @SuppressWarnings("unchecked")
@@ -53,6 +59,7 @@ final class TrainingPass {
         this.inputs = new INDArray[n];
         this.batchMean = new INDArray[n];
         this.batchVar = new INDArray[n];
+        this.batchInvStd = new INDArray[n];
     }
 
     /** Training forward (batch statistics in BatchNorm), keeping each layer's input for {@link #backward}. NCHW in and out. */
@@ -67,19 +74,25 @@ final class TrainingPass {
             } else if (c instanceof ConvolutionLayer cl) {
                 h = exec(conv("conv2d", cl.getKernelSize(), cl.getStride(), 1).addInputs(h, l.getParam("W")));
             } else if (c instanceof BatchNormalization b) {
-                int[] dims = h.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};
-                batchMean[j] = h.mean(dims);
-                batchVar[j] = h.var(false, dims);
-                h = exec(DynamicCustomOp.builder("batchnorm")
-                        .addInputs(h, batchMean[j], batchVar[j], l.getParam("gamma").reshape(-1), l.getParam("beta").reshape(-1))
-                        .addFloatingPointArguments(b.getEps()).addIntegerArguments(1, 1, 1));
+                // the normalised input xhat is what backward needs (not x): computed in place on the convolution's output
+                // when this pass owns it (not the block's input, not an activation's kept output)
+                boolean own = j > 0 && !(net.getLayer(j - 1).conf().getLayer() instanceof ActivationLayer);
+                INDArray xhat = own ? h : h.dup();
+                BatchStatistics st = BatchStatistics.normalise(xhat, 1, b.getEps());
+                batchMean[j] = st.mean();
+                batchVar[j] = st.var();
+                batchInvStd[j] = st.invStd();
+                inputs[j] = xhat;
+                h = Nd4j.createUninitialized(xhat.dataType(), xhat.shape());
+                BatchStatistics.affine(xhat, l.getParam("gamma").reshape(-1), l.getParam("beta").reshape(-1), h, 1);
             } else if (c instanceof ActivationLayer a) {
-                INDArray y = a.getActivationFn() instanceof ActivationReLU6
-                        ? exec(DynamicCustomOp.builder("relu6").addInputs(h).addFloatingPointArguments(0.0))
-                        : exec(DynamicCustomOp.builder("relu").addInputs(h).addFloatingPointArguments(0.0));
-                // backward needs only the output: keep it in place of the input, which no one needs any more
-                if (j > 0) {
-                    release(h);
+                // backward needs only the output: computed in place on the input, which no one else holds, except the
+                // block's input (the caller's)
+                INDArray y = j > 0 ? h : Nd4j.createUninitialized(h.dataType(), h.shape());
+                if (a.getActivationFn() instanceof ActivationReLU6) {
+                    Nd4j.exec(new Relu6(h, y, 0.0));
+                } else {
+                    Nd4j.exec(new RectifiedLinear(h, y, 0.0));
                 }
                 inputs[j] = y;
                 h = y;
@@ -135,9 +148,10 @@ final class TrainingPass {
             if (consumed != eps) {
                 release(consumed);
             }
+            // (BatchNorm's kept xhat became dx; an activation keeps its output, which is also the next layer's input)
             boolean activation = c instanceof ActivationLayer;
             boolean neededBelow = j > 0 && net.getLayer(j - 1).conf().getLayer() instanceof ActivationLayer;
-            if (activation ? j < n - 1 : j > 0 && !neededBelow) {
+            if (!(c instanceof BatchNormalization) && (activation ? j < n - 1 : j > 0 && !neededBelow)) {
                 release(x);
             }
         }
@@ -163,42 +177,36 @@ final class TrainingPass {
     }
 
     /**
-     * BatchNorm backward with batch statistics (Ioffe and Szegedy 2015, section 3): with xhat = (x - mean) / std,
-     * dgamma = sum(eps * xhat), dbeta = sum(eps), dx = gamma / (N std) * (N eps - dbeta - xhat * dgamma); the running mean
-     * and variance get DL4J's "gradient" {@code (1 - decay) * (running - batch)} (biased batch variance).
+     * BatchNorm backward with batch statistics (Ioffe and Szegedy 2015, section 3) from the kept xhat = (x - mean) / std:
+     * dgamma = sum(eps * xhat), dbeta = sum(eps), dx = gamma / (N std) * (N eps - dbeta - xhat * dgamma), per channel (axis
+     * 1); the running mean and variance get DL4J's "gradient" {@code (1 - decay) * (running - batch)} (biased batch variance).
+     * xhat is overwritten (it becomes dx).
      */
-    private INDArray batchNormBackward(org.deeplearning4j.nn.api.Layer l, BatchNormalization b, int j, INDArray x, INDArray e) {
-        long c = x.size(1);
-        long count = x.length() / c;
-        INDArray mean = batchMean[j];
-        INDArray var = batchVar[j];
-        INDArray std = var.add(b.getEps());
-        org.nd4j.linalg.ops.transforms.Transforms.sqrt(std, false);
-        INDArray gamma = l.getParam("gamma").reshape(-1);
-        // xhat = batchnorm(x, mean, var) with gamma 1 and beta 0
-        INDArray xhat = exec(DynamicCustomOp.builder("batchnorm").addInputs(x, mean, var)
-                .addFloatingPointArguments(b.getEps()).addIntegerArguments(0, 0, 1));
-        int[] dims = x.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};
-        long[] perChannel = x.rank() == 4 ? new long[]{1, c, 1, 1} : new long[]{1, c};
+    private INDArray batchNormBackward(org.deeplearning4j.nn.api.Layer l, BatchNormalization b, int j, INDArray xhat, INDArray e) {
+        long c = xhat.size(1);
+        long count = xhat.length() / c;
+        int[] dims = xhat.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};
         INDArray dBeta = e.sum(dims);
-        INDArray product = e.mul(xhat);
-        INDArray dGamma = product.sum(dims);
-        release(product);
-        // dx = (gamma / std) * (eps - dbeta / N - xhat * dgamma / N), per channel (axis 1)
-        INDArray scale = gamma.div(std);
-        INDArray dx = xhat.muli(dGamma.div(-count).reshape(perChannel)).addi(e).addi(dBeta.div(-count).reshape(perChannel));
-        dx.muli(scale.reshape(perChannel));
+        INDArray dGamma = Nd4j.getExecutioner().exec(new Dot(e, xhat, null, false, false, dims));
+        // dx = (gamma / std) * (eps - dbeta / N - xhat * dgamma / N)
+        INDArray scale = l.getParam("gamma").reshape(-1).mul(batchInvStd[j]);
+        INDArray dx = xhat;
+        BatchStatistics.affine(dx, dGamma.div(-count), dBeta.div(-count), dx, 1);
+        dx.addi(e);
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(dx, scale, dx, 1));
         gradViews[j].get("gamma").assign(dGamma.reshape(gradViews[j].get("gamma").shape()));
         gradViews[j].get("beta").assign(dBeta.reshape(gradViews[j].get("beta").shape()));
         double keep = 1 - b.getDecay();
         INDArray dMean = gradViews[j].get("mean");
-        dMean.assign(l.getParam("mean").reshape(dMean.shape()).sub(mean.reshape(dMean.shape()))).muli(keep);
+        dMean.assign(l.getParam("mean").reshape(dMean.shape()).sub(batchMean[j].reshape(dMean.shape()))).muli(keep);
         INDArray dVar = gradViews[j].get("var");
-        dVar.assign(l.getParam("var").reshape(dVar.shape()).sub(var.reshape(dVar.shape()))).muli(keep);
-        release(mean);
-        release(var);
+        dVar.assign(l.getParam("var").reshape(dVar.shape()).sub(batchVar[j].reshape(dVar.shape()))).muli(keep);
+        release(batchMean[j]);
+        release(batchVar[j]);
+        release(batchInvStd[j]);
         batchMean[j] = null;
         batchVar[j] = null;
+        batchInvStd[j] = null;
         return dx;
     }
 
