@@ -119,7 +119,7 @@ final class InferencePass {
                 }
             } else if (c instanceof ActivationLayer a) {
                 // in place (one op: relu then min was two passes), except on the caller's input
-                INDArray y = h == x ? Nd4j.createUninitialized(h.dataType(), h.shape()) : h;
+                INDArray y = h == x ? ArrayPool.take(h.dataType(), h.shape()) : h;
                 if (a.getActivationFn() instanceof ActivationReLU6) {
                     Nd4j.exec(new Relu6(h, y, 0.0));
                 } else {
@@ -164,7 +164,19 @@ final class InferencePass {
         DynamicCustomOp.DynamicCustomOpsBuilder b = DynamicCustomOp.builder(name);
         b = bias == null ? b.addInputs(x, w) : b.addInputs(x, w, bias);
         // integer args: kernel, stride, padding, dilation, same mode, data format (0 NCHW, 1 NHWC), weight format
-        DynamicCustomOp op = b.addIntegerArguments(kernel[0], kernel[1], stride[0], stride[1], 0, 0, 1, 1, 1, nhwc ? 1 : 0, weightFormat).build();
+        DynamicCustomOp op = b.addIntegerArguments(kernel[0], kernel[1], stride[0], stride[1], 0, 0, 1, 1, 1, nhwc ? 1 : 0, weightFormat)
+                .addOutputs(convOutput(x, w, stride, weightFormat, nhwc)).build();
         return Nd4j.exec(op)[0];
+    }
+
+    /**
+     * The output array of a same-mode convolution from the pool: [N, C, H', W'] (NHWC: [N, H', W', C]), H' = ceil(H / s);
+     * C is dim 0 of conv2d's [out, in, kH, kW] weights, in x multiplier of depthwise [kH, kW, in, multiplier].
+     */
+    static INDArray convOutput(INDArray x, INDArray w, int[] stride, int weightFormat, boolean nhwc) {
+        long channels = weightFormat == 1 ? w.size(0) : w.size(2) * w.size(3);
+        long h = (x.size(nhwc ? 1 : 2) + stride[0] - 1) / stride[0];
+        long wd = (x.size(nhwc ? 2 : 3) + stride[1] - 1) / stride[1];
+        return nhwc ? ArrayPool.take(x.dataType(), x.size(0), h, wd, channels) : ArrayPool.take(x.dataType(), x.size(0), channels, h, wd);
     }
 }

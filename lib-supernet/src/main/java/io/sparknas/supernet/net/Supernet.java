@@ -224,7 +224,8 @@ public final class Supernet {
     }
 
     private static INDArray toNhwc(INDArray x) {
-        return x.permute(0, 2, 3, 1).dup('c');
+        INDArray out = ArrayPool.take(x.dataType(), x.size(0), x.size(2), x.size(3), x.size(1));
+        return out.assign(x.permute(0, 2, 3, 1));
     }
 
     /**
@@ -244,11 +245,8 @@ public final class Supernet {
             if (!residual(i, op)) {
                 return o;
             }
-            INDArray out = o.add(h);
-            if (free) {
-                TrainingPass.release(o);
-            }
-            return out;
+            // in inference the block's output is this pass's own: the residual goes in place
+            return free ? o.addi(h) : o.add(h);
         }
         int axis = channelAxis(pass);
         INDArray first;

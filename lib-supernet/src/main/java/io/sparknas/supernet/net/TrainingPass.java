@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.scalar.Relu6;
+import org.nd4j.linalg.api.ops.impl.scalar.ScalarReverseSubtraction;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -70,9 +71,11 @@ final class TrainingPass {
             Object c = l.conf().getLayer();
             inputs[j] = h;
             if (c instanceof DepthwiseConvolution2D d) {
-                h = exec(conv("depthwise_conv2d", d.getKernelSize(), d.getStride(), 0).addInputs(h, l.getParam("W")));
+                h = exec(conv("depthwise_conv2d", d.getKernelSize(), d.getStride(), 0).addInputs(h, l.getParam("W"))
+                        .addOutputs(InferencePass.convOutput(h, l.getParam("W"), d.getStride(), 0, false)));
             } else if (c instanceof ConvolutionLayer cl) {
-                h = exec(conv("conv2d", cl.getKernelSize(), cl.getStride(), 1).addInputs(h, l.getParam("W")));
+                h = exec(conv("conv2d", cl.getKernelSize(), cl.getStride(), 1).addInputs(h, l.getParam("W"))
+                        .addOutputs(InferencePass.convOutput(h, l.getParam("W"), cl.getStride(), 1, false)));
             } else if (c instanceof BatchNormalization b) {
                 // the normalised input xhat is what backward needs (not x): computed in place on the convolution's output
                 // when this pass owns it (not the block's input, not an activation's kept output)
@@ -83,12 +86,12 @@ final class TrainingPass {
                 batchVar[j] = st.var();
                 batchInvStd[j] = st.invStd();
                 inputs[j] = xhat;
-                h = Nd4j.createUninitialized(xhat.dataType(), xhat.shape());
+                h = ArrayPool.take(xhat.dataType(), xhat.shape());
                 BatchStatistics.affine(xhat, l.getParam("gamma").reshape(-1), l.getParam("beta").reshape(-1), h, 1);
             } else if (c instanceof ActivationLayer a) {
                 // backward needs only the output: computed in place on the input, which no one else holds, except the
                 // block's input (the caller's)
-                INDArray y = j > 0 ? h : Nd4j.createUninitialized(h.dataType(), h.shape());
+                INDArray y = j > 0 ? h : ArrayPool.take(h.dataType(), h.shape());
                 if (a.getActivationFn() instanceof ActivationReLU6) {
                     Nd4j.exec(new Relu6(h, y, 0.0));
                 } else {
@@ -122,12 +125,12 @@ final class TrainingPass {
             inputs[j] = null;
             INDArray consumed = e;
             if (c instanceof DepthwiseConvolution2D d) {
-                INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
+                INDArray dx = ArrayPool.take(x.dataType(), x.shape());
                 Nd4j.exec(conv("depthwise_conv2d_bp", d.getKernelSize(), d.getStride(), 0).addInputs(x, l.getParam("W"), e)
                         .addOutputs(dx, gradViews[j].get("W")).build());
                 e = dx;
             } else if (c instanceof ConvolutionLayer cl) {
-                INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
+                INDArray dx = ArrayPool.take(x.dataType(), x.shape());
                 Nd4j.exec(conv("conv2d_bp", cl.getKernelSize(), cl.getStride(), 1).addInputs(x, l.getParam("W"), e)
                         .addOutputs(dx, gradViews[j].get("W")).build());
                 e = dx;
@@ -138,7 +141,7 @@ final class TrainingPass {
             } else {
                 // global average pooling: every position receives eps / (h * w)
                 long hw = x.size(2) * x.size(3);
-                INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
+                INDArray dx = ArrayPool.take(x.dataType(), x.shape());
                 dx.assign(0).addi(e.div(hw).reshape(e.size(0), e.size(1), 1, 1));
                 e = dx;
             }
@@ -171,7 +174,13 @@ final class TrainingPass {
      * values: y is 0 exactly where x <= 0 and 6 exactly where x >= 6.
      */
     private static INDArray activationBackward(INDArray y, INDArray e, boolean relu6) {
-        INDArray mask = relu6 ? y.rsub(6.0).muli(y) : y.dup();
+        INDArray mask = ArrayPool.take(y.dataType(), y.shape());
+        if (relu6) {
+            Nd4j.exec(new ScalarReverseSubtraction(y, null, mask, 6.0));
+            mask.muli(y);
+        } else {
+            mask.assign(y);
+        }
         Nd4j.exec(new Step(mask, mask, 0.0));
         return mask.muli(e);
     }
@@ -210,11 +219,9 @@ final class TrainingPass {
         return dx;
     }
 
-    /** Frees an array's off-heap memory now (arrays that share their buffer, e.g. views, are left to the GC). */
+    /** Gives an array no one references any more back for reuse ({@link ArrayPool#release}). */
     static void release(INDArray a) {
-        if (a != null && a.closeable()) {
-            a.close();
-        }
+        ArrayPool.release(a);
     }
 
     private static DynamicCustomOp.DynamicCustomOpsBuilder conv(String name, int[] kernel, int[] stride, int weightFormat) {
