@@ -66,6 +66,13 @@ class PipelineIT {
         Scripts.Run conf = sql("select sum(count) from retrain_confusion");
         assertEquals("1000", conf.out().strip().split("\n")[1], "confusion matrix counts every test image");
         assertTrue(Files.isRegularFile(root.resolve("it/retrain/models/model-0.zip")), "model zip written");
+        // per-epoch progress: one row per epoch, each with the val accuracy after it (the tiny val split: 500 images)
+        Scripts.Run ep = sql("select count(*), count(val_accuracy), min(val_accuracy), max(val_accuracy), max(epoch) from retrain_metrics");
+        String[] e = ep.out().strip().split("\n")[1].split("\t");
+        assertEquals(String.valueOf(retrainEpochs), e[0], ep.out());
+        assertEquals(e[0], e[1], "val accuracy after every epoch: " + ep.out());
+        assertEquals(e[0], e[4], ep.out());
+        assertTrue(Double.parseDouble(e[3]) > minTestAccuracy && Double.parseDouble(e[3]) <= 1, "val accuracy of the retrained model: " + ep.out());
 
         Scripts.Run rk = sql("select count(*), count(distinct arch), min(standalone_accuracy), max(standalone_accuracy), max(kendall_tau), "
                 + "min(kendall_tau) from ranking_ranking");
@@ -83,7 +90,7 @@ class PipelineIT {
         Path page = root.resolve("it/report/index.html");
         assertTrue(Files.isRegularFile(page), "report page");
         String html = Files.readString(page);
-        for (String png : new String[]{"pareto_front.png", "ranking.png", "training.png"}) {
+        for (String png : new String[]{"pareto_front.png", "ranking.png", "training.png", "accuracy.png"}) {
             assertTrue(html.contains("src=\"" + png + "\""), png + " in the page");
             byte[] b = Files.readAllBytes(root.resolve("it/report").resolve(png));
             assertTrue(b.length > 10_000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + " is a PNG");

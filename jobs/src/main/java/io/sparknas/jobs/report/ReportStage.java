@@ -13,6 +13,7 @@ import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.jobs.supernet.SupernetTrainStage;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -121,7 +122,10 @@ public final class ReportStage {
                     + "(PAD-NAS section 4.3).</p>\n<img src=\"ranking.png\" alt=\"Ranking\">\n");
         }
         charts.add(write(store, dir, "training.png", trainingChart(spark, store, stages), s));
-        html.append("<h2>Training curves</h2>\n<img src=\"training.png\" alt=\"Training curves\">\n");
+        charts.add(write(store, dir, "accuracy.png", accuracyChart(spark, store, stages), s));
+        html.append("<h2>Training curves</h2>\n<img src=\"training.png\" alt=\"Training loss\">\n"
+                + "<p>Supernet: accuracy of the sampled paths on their training batches. Retrained models: accuracy on the val split "
+                + "after each epoch, BatchNorm recalibrated (nas.retrain.epoch-val-images).</p>\n<img src=\"accuracy.png\" alt=\"Accuracy per epoch\">\n");
         html.append("<p>Stages: ").append(esc(String.join(", ", stages.stream().map(StageRecord::stageDir).toList()))).append("</p>\n</body></html>\n");
         try (FSDataOutputStream out = store.fileSystem().create(new Path(dir + "/index.html"), false)) {
             out.write(html.toString().getBytes(StandardCharsets.UTF_8));
@@ -275,16 +279,34 @@ public final class ReportStage {
                         rec.properties().get("models")));
     }
 
+    /** Training loss per epoch: the supernet stages one after another (sampled paths), then each retrained model. */
     static JFreeChart trainingChart(SparkSession spark, RunStore store, List<StageRecord> stages) {
+        return perEpochChart(spark, store, stages, "sum(loss * steps) / sum(steps)", "supernet, sampled paths", "loss", "",
+                "Training loss per epoch", "training loss");
+    }
+
+    /** Supernet train accuracy of the sampled paths per epoch (stages one after another) and retrained models' val accuracy per epoch. */
+    static JFreeChart accuracyChart(SparkSession spark, RunStore store, List<StageRecord> stages) {
+        return perEpochChart(spark, store, stages, "sum(train_accuracy * steps) / sum(steps)", "supernet, sampled paths, train batches",
+                "val_accuracy", " (val)", "Accuracy per epoch", "top-1 accuracy");
+    }
+
+    /**
+     * One series per supernet-train stage ({@code supernetExpr} over its train_metrics rounds, epochs of later stages after
+     * earlier ones) and one per retrained model ({@code retrainColumn} of retrain_metrics; rows where it is null are left out,
+     * as is a column that an older run's table lacks).
+     */
+    private static JFreeChart perEpochChart(SparkSession spark, RunStore store, List<StageRecord> stages, String supernetExpr, String supernetLabel,
+                                            String retrainColumn, String retrainLabel, String title, String yLabel) {
         XYSeriesCollection data = new XYSeriesCollection();
         double offset = 0;
         for (StageRecord r : stages) {
             if (!r.stage().equals(SupernetTrainStage.STAGE)) {
                 continue;
             }
-            XYSeries s = new XYSeries(r.stageDir() + " (supernet, sampled paths)", true, true);
+            XYSeries s = new XYSeries(r.stageDir() + " (" + supernetLabel + ")", true, true);
             List<Row> rows = spark.read().parquet(store.tableUri(r.stageDir(), SupernetTrainStage.METRICS)).groupBy("epoch")
-                    .agg(org.apache.spark.sql.functions.expr("sum(loss * steps) / sum(steps)").as("loss")).orderBy("epoch").collectAsList();
+                    .agg(org.apache.spark.sql.functions.expr(supernetExpr).as("y")).orderBy("epoch").collectAsList();
             for (Row e : rows) {
                 s.add(offset + e.getInt(0), e.getDouble(1));
             }
@@ -292,21 +314,23 @@ public final class ReportStage {
             data.addSeries(s);
         }
         if (store.committed(RetrainStage.STAGE).isPresent()) {
-            for (Row m : spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS)).select("model").distinct().orderBy("model")
-                    .collectAsList()) {
-                XYSeries s = new XYSeries("retrained model " + m.getInt(0), true, true);
-                for (Row e : spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS)).where("model = " + m.getInt(0))
-                        .orderBy("epoch").select("epoch", "loss").collectAsList()) {
-                    s.add(e.getInt(0), e.getDouble(1));
+            Dataset<Row> metrics = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS));
+            if (java.util.Arrays.asList(metrics.columns()).contains(retrainColumn)) {
+                metrics = metrics.where(retrainColumn + " is not null");
+                for (Row m : metrics.select("model").distinct().orderBy("model").collectAsList()) {
+                    XYSeries s = new XYSeries("retrained model " + m.getInt(0) + retrainLabel, true, true);
+                    for (Row e : metrics.where("model = " + m.getInt(0)).orderBy("epoch").select("epoch", retrainColumn).collectAsList()) {
+                        s.add(e.getInt(0), e.getDouble(1));
+                    }
+                    data.addSeries(s);
                 }
-                data.addSeries(s);
             }
         }
         XYLineAndShapeRenderer rend = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getSeriesCount(); i++) {
             rend.setSeriesStroke(i, new BasicStroke(2f));
         }
-        JFreeChart c = chart("Training loss per epoch", "epoch (supernet stages one after another)", "training loss", data, rend, null);
+        JFreeChart c = chart(title, "epoch (supernet stages one after another)", yLabel, data, rend, null);
         ((NumberAxis) c.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         return c;
     }

@@ -16,7 +16,7 @@ import java.util.List;
  */
 public record RetrainSettings(RunSettings run, SpaceSettings space, String arch, long seed, String source, int topK, double maxCost,
                               int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
-                              Augmenter augmenter, int parallelism, int recalibrationBatches) {
+                              Augmenter augmenter, int parallelism, int recalibrationBatches, int epochValImages) {
 
     public static final String ARCH_OPTION = "arch";
     public static final List<String> SECTIONS = List.of("nas.space", "nas.retrain");
@@ -24,7 +24,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
     /** The training part of these settings. */
     StandaloneTrainer.Settings trainer() {
         return new StandaloneTrainer.Settings(seed, epochs, batchSize, averagingFrequency, learningRate, momentum, weightDecay, augmenter, parallelism,
-                recalibrationBatches);
+                recalibrationBatches, epochValImages);
     }
 
     public static RetrainSettings from(Config config, StageArgs args) {
@@ -46,6 +46,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
                 r.doubleBetween("nas.retrain.weight-decay", 0, 1),
                 new Augmenter(r.intBetween("nas.retrain.augment.crop-padding", 0, 64), r.bool("nas.retrain.augment.horizontal-flip")),
                 r.intBetween("nas.retrain.parallelism", 0, 100_000),
-                r.intBetween("nas.retrain.recalibration-batches", 0, 100_000));
+                r.intBetween("nas.retrain.recalibration-batches", 0, 100_000),
+                r.intBetween("nas.retrain.epoch-val-images", 0, Integer.MAX_VALUE));
     }
 }
