@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.NativeHeap;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.net.SupernetState;
@@ -88,6 +89,7 @@ public final class EvalTask implements FlatMapFunction2<Iterator<Sample>, Iterat
             }
         } finally {
             SupernetPool.release(net);
+            NativeHeap.trim();
         }
         return List.of(out).iterator();
     }

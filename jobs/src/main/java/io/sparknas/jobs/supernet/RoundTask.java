@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.NativeHeap;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.StepResult;
@@ -113,6 +114,7 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
             return List.of(new RoundResult(sum, loss, steps, correct, images, (System.nanoTime() - t0) / 1e9)).iterator();
         } finally {
             SupernetPool.release(net);
+            NativeHeap.trim();
         }
     }
 }

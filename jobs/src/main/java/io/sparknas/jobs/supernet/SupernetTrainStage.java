@@ -2,6 +2,7 @@ package io.sparknas.jobs.supernet;
 
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
@@ -200,9 +201,11 @@ public final class SupernetTrainStage {
                 eCompute += rr.computeSeconds();
             }
             double eWall = (System.nanoTime() - te) / 1e9;
-            LOG.info("supernet-train: epoch {}/{}: loss {}, train accuracy {}, {} images/s, {}% of the epoch outside task compute, ETA {} s",
+            LOG.info("supernet-train: epoch {}/{}: loss {}, train accuracy {}, {} images/s, {}% of the epoch outside task compute, "
+                            + "driver resident {} GB, ETA {} s",
                     e + 1, epochs, String.format("%.4f", eLoss / eSteps), String.format("%.3f", (double) eCorrect / eImages),
                     String.format("%.1f", eImages / eWall), String.format("%.1f", 100 * Math.max(0, 1 - eCompute / eWall)),
+                    String.format("%.2f", NativeHeap.residentBytes() / 1e9),
                     String.format("%.0f", (System.nanoTime() - trainStart) / 1e9 / (e + 1 - startEpoch) * (epochs - e - 1)));
             checkpoint(spark, store, dir, e + 1, state, metrics);
         }

@@ -1,0 +1,50 @@
+package io.sparknas.jobs;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class NativeHeapTest {
+
+    /**
+     * The supernet-train pattern in small: ND4J arrays freed while others stay allocated leave holes that glibc keeps
+     * resident; trimming hands the holes back. 2,000 arrays of 100 KB (below glibc's mmap threshold, so from the heap), every
+     * tenth kept: about 180 MB freed, in holes.
+     */
+    @Test
+    void trimReturnsFreedNd4jMemoryToTheOperatingSystem() throws Exception {
+        assertTrue(NativeHeap.available(), "glibc malloc_trim reachable through JNA");
+        long[] rss = new long[3];
+        Thread t = new Thread(() -> {
+            List<INDArray> all = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                all.add(Nd4j.create(DataType.FLOAT, 25_000).assign(i));
+            }
+            rss[0] = NativeHeap.residentBytes();
+            List<INDArray> kept = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                if (i % 10 == 0) {
+                    kept.add(all.get(i));
+                } else {
+                    all.get(i).close();
+                }
+            }
+            rss[1] = NativeHeap.residentBytes();
+            NativeHeap.trim();
+            rss[2] = NativeHeap.residentBytes();
+            assertTrue(kept.get(kept.size() - 1).getFloat(0) == 1990f);
+        });
+        t.start();
+        t.join();
+        assertTrue(rss[0] > 0, "resident size readable");
+        String figures = String.format("resident MB: all allocated %d, after freeing 90%% %d, after trim %d", rss[0] >> 20, rss[1] >> 20, rss[2] >> 20);
+        System.out.println(figures);
+        assertTrue(rss[1] - rss[2] > 100L << 20, "trim released over 100 MB of the ~180 MB freed: " + figures);
+    }
+}
