@@ -16,7 +16,8 @@ import java.util.List;
  */
 public record RetrainSettings(RunSettings run, SpaceSettings space, String arch, long seed, String source, int topK, double maxCost,
                               int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
-                              Augmenter augmenter, int parallelism, int recalibrationBatches, int epochValImages) {
+                              Augmenter augmenter, int parallelism, int recalibrationBatches, int epochValImages,
+                              boolean oneDnnHelpers) {
 
     public static final String ARCH_OPTION = "arch";
     public static final List<String> SECTIONS = List.of("nas.space", "nas.retrain");
@@ -24,7 +25,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
     /** The training part of these settings. */
     StandaloneTrainer.Settings trainer() {
         return new StandaloneTrainer.Settings(seed, epochs, batchSize, averagingFrequency, learningRate, momentum, weightDecay, augmenter, parallelism,
-                recalibrationBatches, epochValImages);
+                recalibrationBatches, epochValImages, oneDnnHelpers);
     }
 
     public static RetrainSettings from(Config config, StageArgs args) {
@@ -47,6 +48,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
                 new Augmenter(r.intBetween("nas.retrain.augment.crop-padding", 0, 64), r.bool("nas.retrain.augment.horizontal-flip")),
                 r.intBetween("nas.retrain.parallelism", 0, 100_000),
                 r.intBetween("nas.retrain.recalibration-batches", 0, 100_000),
-                r.intBetween("nas.retrain.epoch-val-images", 0, Integer.MAX_VALUE));
+                r.intBetween("nas.retrain.epoch-val-images", 0, Integer.MAX_VALUE),
+                r.bool("nas.retrain.onednn-helpers"));
     }
 }

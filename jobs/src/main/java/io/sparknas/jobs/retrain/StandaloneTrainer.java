@@ -2,6 +2,7 @@ package io.sparknas.jobs.retrain;
 
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.supernet.Sample;
+import io.sparknas.supernet.backend.OneDnnLayerHelpers;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.Supernet;
@@ -55,7 +56,7 @@ final class StandaloneTrainer implements AutoCloseable {
 
     /** Training settings shared by retrain and ranking. */
     record Settings(long seed, int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
-                    Augmenter augmenter, int parallelism, int recalibrationBatches, int epochValImages) {
+                    Augmenter augmenter, int parallelism, int recalibrationBatches, int epochValImages, boolean oneDnnHelpers) {
     }
 
     /** A trained model, its test evaluation and its per-epoch metrics rows. */
@@ -84,11 +85,16 @@ final class StandaloneTrainer implements AutoCloseable {
         int res = space.resolution();
         int ch = space.inChannels();
         int classes = space.classes();
+        boolean helpers = s.oneDnnHelpers();
+        if (helpers) {
+            OneDnnLayerHelpers.enable();
+        }
         this.train = Sample.split(spark, store, "train", trainLimit).repartition(workers).persist(StorageLevel.MEMORY_AND_DISK());
         this.trainImages = train.count();
-        this.test = Sample.split(spark, store, "test", 0).map(x -> dataSet(x, null, res, ch, classes, null)).persist(StorageLevel.MEMORY_AND_DISK());
+        this.test = Sample.split(spark, store, "test", 0).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         if (s.epochValImages() > 0) {
-            this.val = Sample.split(spark, store, "val", s.epochValImages()).map(x -> dataSet(x, null, res, ch, classes, null))
+            this.val = Sample.split(spark, store, "val", s.epochValImages()).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
                     .persist(StorageLevel.MEMORY_AND_DISK());
             this.valImages = val.count();
             if (valImages == 0) {
@@ -120,8 +126,8 @@ final class StandaloneTrainer implements AutoCloseable {
                 .averagingFrequency(s.averagingFrequency()).workerPrefetchNumBatches(0).saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
         SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
-        LOG.info("{}: {} ({} parameters), {} epochs on {} train images, {} workers x batch {}", label, arch.id(), graph.numParams(), s.epochs(),
-                trainImages, workers, s.batchSize());
+        LOG.info("{}: {} ({} parameters), {} epochs on {} train images, {} workers x batch {}; DL4J oneDNN helpers on {} of {} layers", label,
+                arch.id(), graph.numParams(), s.epochs(), trainImages, workers, s.batchSize(), OneDnnLayerHelpers.helpedLayers(graph), graph.getNumLayers());
         List<Row> metrics = new ArrayList<>();
         for (int e = 0; e < s.epochs(); e++) {
             long te = System.nanoTime();
@@ -130,10 +136,11 @@ final class StandaloneTrainer implements AutoCloseable {
             int epoch = e;
             Augmenter aug = s.augmenter();
             long seed = s.seed();
+            boolean helpers = s.oneDnnHelpers();
             JavaRDD<DataSet> data = train.mapPartitionsWithIndex((p, it) -> {
                 Random rnd = new Random(seed * 1_000_003L + epoch * 7919L + p);
                 List<DataSet> out = new ArrayList<>();
-                it.forEachRemaining(x -> out.add(dataSet(x, aug, res, ch, classes, rnd)));
+                it.forEachRemaining(x -> out.add(dataSet(x, aug, res, ch, classes, rnd, helpers)));
                 java.util.Collections.shuffle(out, rnd);
                 return out.iterator();
             }, true);
@@ -206,8 +213,15 @@ final class StandaloneTrainer implements AutoCloseable {
         LOG.debug("BatchNorm statistics of {} layers recomputed on {} train images", meanSum.size(), first.size());
     }
 
-    /** One image as a DataSet of one example (features scaled to [0, 1] as the supernet's, one-hot label), augmented when asked. */
-    static DataSet dataSet(Sample x, Augmenter aug, int res, int ch, int classes, Random rnd) {
+    /**
+     * One image as a DataSet of one example (features scaled to [0, 1] as the supernet's, one-hot label), augmented when asked.
+     * Runs on the executors before dl4j-spark builds its worker networks there, so it also switches DL4J's oneDNN helpers on
+     * in that JVM when asked ({@link OneDnnLayerHelpers#enable()}: a system property, read when a layer is created).
+     */
+    static DataSet dataSet(Sample x, Augmenter aug, int res, int ch, int classes, Random rnd, boolean oneDnnHelpers) {
+        if (oneDnnHelpers) {
+            OneDnnLayerHelpers.enable();
+        }
         byte[] px = aug == null ? x.pixels() : aug.apply(x.pixels(), res, res, ch, rnd);
         INDArray f = Supernet.toBatch(List.of(px), res, res, ch);
         INDArray l = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, classes);
