@@ -1,5 +1,6 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.supernet.Sample;
 import io.sparknas.supernet.backend.OneDnnLayerHelpers;
@@ -124,7 +125,8 @@ final class StandaloneTrainer implements AutoCloseable {
         ComputationGraph graph = Supernet.standalone(space, arch, opt, s.seed());
         ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(1).batchSizePerWorker(s.batchSize())
                 .averagingFrequency(s.averagingFrequency()).workerPrefetchNumBatches(0).saveUpdater(true)
-                .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
+                .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed())
+                .trainingHooks(new NativeHeapTrimHook(s.averagingFrequency())).build();
         SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
         LOG.info("{}: {} ({} parameters), {} epochs on {} train images, {} workers x batch {}; DL4J oneDNN helpers on {} of {} layers", label,
                 arch.id(), graph.numParams(), s.epochs(), trainImages, workers, s.batchSize(), OneDnnLayerHelpers.helpedLayers(graph), graph.getNumLayers());
@@ -145,6 +147,7 @@ final class StandaloneTrainer implements AutoCloseable {
                 return out.iterator();
             }, true);
             net.fit(data);
+            NativeHeap.trim();
             double sec = (System.nanoTime() - te) / 1e9;
             double loss = net.getScore();
             Double valAccuracy = null;
@@ -157,9 +160,11 @@ final class StandaloneTrainer implements AutoCloseable {
             }
             metrics.add(RowFactory.create(model, e + 1, loss, valAccuracy, lr, sec, trainImages / sec));
             double elapsed = (System.nanoTime() - t0) / 1e9;
-            LOG.info("{} epoch {}/{}: loss {}, {}learning rate {}, {} images/s, ETA {} s", label, e + 1, s.epochs(), String.format("%.4f", loss),
+            LOG.info("{} epoch {}/{}: loss {}, {}learning rate {}, {} images/s, driver resident {} GB, ETA {} s", label, e + 1, s.epochs(),
+                    String.format("%.4f", loss),
                     valAccuracy == null ? "" : "val accuracy " + String.format("%.4f", valAccuracy) + " (" + valImages + " images), ",
-                    String.format("%.4f", lr), String.format("%.1f", trainImages / sec), String.format("%.0f", elapsed / (e + 1) * (s.epochs() - e - 1)));
+                    String.format("%.4f", lr), String.format("%.1f", trainImages / sec), String.format("%.2f", NativeHeap.residentBytes() / 1e9),
+                    String.format("%.0f", elapsed / (e + 1) * (s.epochs() - e - 1)));
         }
         if (s.recalibrationBatches() > 0 && val == null) {
             recalibrate(net.getNetwork(), s.recalibrationBatches());
