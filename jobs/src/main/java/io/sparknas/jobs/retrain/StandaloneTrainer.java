@@ -125,8 +125,7 @@ final class StandaloneTrainer implements AutoCloseable {
         ComputationGraph graph = Supernet.standalone(space, arch, opt, s.seed());
         ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(1).batchSizePerWorker(s.batchSize())
                 .averagingFrequency(s.averagingFrequency()).workerPrefetchNumBatches(0).saveUpdater(true)
-                .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed())
-                .trainingHooks(new NativeHeapTrimHook(s.averagingFrequency())).build();
+                .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
         SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
         LOG.info("{}: {} ({} parameters), {} epochs on {} train images, {} workers x batch {}; DL4J oneDNN helpers on {} of {} layers", label,
                 arch.id(), graph.numParams(), s.epochs(), trainImages, workers, s.batchSize(), OneDnnLayerHelpers.helpedLayers(graph), graph.getNumLayers());
@@ -147,7 +146,6 @@ final class StandaloneTrainer implements AutoCloseable {
                 return out.iterator();
             }, true);
             net.fit(data);
-            NativeHeap.trim();
             double sec = (System.nanoTime() - te) / 1e9;
             double loss = net.getScore();
             Double valAccuracy = null;
