@@ -67,7 +67,7 @@ class PipelineIT {
         assertEquals("1000", conf.out().strip().split("\n")[1], "confusion matrix counts every test image");
         assertTrue(Files.isRegularFile(root.resolve("it/retrain/models/model-0.zip")), "model zip written");
         // per-epoch progress: one row per epoch, each with the val accuracy after it (the tiny val split: 500 images)
-        Scripts.Run ep = sql("select count(*), count(val_accuracy), min(val_accuracy), max(val_accuracy), max(epoch) from retrain_metrics");
+        Scripts.Run ep = sql("select count(*), count(val_accuracy), min(val_accuracy), max(val_accuracy), max(epoch) from retrain_retrain_metrics");
         String[] e = ep.out().strip().split("\n")[1].split("\t");
         assertEquals(String.valueOf(retrainEpochs), e[0], ep.out());
         assertEquals(e[0], e[1], "val accuracy after every epoch: " + ep.out());

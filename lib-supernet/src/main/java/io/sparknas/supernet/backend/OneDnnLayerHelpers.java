@@ -11,7 +11,7 @@ import org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper;
  * DL4J 1.0.0-M2.1 ships them switched off twice: the system property {@value DL4JSystemProperties#DISABLE_HELPER_PROPERTY}
  * defaults to {@code true}, and its oneDNN probe looks for a class ND4J moved ({@link org.nd4j.nativeblas.Nd4jCpu} stands
  * in for it). Measured on the width-0.5 MobileNetV2 space, batch 64, one native thread: 41 -> 73 images/s for a
- * stand-alone graph's training step, same losses to 3 decimals.
+ * stand-alone graph's training step (loss after 25 steps 0.5116 with helpers, 0.5112 without).
  *
  * <p>A layer reads the property when it is created: call {@link #enable()} in each JVM (driver and executors) before
  * networks are built.
