@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
  * Hands the native memory that glibc's malloc keeps after ND4J frees it back to the operating system ({@code malloc_trim(0)},
  * which walks every arena). Without it the resident size of a long supernet-train JVM grows by gigabytes an hour: ND4J's
  * tracked off-heap bytes stay bounded, but the freed blocks stay in glibc's per-thread arenas, which Spark's task threads
- * do not reuse. Executor tasks call {@link #trim()} when they end. Where the C library has no {@code malloc_trim} (not
- * glibc) this does nothing and says so once.
+ * do not reuse. Supernet-train tasks call {@link #trim()} at the end of every round and evaluation tasks after every
+ * architecture. Where the C library has no {@code malloc_trim} (not glibc) this does nothing and says so once.
  */
 public final class NativeHeap {
 
@@ -51,7 +51,7 @@ public final class NativeHeap {
         return LIBC != null && LIBC.malloc_trim(0) == 1;
     }
 
-    /** Resident set size of this process in bytes (Linux {@code /proc/self/statm}), or -1 where unknown. */
+    /** Resident set size of this process in bytes (Linux {@code /proc/self/statm}, 4 KiB pages), or -1 where unknown. */
     public static long residentBytes() {
         try {
             String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/statm")).trim().split("\\s+");
