@@ -121,23 +121,12 @@ public final class Arch implements Serializable {
             List<Op> l = new ArrayList<>();
             if (!layer.equals("0")) {
                 for (String code : layer.split("\\+")) {
-                    l.add(fromCode(code));
+                    l.add(Op.parse(code));
                 }
             }
             ops.add(l);
         }
         return new Arch(ops);
-    }
-
-    private static Op fromCode(String code) {
-        if (code.equals("id")) {
-            return new Op.Identity();
-        }
-        if (code.matches("k\\d+e\\d+")) {
-            String[] p = code.substring(1).split("e");
-            return new Op.IBConv(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
-        }
-        throw new IllegalArgumentException("Unknown op code '" + code + "' in an architecture id");
     }
 
     @Override

@@ -104,21 +104,26 @@ public sealed interface Op extends Serializable permits Op.IBConv, Op.Shuffle, O
         }
     }
 
-    /** The op with this name, for reading artifacts back. */
-    static Op parse(String name) {
-        if (name.equals("identity")) {
+    /**
+     * The op with this {@link #name()} or {@link #code()}: the one parser of ops, for artifacts (names) and architecture ids
+     * (codes) alike.
+     */
+    static Op parse(String text) {
+        java.util.regex.Matcher m;
+        if (text.equals("identity") || text.equals("id")) {
             return new Identity();
         }
-        if (name.matches("ibconv_k\\d+_e\\d+")) {
-            String[] p = name.substring("ibconv_k".length()).split("_e");
-            return new IBConv(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
+        if ((m = java.util.regex.Pattern.compile("ibconv_k(\\d+)_e(\\d+)|k(\\d+)e(\\d+)").matcher(text)).matches()) {
+            return m.group(1) != null ? new IBConv(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)))
+                    : new IBConv(Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)));
         }
-        if (name.matches("shuffle_k\\d+")) {
-            return new Shuffle(Integer.parseInt(name.substring("shuffle_k".length())));
+        if ((m = java.util.regex.Pattern.compile("shuffle_k(\\d+)|s(\\d+)").matcher(text)).matches()) {
+            return new Shuffle(Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2)));
         }
-        if (name.matches("xception_k\\d+")) {
-            return new Xception(Integer.parseInt(name.substring("xception_k".length())));
+        if ((m = java.util.regex.Pattern.compile("xception_k(\\d+)|x(\\d+)").matcher(text)).matches()) {
+            return new Xception(Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2)));
         }
-        throw new IllegalArgumentException("Unknown op '" + name + "' (expected ibconv_k<K>_e<E>, shuffle_k<K>, xception_k<K> or identity)");
+        throw new IllegalArgumentException("Unknown op '" + text + "' (expected a name ibconv_k<K>_e<E>, shuffle_k<K>, xception_k<K>, "
+                + "identity or a code k<K>e<E>, s<K>, x<K>, id)");
     }
 }

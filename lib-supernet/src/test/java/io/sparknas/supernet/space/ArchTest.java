@@ -43,4 +43,30 @@ class ArchTest {
         assertThrows(IllegalArgumentException.class, () -> bad.requireIn(space));
         assertThrows(IllegalArgumentException.class, () -> Arch.parse("k3e1-xx"));
     }
+
+    @Test
+    void idOfEveryOpOfEverySpaceParsesBack() {
+        for (String family : SearchSpaces.FAMILIES) {
+            SearchSpace sp = SearchSpaces.build(new SearchSpaces.Options(family, 0.25, 28, 1, 1, 10));
+            int widest = 0;
+            for (int l = 0; l < sp.size(); l++) {
+                widest = Math.max(widest, sp.layer(l).candidates().size());
+            }
+            for (int i = 0; i < widest; i++) {
+                int[] idx = new int[sp.size()];
+                for (int l = 0; l < sp.size(); l++) {
+                    idx[l] = i % sp.layer(l).candidates().size();
+                }
+                Arch a = Arch.ofIndices(sp, idx);
+                Arch back = Arch.parse(a.id());
+                assertEquals(a, back, family + " " + a.id());
+                back.requireIn(sp);
+                for (int l = 0; l < sp.size(); l++) {
+                    Op op = a.op(l);
+                    assertEquals(op, Op.parse(op.name()), family + ": name " + op.name());
+                    assertEquals(op, Op.parse(op.code()), family + ": code " + op.code());
+                }
+            }
+        }
+    }
 }
