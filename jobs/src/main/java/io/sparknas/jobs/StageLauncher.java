@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageConflictException;
 import io.sparknas.supernet.backend.BackendReport;
 import io.sparknas.supernet.backend.NativeBackend;
@@ -80,10 +81,12 @@ public final class StageLauncher {
             System.out.println(result.summary());
             return 0;
         } catch (InvalidSettingsException e) {
+            StageCommit.abortOpen(e);
             return fail(stage, e, 2);
         } catch (StageConflictException e) {
             return fail(stage, e, 3);
         } catch (Exception | Error e) {
+            StageCommit.abortOpen(e);
             return fail(stage, e, 1);
         } finally {
             if (spark != null) {

@@ -35,6 +35,11 @@ final class Scripts {
 
     /** Starts a script without waiting (output to the given files). */
     static Process start(String script, File out, File err, String... args) throws IOException {
+        return start(java.util.Map.of(), script, out, err, args);
+    }
+
+    /** {@link #start} with extra environment variables (e.g. NAS_SUBMIT_ARGS). */
+    static Process start(java.util.Map<String, String> env, String script, File out, File err, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(projectRoot().resolve(script).toString());
         cmd.addAll(List.of(args));
@@ -42,13 +47,18 @@ final class Scripts {
         pb.environment().remove("SPARK_HOME");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().put("NAS_DRIVER_MEMORY", "3g");
+        pb.environment().putAll(env);
         return pb.redirectOutput(out).redirectError(err).start();
     }
 
     static Run run(String script, String... args) throws IOException, InterruptedException {
+        return run(java.util.Map.of(), script, args);
+    }
+
+    static Run run(java.util.Map<String, String> env, String script, String... args) throws IOException, InterruptedException {
         File out = Files.createTempFile("nas-out", ".txt").toFile();
         File err = Files.createTempFile("nas-err", ".txt").toFile();
-        Process p = start(script, out, err, args);
+        Process p = start(env, script, out, err, args);
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException(script + " did not finish in 10 minutes");

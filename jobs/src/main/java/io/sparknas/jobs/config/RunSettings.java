@@ -17,8 +17,11 @@ import java.util.Set;
  * @param force  overwrite a committed stage
  * @param resume continue a stage from its last checkpoint
  * @param config the whole resolved configuration (stored in {@code _stage.json})
+ * @param checkpointInterval a checkpointing stage writes a checkpoint at the first round boundary after this much time since
+ *                           its last one ({@code nas.run.checkpoint-interval}); speed only, never the result
  */
-public record RunSettings(URI root, String runId, String method, boolean force, boolean resume, Config config) {
+public record RunSettings(URI root, String runId, String method, boolean force, boolean resume, Config config,
+                          java.time.Duration checkpointInterval) {
 
     public static final Set<String> METHODS = Set.of("spos", "padnas", "danas", "ddpnas", "dsonas");
 
@@ -33,7 +36,8 @@ public record RunSettings(URI root, String runId, String method, boolean force, 
                     + "\": a run id is a directory name of letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-').");
         }
         String method = r.oneOf("nas.run.method", METHODS);
-        return new RunSettings(toUri(root), id, method, args.force(), args.resume(), config);
+        return new RunSettings(toUri(root), id, method, args.force(), args.resume(), config,
+                r.durationAtLeast("nas.run.checkpoint-interval", java.time.Duration.ZERO));
     }
 
     /** A local path (relative to the working directory) or a URI with a scheme. */

@@ -106,12 +106,57 @@ public final class SettingsReader {
         return v;
     }
 
+    /** A duration ("10m", "30s", "2h"), at least {@code min}. */
+    public java.time.Duration durationAtLeast(String path, java.time.Duration min) {
+        java.time.Duration v;
+        try {
+            v = config.getDuration(path);
+        } catch (ConfigException e) {
+            throw bad(path, "a duration such as 10m, 30s or 2h", e);
+        }
+        if (v.compareTo(min) < 0) {
+            throw new InvalidSettingsException("Bad value for " + path + " = " + config.getValue(path).render(ConfigRenderOptions.concise())
+                    + " (" + origin(path) + "): expected a duration of at least " + min.toSeconds() + " s.");
+        }
+        return v;
+    }
+
     public boolean bool(String path) {
         try {
             return config.getBoolean(path);
         } catch (ConfigException e) {
             throw bad(path, "true or false", e);
         }
+    }
+
+    /** A non-empty list of whole numbers, each from min to max. */
+    public List<Integer> intsBetween(String path, int min, int max) {
+        List<Integer> v;
+        try {
+            v = List.copyOf(config.getIntList(path));
+        } catch (ConfigException e) {
+            throw bad(path, "a list of whole numbers from " + min + " to " + max, e);
+        }
+        if (v.isEmpty() || v.stream().anyMatch(x -> x < min || x > max)) {
+            throw new InvalidSettingsException("Bad value for " + path + " = " + v + " (" + origin(path) + "): expected a non-empty list of "
+                    + "whole numbers from " + min + " to " + max + ".");
+        }
+        return v;
+    }
+
+    /** A non-empty list of numbers, each from min to max. */
+    public List<Double> doublesBetween(String path, double min, double max) {
+        List<Double> v;
+        try {
+            v = List.copyOf(config.getDoubleList(path));
+        } catch (ConfigException e) {
+            throw bad(path, "a list of numbers from " + min + " to " + max, e);
+        }
+        if (v.isEmpty() || v.stream().anyMatch(x -> !(x >= min && x <= max))) {
+            throw new InvalidSettingsException("Bad value for " + path + " = " + v + " (" + origin(path) + "): expected a non-empty list of "
+                    + "numbers from " + min + " to " + max + ".");
+        }
+        return v;
     }
 
     public List<String> strings(String path) {

@@ -152,7 +152,9 @@ public final class ReportStage {
         double seconds = 0;
         double cpuSeconds = 0;
         long evaluations = 0;
-        String method = stages.get(0).method();
+        // the method of the run's latest stage (a PAD-NAS run starts with stages it shares with SPOS)
+        String method = stages.stream().filter(r -> !r.stage().equals(STAGE)).max(java.util.Comparator.comparing(r -> Instant.parse(r.endedAt())))
+                .orElse(stages.get(0)).method();
         StageRecord lastSearch = null;
         for (StageRecord r : stages) {
             if (r.stage().equals(SupernetTrainStage.STAGE) || r.stage().equals(SearchStage.STAGE) || r.stage().equals(SupernetTrainStage.PRUNE_STAGE)) {
@@ -183,8 +185,14 @@ public final class ReportStage {
         Double mparams = null;
         Double mflops = null;
         if (store.committed(RetrainStage.STAGE).isPresent()) {
-            Row best = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.FINAL_MODELS))
-                    .orderBy(org.apache.spark.sql.functions.desc("test_accuracy")).select("test_accuracy", "mparams", "mflops", "arch").first();
+            // the best model by its last epoch's val accuracy (by supernet accuracy without one): the test split only reports
+            org.apache.spark.sql.Dataset<Row> lastVal = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS))
+                    .groupBy("model").agg(org.apache.spark.sql.functions.max_by(org.apache.spark.sql.functions.col("val_accuracy"),
+                            org.apache.spark.sql.functions.col("epoch")).as("last_val_accuracy"));
+            Row best = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.FINAL_MODELS)).join(lastVal, "model")
+                    .orderBy(org.apache.spark.sql.functions.desc_nulls_last("last_val_accuracy"),
+                            org.apache.spark.sql.functions.desc_nulls_last("supernet_accuracy"), org.apache.spark.sql.functions.asc("model"))
+                    .select("test_accuracy", "mparams", "mflops", "arch").first();
             test = best.getDouble(0);
             mparams = best.getDouble(1);
             mflops = best.getDouble(2);

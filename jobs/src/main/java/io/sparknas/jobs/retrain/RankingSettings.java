@@ -28,7 +28,7 @@ public record RankingSettings(RetrainSettings retrain, int models, int epochs, i
     StandaloneTrainer.Settings trainer() {
         StandaloneTrainer.Settings t = retrain.trainer();
         return new StandaloneTrainer.Settings(t.seed(), epochs, batchSize > 0 ? batchSize : t.batchSize(), t.averagingFrequency(),
-                learningRate > 0 ? learningRate : t.learningRate(), t.momentum(), t.weightDecay(), t.augmenter(), t.parallelism(),
+                learningRate > 0 ? learningRate : t.learningRate(), t.momentum(), t.weightDecay(), t.augmenter(), t.workers(),
                 t.recalibrationBatches(), t.epochValImages(), t.oneDnnHelpers());
     }
 }

@@ -16,7 +16,7 @@ import java.util.List;
  */
 public record RetrainSettings(RunSettings run, SpaceSettings space, String arch, long seed, String source, int topK, double maxCost,
                               int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
-                              Augmenter augmenter, int parallelism, int recalibrationBatches, int epochValImages,
+                              Augmenter augmenter, int workers, int recalibrationBatches, int epochValImages,
                               boolean oneDnnHelpers) {
 
     public static final String ARCH_OPTION = "arch";
@@ -24,7 +24,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
 
     /** The training part of these settings. */
     StandaloneTrainer.Settings trainer() {
-        return new StandaloneTrainer.Settings(seed, epochs, batchSize, averagingFrequency, learningRate, momentum, weightDecay, augmenter, parallelism,
+        return new StandaloneTrainer.Settings(seed, epochs, batchSize, averagingFrequency, learningRate, momentum, weightDecay, augmenter, workers,
                 recalibrationBatches, epochValImages, oneDnnHelpers);
     }
 
@@ -46,7 +46,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
                 r.doubleBetween("nas.retrain.momentum", 0, 0.999),
                 r.doubleBetween("nas.retrain.weight-decay", 0, 1),
                 new Augmenter(r.intBetween("nas.retrain.augment.crop-padding", 0, 64), r.bool("nas.retrain.augment.horizontal-flip")),
-                r.intBetween("nas.retrain.parallelism", 0, 100_000),
+                r.intBetween("nas.retrain.workers", 1, 100_000),
                 r.intBetween("nas.retrain.recalibration-batches", 0, 100_000),
                 r.intBetween("nas.retrain.epoch-val-images", 0, Integer.MAX_VALUE),
                 r.bool("nas.retrain.onednn-helpers"));

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.supernet.Sample;
@@ -57,7 +58,7 @@ final class StandaloneTrainer implements AutoCloseable {
 
     /** Training settings shared by retrain and ranking. */
     record Settings(long seed, int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
-                    Augmenter augmenter, int parallelism, int recalibrationBatches, int epochValImages, boolean oneDnnHelpers) {
+                    Augmenter augmenter, int workers, int recalibrationBatches, int epochValImages, boolean oneDnnHelpers) {
     }
 
     /** A trained model, its test evaluation and its per-epoch metrics rows. */
@@ -77,12 +78,12 @@ final class StandaloneTrainer implements AutoCloseable {
     /** The train images BatchNorm is recalibrated on (taken once). */
     private List<Sample> recalibrationImages;
 
-    /** @param trainLimit train images used (the first by image id); 0: all */
+    /** @param trainLimit train images used (a seeded class-stratified subset); 0: all */
     StandaloneTrainer(SparkSession spark, RunStore store, SearchSpace space, Settings s, int trainLimit) {
         this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.space = space;
         this.s = s;
-        this.workers = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
+        this.workers = s.workers();
         int res = space.resolution();
         int ch = space.inChannels();
         int classes = space.classes();
@@ -90,12 +91,12 @@ final class StandaloneTrainer implements AutoCloseable {
         if (helpers) {
             OneDnnLayerHelpers.enable();
         }
-        this.train = Sample.split(spark, store, "train", trainLimit).repartition(workers).persist(StorageLevel.MEMORY_AND_DISK());
+        this.train = ImageSplits.sharded(spark, store, "train", workers, trainLimit, s.seed()).persist(StorageLevel.MEMORY_AND_DISK());
         this.trainImages = train.count();
-        this.test = Sample.split(spark, store, "test", 0).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
+        this.test = ImageSplits.sharded(spark, store, "test", workers, 0, 0).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         if (s.epochValImages() > 0) {
-            this.val = Sample.split(spark, store, "val", s.epochValImages()).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
+            this.val = ImageSplits.sharded(spark, store, "val", workers, s.epochValImages(), s.seed()).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
                     .persist(StorageLevel.MEMORY_AND_DISK());
             this.valImages = val.count();
             if (valImages == 0) {
@@ -123,7 +124,7 @@ final class StandaloneTrainer implements AutoCloseable {
         int classes = space.classes();
         OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), "cosine", 1, 0, 0);
         ComputationGraph graph = Supernet.standalone(space, arch, opt, s.seed());
-        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(1).batchSizePerWorker(s.batchSize())
+        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, 1).batchSizePerWorker(s.batchSize())
                 .averagingFrequency(s.averagingFrequency()).workerPrefetchNumBatches(0).saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
         SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);

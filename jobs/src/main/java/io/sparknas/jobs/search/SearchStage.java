@@ -10,7 +10,7 @@ import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.jobs.supernet.RunSpace;
-import io.sparknas.jobs.supernet.Sample;
+import io.sparknas.jobs.supernet.PathEvaluator;
 import io.sparknas.jobs.supernet.SpaceTable;
 import io.sparknas.jobs.supernet.StateTable;
 import io.sparknas.jobs.supernet.SupernetTrainStage;
@@ -46,7 +46,7 @@ import java.util.Set;
 
 /**
  * Stage search: Constrained Evolutionary Search (PAD-NAS section 3.2; NSGA-II) over the space of supernet-train stage k,
- * with architectures evaluated by the trained supernet on Spark executors ({@link SparkArchEvaluator}: BatchNorm
+ * with architectures evaluated by the trained supernet on Spark executors ({@link PathEvaluator}: BatchNorm
  * recalibration, then accuracy on val) and costed by the configured cost model (FLOPs, params, or the run's latency table).
  *
  * <p>Outputs: {@code candidates} (the population after every generation, with rank and crowding distance),
@@ -158,15 +158,13 @@ public final class SearchStage {
             }
         }
         SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
-        JavaRDD<Sample> train = Sample.split(spark, store, "train", 0);
-        JavaRDD<Sample> val = Sample.split(spark, store, "val", s.valImages());
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         String dir = commit.stageDir();
         List<String[]> history = new ArrayList<>();
         long t0 = System.nanoTime();
         double evalSeconds = 0;
-        try (SparkArchEvaluator evaluator = new SparkArchEvaluator(jsc, train, val, state, space, opt, s.seed(), s.recalibrationBatches(),
-                s.evalBatchSize(), tasks)) {
+        try (PathEvaluator evaluator = new PathEvaluator(spark, store, state, space, opt, s.seed(), s.recalibrationBatches(),
+                s.evalBatchSize(), s.valImages(), tasks)) {
             ConstrainedNsga2.Builder builder = ConstrainedNsga2.builder(space, cost, evaluator).populationSize(s.population())
                     .generations(s.generations()).costBounds(s.costMin(), s.costUpper()).crossoverProbability(s.crossoverProbability())
                     .mutationDistributionIndex(s.mutationDistributionIndex()).maxRetries(s.maxRetries()).seed(s.seed());
@@ -174,8 +172,9 @@ public final class SearchStage {
                 builder.mutationProbability(s.mutationProbability());
             }
             ConstrainedNsga2 ces;
-            if (commit.resuming() && store.readText(dir, SearchCheckpoint.GENERATION).isPresent()) {
-                SearchCheckpoint cp = SearchCheckpoint.read(store, dir);
+            java.util.Optional<SearchCheckpoint> cp0 = commit.resuming() ? SearchCheckpoint.latest(store, dir) : java.util.Optional.empty();
+            if (cp0.isPresent()) {
+                SearchCheckpoint cp = cp0.get();
                 ces = builder.restore(cp.state());
                 history.addAll(cp.history());
                 LOG.info("search: resuming after generation {} of {} ({} architectures already evaluated)", ces.generation(), s.generations(),
@@ -202,9 +201,14 @@ public final class SearchStage {
                 List<ConstrainedNsga2.Member> front = ces.paretoFront();
                 double best = front.stream().mapToDouble(m -> m.arch().accuracy()).max().orElse(Double.NaN);
                 double elapsed = (System.nanoTime() - t0) / 1e9;
-                LOG.info("search: generation {}/{}: {} new architectures in {} s ({} evaluations/s, {} val images each); front: {} "
-                                + "architectures, best accuracy {}, cost {} to {} {}; ETA {} s", ces.generation(), s.generations(), fresh,
-                        String.format("%.1f", sec), String.format("%.2f", fresh / Math.max(1e-9, sec)), evaluator.valImages(), front.size(),
+                int generation = ces.generation();
+                long newFeasible = ces.evaluated().stream().filter(x -> x.generation() == generation && x.feasible()).count();
+                long popFeasible = ces.population().stream().filter(m -> m.arch().feasible()).count();
+                LOG.info("search: generation {}/{}: {} new architectures ({} feasible, {} infeasible) in {} s ({} evaluations/s, {} val images "
+                                + "each); population {} feasible / {} infeasible; front: {} architectures, best accuracy {}, cost {} to {} {}; ETA {} s",
+                        ces.generation(), s.generations(), fresh, newFeasible, fresh - newFeasible,
+                        String.format("%.1f", sec), String.format("%.2f", fresh / Math.max(1e-9, sec)), evaluator.valImages(), popFeasible,
+                        ces.population().size() - popFeasible, front.size(),
                         String.format("%.4f", best), front.isEmpty() ? "-" : String.format("%.3f", front.get(0).arch().cost()),
                         front.isEmpty() ? "-" : String.format("%.3f", front.get(front.size() - 1).arch().cost()), cost.unit(),
                         String.format("%.0f", elapsed / (ces.generation() + 1) * (s.generations() - ces.generation())));
@@ -264,6 +268,13 @@ public final class SearchStage {
                     c.mparams(), c.latencyMs(), m.crowding()));
         }
         spark.createDataFrame(front, FRONT_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PARETO_FRONT));
+        // the front as text (architecture, accuracy, cost), digested: equal on two runs means the same front to the last bit
+        StringBuilder frontText = new StringBuilder();
+        for (ConstrainedNsga2.Member m : ces.paretoFront()) {
+            frontText.append(m.arch().arch().id()).append('\t').append(m.arch().accuracy()).append('\t').append(m.arch().cost()).append('\n');
+        }
+        commit.putProperty("pareto_front_sha256", NasConfig.sha256(frontText.toString()));
+        LOG.info("search: Pareto front sha256 {}", NasConfig.sha256(frontText.toString()));
         commit.addTable(PARETO_FRONT, front.size(), SCHEMA_VERSION, List.of());
 
         List<EvaluatedArch> all = new ArrayList<>(byId.values());

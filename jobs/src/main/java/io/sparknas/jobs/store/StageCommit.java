@@ -48,6 +48,9 @@ public final class StageCommit {
     private StageCommit(RunStore store, RunSettings run, String stage, int stageIndex, String configHash, Long seed,
                         List<StageRecord.Input> inputs, StageRecord existing, boolean resuming) {
         this.resuming = resuming;
+        if (existing == null) {
+            open = this;
+        }
         this.store = store;
         this.run = run;
         this.stage = stage;
@@ -123,7 +126,10 @@ public final class StageCommit {
 
     /** Marks the stage directory's checkpoints as belonging to this attempt's config and inputs. */
     public void markCheckpoints() {
-        store.writeText(stageDir, CHECKPOINT_FINGERPRINT, fingerprint);
+        checkpointed = true;
+        if (!fingerprint.equals(store.readText(stageDir, CHECKPOINT_FINGERPRINT).orElse(null))) {
+            store.writeText(stageDir, CHECKPOINT_FINGERPRINT, fingerprint);
+        }
     }
 
     /** Records a stage-specific fact in {@code _stage.json}. */
@@ -183,12 +189,53 @@ public final class StageCommit {
                 startedAt.toString(), Instant.now().toString(), StageRecord.COMMITTED, new LinkedHashMap<>(sparkInfo), backend,
                 new LinkedHashMap<>(properties));
         store.commit(record);
+        if (open == this) {
+            open = null;
+        }
         LOG.info("Committed stage {} at {}", stageDir, store.stageDir(stageDir));
         return record;
     }
 
+    /** The attempt begun in this JVM and neither skipped nor committed yet, if any. */
+    private static volatile StageCommit open;
+    private boolean checkpointed;
+
+    /**
+     * After a failure (StageLauncher): removes what the open attempt wrote, keeping its checkpoints ({@code _checkpoint/},
+     * with the fingerprint they belong to) when it made any, so {@code --resume} can continue; the stage stays uncommitted.
+     */
+    public static void abortOpen(Throwable cause) {
+        StageCommit c = open;
+        open = null;
+        if (c == null) {
+            return;
+        }
+        if (!c.checkpointed) {
+            c.abort(cause);
+            return;
+        }
+        try {
+            org.apache.hadoop.fs.FileSystem fs = c.store.fileSystem();
+            org.apache.hadoop.fs.Path dir = c.store.stageDir(c.stageDir);
+            if (fs.exists(dir)) {
+                for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(dir)) {
+                    if (!f.getPath().getName().equals(StageCheckpoints.DIR)) {
+                        fs.delete(f.getPath(), true);
+                    }
+                }
+            }
+            LOG.warn("Stage {} failed ({}); removed its partial output and kept its checkpoints at {}: --resume continues from the last one",
+                    c.stageDir, cause.toString(), new org.apache.hadoop.fs.Path(dir, StageCheckpoints.DIR));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Stage {} failed and its partial output at {} could not be removed: {}", c.stageDir, c.store.stageDir(c.stageDir), e.toString());
+        }
+    }
+
     /** Removes whatever this attempt wrote (best effort); the stage stays uncommitted. */
     public void abort(Throwable cause) {
+        if (open == this) {
+            open = null;
+        }
         if (existing != null) {
             return;
         }

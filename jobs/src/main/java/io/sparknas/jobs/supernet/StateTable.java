@@ -1,6 +1,8 @@
 package io.sparknas.jobs.supernet;
 
 import io.sparknas.supernet.net.SupernetState;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -29,13 +31,33 @@ public final class StateTable {
     private StateTable() {
     }
 
+    /**
+     * Writes the state as Parquet. The state lives on the driver, so its bytes travel to the writing tasks inside them (as Spark
+     * ML's model writers do); they are packed into tasks of at most {@value #TASK_BYTES} bytes (more only when a state would
+     * need over {@value #MAX_FILES} of them), so no task exceeds Spark's recommended task size on the Fashion-MNIST presets.
+     */
     public static void write(SparkSession spark, SupernetState state, String uri) {
-        List<Row> rows = new ArrayList<>();
+        List<List<Row>> slices = new ArrayList<>();
+        long total = 8L * state.numParams();
+        long limit = Math.max(TASK_BYTES, total / MAX_FILES + 1);
+        long inSlice = Long.MAX_VALUE;
         for (Map.Entry<String, float[]> e : state.params().entrySet()) {
-            rows.add(RowFactory.create(e.getKey(), e.getValue().length, bytes(e.getValue()), bytes(state.updater().get(e.getKey()))));
+            float[] u = state.updater().get(e.getKey());
+            long size = 4L * (e.getValue().length + u.length);
+            if (inSlice + size > limit) {
+                slices.add(new ArrayList<>());
+                inSlice = 0;
+            }
+            slices.get(slices.size() - 1).add(RowFactory.create(e.getKey(), e.getValue().length, bytes(e.getValue()), bytes(u)));
+            inSlice += size;
         }
-        spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(uri);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        JavaRDD<Row> rows = jsc.parallelize(slices, Math.max(1, slices.size())).flatMap(List::iterator);
+        spark.createDataFrame(rows, SCHEMA).write().parquet(uri);
     }
+
+    private static final long TASK_BYTES = 768 * 1024;
+    private static final int MAX_FILES = 64;
 
     public static SupernetState read(SparkSession spark, String uri) {
         Map<String, float[]> p = new LinkedHashMap<>();

@@ -16,30 +16,64 @@ import java.util.Set;
  * Settings of the supernet-train stage ({@code nas.space}, {@code nas.supernet}; defaults and meanings in lib-supernet's reference.conf).
  */
 public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex stageIndex, long seed, Supernet.Init init, String sampler, int epochs,
-                               int batchSize, int stepsPerRound, int parallelism, double learningRate, double momentum,
+                               int batchSize, int stepsPerRound, int workers, double learningRate, double momentum,
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
-                               int evalPaths, int recalibrationBatches, int evalBatchSize, int finetuneEpochs) {
+                               int evalPaths, int recalibrationBatches, int evalBatchSize, List<Integer> finetuneEpochs,
+                               List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs) {
 
-    /** The config sections the stage's output depends on. */
-    public static final List<String> SECTIONS = List.of("nas.space", "nas.supernet", "nas.padnas.finetune-epochs");
+    /**
+     * The config sections the output of stage k depends on: the first stage's not on the fine-tuning epochs, so changing them
+     * keeps the shared SPOS stages (supernet-train, search) of a PAD-NAS run.
+     */
+    public List<String> sections() {
+        return stageIndex.k() == 1 ? List.of("nas.space", "nas.supernet")
+                : List.of("nas.space", "nas.supernet", FINETUNE_EPOCHS, FINETUNE_LEARNING_RATES, FINETUNE_WARMUP_EPOCHS);
+    }
 
-    /** Epochs of this stage: nas.supernet.epochs for the first, nas.padnas.finetune-epochs for a fine-tuning stage (k >= 2). */
+    static final String FINETUNE_EPOCHS = "nas.padnas.finetune-epochs";
+    static final String FINETUNE_LEARNING_RATES = "nas.padnas.finetune-learning-rates";
+    static final String FINETUNE_WARMUP_EPOCHS = "nas.padnas.finetune-warmup-epochs";
+
+    /** Epochs of this stage: nas.supernet.epochs for the first, entry k-2 of nas.padnas.finetune-epochs for fine-tuning stage k. */
     public int stageEpochs() {
-        return stageIndex.k() == 1 ? epochs : finetuneEpochs;
+        return stageIndex.k() == 1 ? epochs : finetuneEpochs.get(stageIndex.k() - 2);
+    }
+
+    /** Peak learning rate of this stage (PAD-NAS section 4: 0.5 for the first supernet, 0.1 for each fine-tuning stage). */
+    public double stageLearningRate() {
+        return stageIndex.k() == 1 ? learningRate : finetuneLearningRates.get(stageIndex.k() - 2);
+    }
+
+    /** Warm-up epochs of this stage. */
+    public int stageWarmupEpochs() {
+        return stageIndex.k() == 1 ? warmupEpochs : finetuneWarmupEpochs.get(stageIndex.k() - 2);
     }
 
     public static SupernetSettings from(Config config, StageArgs args) {
         SettingsReader r = new SettingsReader(config);
+        StageIndex k = StageIndex.from(args);
+        List<Integer> ftEpochs = r.intsBetween(FINETUNE_EPOCHS, 1, 100_000);
+        List<Double> ftRates = r.doublesBetween(FINETUNE_LEARNING_RATES, 1e-8, 100);
+        List<Integer> ftWarmup = r.intsBetween(FINETUNE_WARMUP_EPOCHS, 0, 100_000);
+        if (k.k() >= 2) {
+            for (String key : List.of(FINETUNE_EPOCHS, FINETUNE_LEARNING_RATES, FINETUNE_WARMUP_EPOCHS)) {
+                int n = key.equals(FINETUNE_EPOCHS) ? ftEpochs.size() : key.equals(FINETUNE_LEARNING_RATES) ? ftRates.size() : ftWarmup.size();
+                if (n < k.k() - 1) {
+                    throw new io.sparknas.jobs.config.InvalidSettingsException(key + " has " + n + " entries, but supernet-train --stage-index "
+                            + k.k() + " is fine-tuning stage " + (k.k() - 1) + ": give one entry per fine-tuning stage 2 .. M-1 (M = nas.padnas.stages).");
+                }
+            }
+        }
         return new SupernetSettings(RunSettings.from(config, args),
                 SpaceSettings.from(r),
-                StageIndex.from(args),
+                k,
                 r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE),
                 Supernet.Init.valueOf(r.oneOf("nas.supernet.init", Set.of("independent", "aligned")).toUpperCase(java.util.Locale.ROOT)),
                 r.oneOf("nas.supernet.sampler", Set.of("uniform")),
                 r.intBetween("nas.supernet.epochs", 1, 100_000),
                 r.intBetween("nas.supernet.batch-size", 1, 65_536),
                 r.intBetween("nas.supernet.steps-per-round", 1, 1_000_000),
-                r.intBetween("nas.supernet.parallelism", 0, 100_000),
+                r.intBetween("nas.supernet.workers", 1, 100_000),
                 r.doubleBetween("nas.supernet.optimizer.learning-rate", 1e-8, 100),
                 r.doubleBetween("nas.supernet.optimizer.momentum", 0, 0.999),
                 r.doubleBetween("nas.supernet.optimizer.weight-decay", 0, 1),
@@ -50,6 +84,6 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.paths", 0, 100_000),
                 r.intBetween("nas.supernet.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
-                r.intBetween("nas.padnas.finetune-epochs", 1, 100_000));
+                ftEpochs, ftRates, ftWarmup);
     }
 }

@@ -6,8 +6,9 @@ import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCheckpoints;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.supernet.cost.FlopsCostModel;
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
@@ -42,11 +44,15 @@ import java.util.Set;
  * Stage supernet-train: trains the weight-sharing supernet of the configured search space on the train split with parameter
  * averaging over Spark tasks (SPOS single-path training, Guo et al.; PAD-NAS section 3.1 trains its stages the same way).
  *
- * <p>Each round, the driver broadcasts the whole supernet state; every task reads its cached partition of the images table
- * (executors read the Parquet; nothing is parallelized from the driver), trains its local copy for
- * {@code nas.supernet.steps-per-round} minibatches with a path per minibatch from the sampler, and returns the parts it
- * trained; each part is averaged over the tasks that trained it. A checkpoint after every epoch lets {@code --resume}
- * continue a killed run. After training, random paths are evaluated on val with BatchNorm recalibrated.
+ * <p>{@code nas.supernet.workers} replicas (never the machine's core count) train in each round: worker {@code w} holds the
+ * train images whose id hashes to {@code w}, in id order ({@link ImageSplits}); the driver broadcasts the whole supernet
+ * state, every worker trains its local copy for {@code nas.supernet.steps-per-round} minibatches with a path per minibatch
+ * drawn from a generator seeded by (seed, epoch, worker, step), and returns the parts it trained; the driver sums them in
+ * worker order and averages each part over the workers that trained it. So the same seed and config give the same
+ * supernet on {@code local[1]}, {@code local[8]} or a cluster. A checkpoint at every epoch's end and at the first round
+ * boundary after {@code nas.run.checkpoint-interval} lets {@code --resume} continue a killed run exactly
+ * ({@link SupernetCheckpoint}). After training, random paths are evaluated on val with BatchNorm recalibrated
+ * ({@link PathEvaluator}).
  *
  * <p>Outputs: {@code supernet} (per part: parameters and updater state), {@code train_metrics} (per round), {@code path_eval},
  * {@code space} (the layers and their candidate ops).
@@ -107,7 +113,7 @@ public final class SupernetTrainStage {
             inherited = new Inherited(prevDir, store.tableUri(prevDir, SUPERNET));
         }
         StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
-                NasConfig.hash(s.run().config(), SupernetSettings.SECTIONS), s.seed(), inputs);
+                NasConfig.hash(s.run().config(), s.sections()), s.seed(), inputs);
         if (commit.skipped()) {
             return SupernetTrainResult.read(spark, store, commit.existing(), true);
         }
@@ -128,11 +134,11 @@ public final class SupernetTrainStage {
     private static StageRecord train(SupernetSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space,
                                      Inherited inherited) {
         int epochs = s.stageEpochs();
+        int workers = s.workers();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int tasks = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
-        JavaRDD<Sample> train = spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES)).where("split = 'train'")
-                .select("class_index", "pixels").javaRDD().map(r -> new Sample(r.getInt(0), (byte[]) r.get(1)))
-                .repartition(tasks).persist(StorageLevel.MEMORY_AND_DISK());
+        // worker w trains on partition w: the images whose id hashes to w, in id order, on every run and cluster
+        JavaRDD<Sample> train = ImageSplits.sharded(spark, store, "train", workers, 0, 0).persist(StorageLevel.MEMORY_AND_DISK());
+        train.setName("supernet-train: train split in " + workers + " worker shards");
         List<Long> sizes = train.mapPartitions(it -> {
             long c = 0;
             while (it.hasNext()) {
@@ -144,23 +150,31 @@ public final class SupernetTrainStage {
         long minSize = sizes.stream().mapToLong(Long::longValue).min().orElse(0);
         int stepsPerEpoch = (int) (minSize / s.batchSize());
         if (stepsPerEpoch < 1) {
-            throw new InputDataException("Each of the " + tasks + " tasks has at least " + minSize + " training images but nas.supernet.batch-size is "
-                    + s.batchSize() + ": lower nas.supernet.batch-size or nas.supernet.parallelism.");
+            throw new InputDataException("The smallest of the " + workers + " worker shards of the train split has " + minSize
+                    + " images but nas.supernet.batch-size is " + s.batchSize() + ": lower nas.supernet.batch-size or nas.supernet.workers.");
         }
         int roundsPerEpoch = (stepsPerEpoch + s.stepsPerRound() - 1) / s.stepsPerRound();
-        OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), s.schedule(),
-                epochs * stepsPerEpoch, s.warmupEpochs() * stepsPerEpoch, s.labelSmoothing());
-        PathSampler sampler = new UniformPathSampler();
+        OptimizerSettings opt = new OptimizerSettings(s.stageLearningRate(), s.momentum(), s.weightDecay(), s.schedule(),
+                epochs * stepsPerEpoch, s.stageWarmupEpochs() * stepsPerEpoch, s.labelSmoothing());
+        PathSampler sampler = sampler(s.sampler());
 
         int startEpoch = 0;
+        int startRound = 0;
         SupernetState state;
         List<Row> metrics = new ArrayList<>();
         String dir = commit.stageDir();
-        if (commit.resuming() && store.readText(dir, "_checkpoint/epoch").isPresent()) {
-            startEpoch = Integer.parseInt(store.readText(dir, "_checkpoint/epoch").get().trim());
-            state = StateTable.read(spark, store.tableUri(dir, "_checkpoint/state-" + startEpoch));
-            metrics.addAll(spark.read().parquet(store.tableUri(dir, "_checkpoint/metrics-" + startEpoch)).collectAsList());
-            LOG.info("supernet-train: resuming after epoch {} of {}", startEpoch, epochs);
+        StageCheckpoints checkpoints = new StageCheckpoints(store, dir);
+        Optional<SupernetCheckpoint> cp = commit.resuming() ? SupernetCheckpoint.latest(spark, checkpoints) : Optional.empty();
+        if (cp.isPresent()) {
+            startEpoch = cp.get().epoch();
+            startRound = cp.get().roundsDone();
+            if (startRound >= roundsPerEpoch) {
+                startEpoch++;
+                startRound = 0;
+            }
+            state = cp.get().state();
+            metrics.addAll(cp.get().metrics());
+            LOG.info("supernet-train: resuming at epoch {} round {} ({} of {} epochs done)", startEpoch + 1, startRound + 1, startEpoch, epochs);
         } else if (inherited != null) {
             state = StateTable.read(spark, inherited.supernetUri()).retainedFor(new Supernet(space, opt, s.seed(), s.init()));
             LOG.info("supernet-train: stage {} starts from the weights of {} ({} parts kept)", s.stageIndex().k(), inherited.stageDir(),
@@ -169,45 +183,43 @@ public final class SupernetTrainStage {
             state = SupernetState.capture(new Supernet(space, opt, s.seed(), s.init()));
         }
         commit.markCheckpoints();
-        LOG.info("supernet-train: space {} ({} layers, 10^{} architectures, hash {}), {} parameters in all parts; {} tasks x {} steps of {} "
-                        + "per epoch in {} rounds; {} epochs", space.family(), space.size(), String.format("%.1f", space.log10Size()), space.hash(),
-                state.numParams(), tasks, stepsPerEpoch, s.batchSize(), roundsPerEpoch, epochs);
+        LOG.info("supernet-train: space {} ({} layers, 10^{} architectures, hash {}), {} parameters in all parts; {} workers x {} steps of {} "
+                        + "per epoch in {} rounds (effective batch {}); {} epochs; checkpoint every {} s of training and at every epoch's end",
+                space.family(), space.size(), String.format("%.1f", space.log10Size()), space.hash(), state.numParams(), workers, stepsPerEpoch,
+                s.batchSize(), roundsPerEpoch, workers * s.batchSize(), epochs, s.run().checkpointInterval().toSeconds());
 
         long trainStart = System.nanoTime();
+        long lastCheckpoint = System.nanoTime();
+        int roundsThisAttempt = 0;
         for (int e = startEpoch; e < epochs; e++) {
-            long te = System.nanoTime();
-            double eLoss = 0;
-            long eSteps = 0;
-            long eCorrect = 0;
-            long eImages = 0;
-            double eCompute = 0;
-            for (int r = 0; r < roundsPerEpoch; r++) {
+            for (int r = (e == startEpoch ? startRound : 0); r < roundsPerEpoch; r++) {
                 int first = r * s.stepsPerRound();
                 int steps = Math.min(s.stepsPerRound(), stepsPerEpoch - first);
                 long tr = System.nanoTime();
                 Broadcast<SupernetState> b = jsc.broadcast(state);
-                RoundResult rr = train.mapPartitionsWithIndex(new RoundTask(b, space, opt, sampler, s.augmenter(), s.seed(), e, first, steps,
-                        stepsPerEpoch, s.batchSize()), false).treeReduce(RoundResult::merge, 2);
+                jsc.setJobGroup("supernet-train", String.format("supernet-train epoch %d/%d round %d/%d", e + 1, epochs, r + 1, roundsPerEpoch));
+                // collected in partition (worker) order and summed in that order: the same float additions on any cluster
+                List<RoundResult> parts = train.mapPartitionsWithIndex(new RoundTask(b, space, opt, sampler, s.augmenter(), s.seed(), e, first,
+                        steps, stepsPerEpoch, s.batchSize()), false).collect();
+                RoundResult rr = parts.get(0);
+                for (int w = 1; w < parts.size(); w++) {
+                    rr = rr.merge(parts.get(w));
+                }
                 state = state.averageInto(rr.sum());
                 b.destroy();
                 double wall = (System.nanoTime() - tr) / 1e9;
                 double lr = opt.learningRateAt(e * stepsPerEpoch + first);
                 metrics.add(RowFactory.create(e + 1, r + 1, rr.steps(), rr.images(), rr.lossSum() / rr.steps(), (double) rr.correct() / rr.images(),
                         lr, wall, rr.images() / wall, rr.computeSeconds(), Math.max(0, 1 - rr.computeSeconds() / wall)));
-                eLoss += rr.lossSum();
-                eSteps += rr.steps();
-                eCorrect += rr.correct();
-                eImages += rr.images();
-                eCompute += rr.computeSeconds();
+                roundsThisAttempt++;
+                boolean epochEnd = r == roundsPerEpoch - 1;
+                if (epochEnd || System.nanoTime() - lastCheckpoint >= s.run().checkpointInterval().toNanos()) {
+                    SupernetCheckpoint.write(spark, checkpoints, (long) e * roundsPerEpoch + r + 1, e, r + 1, state, metrics);
+                    lastCheckpoint = System.nanoTime();
+                }
             }
-            double eWall = (System.nanoTime() - te) / 1e9;
-            LOG.info("supernet-train: epoch {}/{}: loss {}, train accuracy {}, {} images/s, {}% of the epoch outside task compute, "
-                            + "driver resident {} GB, ETA {} s",
-                    e + 1, epochs, String.format("%.4f", eLoss / eSteps), String.format("%.3f", (double) eCorrect / eImages),
-                    String.format("%.1f", eImages / eWall), String.format("%.1f", 100 * Math.max(0, 1 - eCompute / eWall)),
-                    String.format("%.2f", NativeHeap.residentBytes() / 1e9),
-                    String.format("%.0f", (System.nanoTime() - trainStart) / 1e9 / (e + 1 - startEpoch) * (epochs - e - 1)));
-            checkpoint(spark, store, dir, e + 1, state, metrics);
+            logEpoch(e, epochs, metrics, (System.nanoTime() - trainStart) / 1e9 / roundsThisAttempt
+                    * ((long) (epochs - e - 1) * roundsPerEpoch));
         }
 
         List<Arch> paths = new ArrayList<>();
@@ -215,7 +227,7 @@ public final class SupernetTrainStage {
         for (int i = 0; i < s.evalPaths(); i++) {
             paths.add(sampler.sample(space, rnd));
         }
-        List<Row> evalRows = evaluate(spark, jsc, store, space, opt, state, train, paths, s, tasks);
+        List<Row> evalRows = evaluate(spark, store, space, opt, state, paths, s, workers);
 
         StateTable.write(spark, state, commit.tableUri(SUPERNET));
         commit.addTable(SUPERNET, state.params().size(), SCHEMA_VERSION, List.of());
@@ -238,54 +250,80 @@ public final class SupernetTrainStage {
         commit.putProperty("stage_index", String.valueOf(s.stageIndex().k()));
         commit.putProperty("inherited_from", inherited == null ? "" : inherited.stageDir());
         commit.putProperty("num_params", String.valueOf(state.numParams()));
+        // equal digests on two runs: bitwise equal supernets (local[1] vs a cluster, resumed vs uninterrupted)
+        commit.putProperty("state_sha256", state.sha256());
+        LOG.info("supernet-train: trained supernet state sha256 {}", state.sha256());
         commit.putProperty("steps_per_epoch", String.valueOf(stepsPerEpoch));
-        commit.putProperty("tasks", String.valueOf(tasks));
+        commit.putProperty("workers", String.valueOf(workers));
+        commit.putProperty("effective_batch", String.valueOf(workers * s.batchSize()));
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(dir, "_checkpoint");
         train.unpersist();
         return record;
     }
 
-    private static void checkpoint(SparkSession spark, RunStore store, String dir, int epochsDone, SupernetState state, List<Row> metrics) {
-        StateTable.write(spark, state, store.tableUri(dir, "_checkpoint/state-" + epochsDone));
-        spark.createDataFrame(metrics, METRICS_SCHEMA).coalesce(1).write().parquet(store.tableUri(dir, "_checkpoint/metrics-" + epochsDone));
-        store.writeText(dir, "_checkpoint/epoch", String.valueOf(epochsDone));
-        store.deleteUnder(dir, "_checkpoint/state-" + (epochsDone - 1));
-        store.deleteUnder(dir, "_checkpoint/metrics-" + (epochsDone - 1));
+    /** The path sampler named by {@code nas.supernet.sampler}. */
+    static PathSampler sampler(String name) {
+        return switch (name) {
+            case "uniform" -> new UniformPathSampler();
+            default -> throw new IllegalArgumentException("unknown sampler " + name);
+        };
     }
 
-    private static List<Row> evaluate(SparkSession spark, JavaSparkContext jsc, RunStore store, SearchSpace space, OptimizerSettings opt,
-                                      SupernetState state, JavaRDD<Sample> train, List<Arch> paths, SupernetSettings s, int tasks) {
+    /** The epoch's log line, from its rounds' metrics (also those done before a resume). */
+    private static void logEpoch(int e, int epochs, List<Row> metrics, double etaSeconds) {
+        double loss = 0;
+        long steps = 0;
+        long correct = 0;
+        long images = 0;
+        double wall = 0;
+        double compute = 0;
+        for (Row m : metrics) {
+            if (m.getInt(0) == e + 1) {
+                long st = m.getLong(2);
+                long im = m.getLong(3);
+                loss += m.getDouble(4) * st;
+                steps += st;
+                correct += Math.round(m.getDouble(5) * im);
+                images += im;
+                wall += m.getDouble(7);
+                compute += m.getDouble(9);
+            }
+        }
+        LOG.info("supernet-train: epoch {}/{}: loss {}, train accuracy {}, {} images/s, {}% of the epoch outside task compute, "
+                        + "driver resident {} GB, ETA {} s",
+                e + 1, epochs, String.format("%.4f", loss / steps), String.format("%.3f", (double) correct / images),
+                String.format("%.1f", images / wall), String.format("%.1f", 100 * Math.max(0, 1 - compute / wall)),
+                String.format("%.2f", NativeHeap.residentBytes() / 1e9), String.format("%.0f", etaSeconds));
+    }
+
+    private static List<Row> evaluate(SparkSession spark, RunStore store, SearchSpace space, OptimizerSettings opt,
+                                      SupernetState state, List<Arch> paths, SupernetSettings s, int tasks) {
         List<Row> rows = new ArrayList<>();
         if (paths.isEmpty()) {
             return rows;
         }
         long t0 = System.nanoTime();
-        JavaRDD<Sample> val = spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES)).where("split = 'val'")
-                .select("class_index", "pixels").javaRDD().map(r -> new Sample(r.getInt(0), (byte[]) r.get(1))).repartition(tasks);
-        Broadcast<SupernetState> b = jsc.broadcast(state);
-        List<String> ids = paths.stream().map(Arch::id).toList();
-        List<long[]> parts = train.zipPartitions(val, new EvalTask(b, space, opt, ids, s.seed(), s.recalibrationBatches(),
-                s.evalBatchSize())).collect();
-        b.destroy();
-        long images = parts.stream().mapToLong(p -> p[ids.size()]).sum();
+        double[] acc;
+        long images;
+        try (PathEvaluator evaluator = new PathEvaluator(spark, store, state, space, opt, s.seed(), s.recalibrationBatches(),
+                s.evalBatchSize(), 0, tasks)) {
+            acc = evaluator.accuracy(paths);
+            images = evaluator.valImages();
+        }
         FlopsCostModel flops = new FlopsCostModel();
         ParamsCostModel params = new ParamsCostModel();
         double sum = 0;
         double best = 0;
-        for (int a = 0; a < ids.size(); a++) {
-            long correct = 0;
-            for (long[] p : parts) {
-                correct += p[a];
-            }
-            double acc = images == 0 ? 0 : (double) correct / images;
-            sum += acc;
-            best = Math.max(best, acc);
-            rows.add(RowFactory.create(ids.get(a), acc, images, flops.cost(space, paths.get(a)), params.cost(space, paths.get(a))));
+        for (int a = 0; a < paths.size(); a++) {
+            sum += acc[a];
+            best = Math.max(best, acc[a]);
+            rows.add(RowFactory.create(paths.get(a).id(), acc[a], images, flops.cost(space, paths.get(a)), params.cost(space, paths.get(a))));
         }
         LOG.info("supernet-train: {} random paths on {} val images after BN recalibration: mean accuracy {}, best {} ({} s, {} paths/s)",
-                ids.size(), images, String.format("%.3f", sum / ids.size()), String.format("%.3f", best),
-                String.format("%.1f", (System.nanoTime() - t0) / 1e9), String.format("%.2f", ids.size() / ((System.nanoTime() - t0) / 1e9)));
+                paths.size(), images, String.format("%.3f", sum / paths.size()), String.format("%.3f", best),
+                String.format("%.1f", (System.nanoTime() - t0) / 1e9), String.format("%.2f", paths.size() / ((System.nanoTime() - t0) / 1e9)));
         return rows;
     }
+
 }

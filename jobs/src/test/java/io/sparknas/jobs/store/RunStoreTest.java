@@ -93,4 +93,49 @@ class RunStoreTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> store().committed("ingest"));
         assertTrue(e.getMessage().contains("format_version 99") && e.getMessage().contains("reads 1"), e.getMessage());
     }
+
+    @Test
+    void checkpointsAreInForceOnlyOnceCompleteAndOlderOnesGoAfterANewerOneCompletes() {
+        RunStore store = store();
+        StageCheckpoints cps = new StageCheckpoints(store, "search");
+        assertTrue(cps.latest().isEmpty());
+        cps.writeText(1, "population.tsv", "a\nb");
+        assertTrue(cps.latest().isEmpty(), "files without the marker are not a checkpoint");
+        cps.complete(1, "generation 0");
+        assertEquals(1, cps.latest().getAsLong());
+        // a kill while checkpoint 2 is half-written: 1 stays in force, with its own contents
+        cps.writeText(2, "population.tsv", "c");
+        assertEquals(1, cps.latest().getAsLong());
+        assertEquals("a\nb", cps.readText(1, "population.tsv"));
+        cps.complete(2, "generation 1");
+        assertEquals(2, cps.latest().getAsLong());
+        assertFalse(Files.exists(root.resolve("r/search/" + cps.path(1, ""))), "older checkpoint deleted once a newer one is complete");
+        assertEquals("c", cps.readText(2, "population.tsv"));
+    }
+
+    @Test
+    void aFailedStageLosesItsPartialOutputButKeepsItsCheckpoints() throws IOException {
+        RunStore store = store();
+        StageCommit c = StageCommit.begin(store, run(false), "supernet-train", 0, "h1", 1L, inputs("a"));
+        c.markCheckpoints();
+        new StageCheckpoints(store, "supernet-train").writeText(3, "position", "0 3");
+        new StageCheckpoints(store, "supernet-train").complete(3, "x");
+        Files.createDirectories(root.resolve("r/supernet-train/supernet"));
+        Files.writeString(root.resolve("r/supernet-train/supernet/part-0.parquet"), "half-written");
+        StageCommit.abortOpen(new IllegalStateException("boom"));
+        assertFalse(Files.exists(root.resolve("r/supernet-train/supernet")), "partial table removed");
+        assertEquals(3, new StageCheckpoints(store, "supernet-train").latest().getAsLong(), "checkpoint kept for --resume");
+        assertTrue(store.readText("supernet-train", StageCommit.CHECKPOINT_FINGERPRINT).isPresent());
+
+        StageCommit p = StageCommit.begin(store, run(false), "prune", 0, "h1", 1L, inputs("a"));
+        Files.createDirectories(root.resolve("r/prune/pruned_space"));
+        StageCommit.abortOpen(new IllegalStateException("boom"));
+        assertFalse(Files.exists(root.resolve("r/prune")), "a stage without checkpoints leaves nothing");
+        assertFalse(p.skipped());
+        // a committed stage is not touched by a later failure
+        StageCommit ok = StageCommit.begin(store, run(false), "report", 0, "h1", 1L, inputs("a"));
+        ok.commit(Map.of(), "CPU");
+        StageCommit.abortOpen(new IllegalStateException("later"));
+        assertTrue(store.committed("report").isPresent());
+    }
 }

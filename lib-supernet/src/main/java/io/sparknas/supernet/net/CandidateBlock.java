@@ -39,6 +39,19 @@ public interface CandidateBlock extends TrainablePart {
     void endRecalibration();
 
     /**
+     * The sums of the batch means and variances recorded since {@link #beginRecalibration}, per BatchNorm layer in order, as
+     * {@code [mean_0..., var_0..., mean_1..., var_1..., ...]}; empty for a block without BatchNorm. After one batch these are
+     * that batch's statistics: what a distributed recalibration sums over batches in a fixed order.
+     */
+    float[] recordedStatistics();
+
+    /**
+     * Ends recalibration with statistics summed elsewhere (layout of {@link #recordedStatistics}): the running mean and
+     * variance become {@code sums / batches}; what this block recorded itself is discarded.
+     */
+    void endRecalibration(float[] sums, int batches);
+
+    /**
      * Inference-mode {@link #forward} on NHWC activations (channels last): NHWC output for a rank-4 result. Implementations
      * that run natively on NHWC override this; the default converts around the NCHW forward.
      */

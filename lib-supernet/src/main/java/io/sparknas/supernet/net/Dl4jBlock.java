@@ -210,4 +210,59 @@ public final class Dl4jBlock implements CandidateBlock {
         recalMean = null;
         recalVar = null;
     }
+
+    @Override
+    public float[] recordedStatistics() {
+        if (recalMean == null) {
+            throw new IllegalStateException("block " + key + " is not recalibrating");
+        }
+        int n = 0;
+        for (int j = 0; j < bnLayers.length; j++) {
+            if (recalMean[j] == null) {
+                throw new IllegalStateException("recalibration of block " + key + " saw no batch");
+            }
+            n += 2 * (int) recalMean[j].length();
+        }
+        float[] out = new float[n];
+        int at = 0;
+        for (int j = 0; j < bnLayers.length; j++) {
+            for (INDArray a : new INDArray[]{recalMean[j], recalVar[j]}) {
+                float[] v = a.dup('c').reshape(a.length()).toFloatVector();
+                System.arraycopy(v, 0, out, at, v.length);
+                at += v.length;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void endRecalibration(float[] sums, int batches) {
+        if (batches < 1) {
+            throw new IllegalArgumentException("recalibration of block " + key + " needs at least one batch");
+        }
+        int at = 0;
+        for (int j = 0; j < bnLayers.length; j++) {
+            org.deeplearning4j.nn.api.Layer l = net.getLayer(bnLayers[j]);
+            INDArray mean = l.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+            INDArray var = l.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
+            int c = (int) mean.length();
+            if (at + 2 * c > sums.length) {
+                throw new IllegalArgumentException("block " + key + ": " + sums.length + " statistics given, more needed");
+            }
+            float[] m = new float[c];
+            float[] v = new float[c];
+            for (int i = 0; i < c; i++) {
+                m[i] = sums[at + i] / batches;
+                v[i] = sums[at + c + i] / batches;
+            }
+            mean.assign(Nd4j.create(m, mean.shape(), mean.ordering()));
+            var.assign(Nd4j.create(v, var.shape(), var.ordering()));
+            at += 2 * c;
+        }
+        if (at != sums.length) {
+            throw new IllegalArgumentException("block " + key + ": " + sums.length + " statistics given, " + at + " expected");
+        }
+        recalMean = null;
+        recalVar = null;
+    }
 }

@@ -455,6 +455,42 @@ public final class Supernet {
      * running statistics accumulated during training mix all paths.
      */
     public void recalibrate(Arch arch, Iterable<INDArray> batches) {
+        List<CandidateBlock> used = recalibrationForwards(arch, batches);
+        used.forEach(CandidateBlock::endRecalibration);
+    }
+
+    /**
+     * The BatchNorm batch statistics of one batch in {@code arch}'s training-mode forward, per block key (layout of
+     * {@link CandidateBlock#recordedStatistics}); the path's running statistics are left at this batch's. Distributed recalibration: tasks compute
+     * these for a fixed list of batches, the driver sums them in batch order, {@link #setRunningStatistics} applies the sums,
+     * so the result does not depend on which task computed which batch.
+     */
+    public Map<String, float[]> batchStatistics(Arch arch, INDArray batch) {
+        List<CandidateBlock> used = recalibrationForwards(arch, List.of(batch));
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (CandidateBlock b : used) {
+            out.put(b.key(), b.recordedStatistics());
+            b.endRecalibration(b.recordedStatistics(), 1);
+        }
+        return out;
+    }
+
+    /**
+     * Sets the BatchNorm running statistics of {@code arch}'s blocks to {@code sums / batches}, sums of
+     * {@link #batchStatistics} over {@code batches} batches: the same as {@link #recalibrate} on those batches.
+     */
+    public void setRunningStatistics(Arch arch, Map<String, float[]> sums, int batches) {
+        for (CandidateBlock b : pathBlocks(arch)) {
+            float[] st = sums.get(b.key());
+            if (st == null) {
+                throw new IllegalArgumentException("no BatchNorm statistics for block " + b.key() + " of " + arch.id());
+            }
+            b.endRecalibration(st, batches);
+        }
+    }
+
+    /** The blocks of a path in forward order: stem, each layer's op blocks, head. */
+    private List<CandidateBlock> pathBlocks(Arch arch) {
         arch.requireIn(space);
         List<CandidateBlock> used = new ArrayList<>();
         used.add(stem);
@@ -464,6 +500,12 @@ public final class Supernet {
             }
         }
         used.add(head);
+        return used;
+    }
+
+    /** Begins recalibration of a path's blocks and runs the training-mode forwards; returns the blocks (still recalibrating). */
+    private List<CandidateBlock> recalibrationForwards(Arch arch, Iterable<INDArray> batches) {
+        List<CandidateBlock> used = pathBlocks(arch);
         used.forEach(CandidateBlock::beginRecalibration);
         for (INDArray x : batches) {
             INDArray in = toNhwc(x);
@@ -475,7 +517,7 @@ public final class Supernet {
             TrainingPass.release(head.recalibrationForwardNhwc(h));
             TrainingPass.release(h);
         }
-        used.forEach(CandidateBlock::endRecalibration);
+        return used;
     }
 
     /**

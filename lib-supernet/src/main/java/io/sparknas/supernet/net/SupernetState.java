@@ -6,6 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.Serializable;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -89,6 +90,31 @@ public final class SupernetState implements Serializable {
 
     public Map<String, float[]> updater() {
         return updater;
+    }
+
+    /**
+     * SHA-256 of every part's parameters and updater state (parts by key, the floats' bits): equal digests, bitwise equal
+     * states. supernet-train records it, so runs on different clusters or resumed runs can be compared.
+     */
+    public String sha256() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            for (Map<String, float[]> m : List.of(params, updater)) {
+                for (Map.Entry<String, float[]> e : new TreeMap<>(m).entrySet()) {
+                    md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 * e.getValue().length + 4);
+                    buf.putInt(e.getValue().length);
+                    for (float f : e.getValue()) {
+                        buf.putInt(Float.floatToRawIntBits(f));
+                    }
+                    md.update(buf.array());
+                }
+                md.update((byte) 0);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public long numParams() {

@@ -288,6 +288,40 @@ class SupernetTest {
     }
 
     @Test
+    void batchStatisticsSummedInOrderEqualRecalibration() {
+        Supernet a = new Supernet(space, OPT, 13);
+        Arch arch = path();
+        for (int s = 0; s < 3; s++) {
+            a.trainStep(arch, data.x(s, 64), data.y(s, 64), s, 0);
+        }
+        SupernetState trained = SupernetState.capture(a);
+        Supernet b = new Supernet(space, OPT, 5);
+        trained.applyTo(b);
+        List<INDArray> batches = List.of(data.x(10, 64), data.x(11, 64), data.x(12, 64));
+        a.recalibrate(arch, batches);
+        // b: each batch's statistics on their own (as tasks compute them), summed in batch order, then applied
+        Map<String, float[]> sums = new java.util.LinkedHashMap<>();
+        for (INDArray x : batches) {
+            for (Map.Entry<String, float[]> e : b.batchStatistics(arch, x).entrySet()) {
+                float[] acc = sums.computeIfAbsent(e.getKey(), k -> new float[e.getValue().length]);
+                for (int i = 0; i < acc.length; i++) {
+                    acc[i] += e.getValue()[i];
+                }
+            }
+        }
+        trained.applyTo(b);
+        b.setRunningStatistics(arch, sums, batches.size());
+        SupernetState ra = SupernetState.capture(a);
+        SupernetState rb = SupernetState.capture(b);
+        for (String key : a.partKeys(arch)) {
+            assertTrue(java.util.Arrays.equals(ra.params().get(key), rb.params().get(key)), "running statistics of " + key);
+        }
+        assertFalse(java.util.Arrays.equals(trained.params().get("stem"), ra.params().get("stem")), "recalibration changed the stem's statistics");
+        INDArray x = data.x(15, 64);
+        assertEquals(0.0, maxAbsDiff(a.predict(arch, x), b.predict(arch, x)), "same predictions");
+    }
+
+    @Test
     void singlePathTrainingOnRealDataLowersTheLoss() {
         Supernet net = new Supernet(space, new OptimizerSettings(0.02, 0.9, 4e-5, "cosine", 1000, 0, 0.0), 17);
         Arch arch = path();
