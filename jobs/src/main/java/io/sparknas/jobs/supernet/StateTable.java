@@ -40,11 +40,11 @@ public final class StateTable {
         List<List<Row>> slices = new ArrayList<>();
         long total = 8L * state.numParams();
         long limit = Math.max(TASK_BYTES, total / MAX_FILES + 1);
-        long inSlice = Long.MAX_VALUE;
+        long inSlice = 0;
         for (Map.Entry<String, float[]> e : state.params().entrySet()) {
             float[] u = state.updater().get(e.getKey());
             long size = 4L * (e.getValue().length + u.length);
-            if (inSlice + size > limit) {
+            if (slices.isEmpty() || inSlice + size > limit) {
                 slices.add(new ArrayList<>());
                 inSlice = 0;
             }

@@ -1,0 +1,52 @@
+package io.sparknas.jobs.report;
+
+import io.sparknas.jobs.config.RunSettings;
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.testing.SharedSpark;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The method comparison row: the run's method and the retrained model chosen by val accuracy, never by test accuracy. */
+class ReportSummaryTest {
+
+    @TempDir
+    Path root;
+
+    private RunSettings run(String method) {
+        StageArgs a = StageArgs.parse(new String[]{"--run-root", root.toString(), "--run-id", "r", "-Dnas.run.method=" + method}, Set.of(), false);
+        return RunSettings.from(a.loadConfig(), a);
+    }
+
+    @Test
+    void picksTheRetrainedModelByValAndTheMethodOfTheLatestStage() throws Exception {
+        SparkSession spark = SharedSpark.session();
+        RunStore store = new RunStore(root.toUri(), "r", spark.sparkContext().hadoopConfiguration());
+        List<StageRecord.Input> in = List.of(new StageRecord.Input("x", "file:/x", "h"));
+        // a PAD-NAS run whose first stage is shared with SPOS (recorded as spos)
+        StageCommit.begin(store, run("spos"), "ingest", 0, "h", 1L, in).commit(Map.of(), "CPU");
+        Thread.sleep(20);
+        StageCommit retrain = StageCommit.begin(store, run("padnas"), "retrain", 0, "h", 1L, in);
+        // model 0 tests best but model 1 validates best: the report must pick model 1
+        spark.sql("select 0 as model, 'a0' as arch, 0.40d as supernet_accuracy, 0.90d as test_accuracy, 1.0d as mparams, 5.0d as mflops "
+                + "union all select 1, 'a1', 0.30d, 0.80d, 2.0d, 6.0d").write().parquet(retrain.tableUri("final_models"));
+        spark.sql("select 0 as model, 1 as epoch, 0.60d as val_accuracy union all select 0, 2, 0.50d union all select 1, 1, 0.40d "
+                + "union all select 1, 2, 0.70d").write().parquet(retrain.tableUri("retrain_metrics"));
+        retrain.commit(Map.of(), "CPU");
+        Row row = ReportStage.summarize(spark, store, "r");
+        assertEquals("padnas", row.getString(1), "method of the run's latest stage");
+        assertEquals("a1", row.getString(7), "chosen by its last epoch's val accuracy (0.70 > 0.50)");
+        assertEquals(0.80, row.getDouble(8), 1e-12, "and reported with its test accuracy");
+    }
+}
