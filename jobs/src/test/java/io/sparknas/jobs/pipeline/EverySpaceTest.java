@@ -1,0 +1,73 @@
+package io.sparknas.jobs.pipeline;
+
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.retrain.RankingSettings;
+import io.sparknas.jobs.retrain.RankingStage;
+import io.sparknas.jobs.retrain.RetrainSettings;
+import io.sparknas.jobs.retrain.RetrainStage;
+import io.sparknas.jobs.search.SearchSettings;
+import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.supernet.SupernetSettings;
+import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.jobs.testing.SharedSpark;
+import io.sparknas.jobs.testing.Stages;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every search space through supernet-train, search, retrain and ranking on a very small real run (the tiny preset's
+ * mobilenetv2 and shuffle-mobile spaces run the whole pipeline in PipelineIT): an architecture id of any op must survive
+ * path evaluation, the search's checkpoint and tables, retraining and ranking.
+ */
+class EverySpaceTest {
+
+    @TempDir
+    static Path root;
+
+    static final Map<String, String> SMALL = Map.ofEntries(Map.entry("nas.ingest.train-per-class", "30"), Map.entry("nas.ingest.val-per-class", "10"),
+            Map.entry("nas.ingest.test-per-class", "10"), Map.entry("nas.supernet.epochs", "1"), Map.entry("nas.supernet.batch-size", "32"),
+            Map.entry("nas.supernet.steps-per-round", "2"), Map.entry("nas.supernet.eval.paths", "2"),
+            Map.entry("nas.supernet.eval.recalibration-batches", "1"), Map.entry("nas.supernet.eval.batch-size", "50"),
+            Map.entry("nas.search.population", "4"), Map.entry("nas.search.generations", "1"), Map.entry("nas.search.cost-max", "0"),
+            Map.entry("nas.search.eval.recalibration-batches", "1"), Map.entry("nas.search.eval.batch-size", "50"),
+            Map.entry("nas.retrain.epochs", "1"), Map.entry("nas.retrain.batch-size", "32"), Map.entry("nas.retrain.epoch-val-images", "50"),
+            Map.entry("nas.retrain.recalibration-batches", "1"), Map.entry("nas.ranking.models", "2"), Map.entry("nas.ranking.epochs", "1"),
+            Map.entry("nas.ranking.train-images", "100"));
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mobilenetv2-large", "shufflenetv2"})
+    void runsEveryStageOnTheSpace(String family) throws Exception {
+        SparkSession spark = SharedSpark.session();
+        Map<String, String> o = new HashMap<>(SMALL);
+        o.put("nas.space.family", family);
+        String run = family.replace('-', '_');
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, run, false, o), spark);
+        StageArgs args = Stages.args("fashion-mnist-tiny.conf", root, run, false, o);
+        SupernetTrainStage.run(SupernetSettings.from(args.loadConfig(), args), spark);
+        SearchStage.run(SearchSettings.from(args.loadConfig(), args), spark);
+        RetrainStage.run(RetrainSettings.from(args.loadConfig(), args), spark);
+        RankingStage.run(RankingSettings.from(args.loadConfig(), args), spark);
+        Path dir = root.resolve(run);
+        List<Row> paths = spark.read().parquet(dir.resolve("supernet-train/path_eval").toString()).collectAsList();
+        assertEquals(2, paths.size());
+        List<Row> front = spark.read().parquet(dir.resolve("search/pareto_front").toString()).collectAsList();
+        assertTrue(!front.isEmpty(), "a front");
+        String prefix = family.startsWith("shuffle") ? "s" : "k";
+        assertTrue(front.get(0).getString(0).contains("-" + prefix) || front.get(0).getString(0).contains("-x"), front.get(0).getString(0));
+        Row model = spark.read().parquet(dir.resolve("retrain/final_models").toString()).first();
+        assertEquals(100L, model.getLong(model.fieldIndex("test_images")));
+        assertEquals(2L, spark.read().parquet(dir.resolve("ranking/ranking").toString()).count());
+    }
+}
