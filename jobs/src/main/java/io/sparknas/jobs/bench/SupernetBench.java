@@ -122,7 +122,7 @@ public final class SupernetBench {
     /** Ingest (if needed) and one epoch of supernet-train with the given task count; {images/s, outside-compute share}. */
     private static double[] trainOneEpoch(String[] args, SparkSession spark, int tasks) {
         String[] runArgs = withRunSuffix(StageArgs.parse(args, Set.of(), false), "-bench" + tasks,
-                Set.of("-Dnas.supernet.epochs=1", "-Dnas.supernet.parallelism=" + tasks, "-Dnas.supernet.eval.paths=0"));
+                Set.of("-Dnas.supernet.epochs=1", "-Dnas.supernet.workers=" + tasks, "-Dnas.supernet.eval.paths=0"));
         StageArgs ra = StageArgs.parse(runArgs, Set.of(), false);
         IngestStage.run(IngestSettings.from(ra.loadConfig(), ra), spark);
         String[] forced = Arrays.copyOf(runArgs, runArgs.length + 1);
