@@ -521,7 +521,7 @@ class SupernetTest {
     void uniformRandomPathTrainingOnRealDataLearnsWithAlignedInitialisation() {
         // the 7-layer space (one layer per stage), every candidate, a new uniform path per minibatch (SPOS)
         SearchSpace s = SearchSpaces.build(new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10, 1));
-        int steps = 60;
+        int steps = 120;
         Supernet net = new Supernet(s, new OptimizerSettings(0.05, 0.9, 4e-5, "cosine", steps, 6, 0.0), 11, Supernet.Init.ALIGNED);
         Random r = new Random(4);
         int correct = 0;
@@ -538,7 +538,9 @@ class SupernetTest {
             }
         }
         double acc = correct / (double) seen;
-        // measured 0.21 (a fixed path reaches 0.75 in the same steps; random paths learn slower); chance 0.10 +- 0.01 over 1,280 images
+        // measured on its own: 0.13 after 60 steps, 0.22 after 120, 0.30 after 200 (random paths learn slower than a fixed
+        // path); chance 0.10 +- 0.01 over 1,280 images. (With 60 steps the class's earlier order of tests gave 0.21 instead:
+        // a short training this chaotic amplifies any difference of state in the JVM, so the test trains long enough.)
         assertTrue(acc > 0.15, "training accuracy of random paths over the last 20 steps: " + acc + " (chance 0.1)");
     }
 }
