@@ -131,32 +131,31 @@ public final class SettingsReader {
 
     /** A non-empty list of whole numbers, each from min to max. */
     public List<Integer> intsBetween(String path, int min, int max) {
-        List<Integer> v;
-        try {
-            v = List.copyOf(config.getIntList(path));
-        } catch (ConfigException e) {
-            throw bad(path, "a list of whole numbers from " + min + " to " + max, e);
-        }
-        if (v.isEmpty() || v.stream().anyMatch(x -> x < min || x > max)) {
-            throw new InvalidSettingsException("Bad value for " + path + " = " + v + " (" + origin(path) + "): expected a non-empty list of "
-                    + "whole numbers from " + min + " to " + max + ".");
-        }
-        return v;
+        return listBetween(path, config::getIntList, min, max, "whole numbers");
     }
 
     /** A non-empty list of numbers, each from min to max. */
     public List<Double> doublesBetween(String path, double min, double max) {
-        List<Double> v;
+        return listBetween(path, config::getDoubleList, min, max, "numbers");
+    }
+
+    private <T extends Number> List<T> listBetween(String path, java.util.function.Function<String, List<T>> read, double min, double max,
+                                                   String what) {
+        List<T> v;
         try {
-            v = List.copyOf(config.getDoubleList(path));
+            v = List.copyOf(read.apply(path));
         } catch (ConfigException e) {
-            throw bad(path, "a list of numbers from " + min + " to " + max, e);
+            throw bad(path, "a list of " + what + " from " + number(min) + " to " + number(max), e);
         }
-        if (v.isEmpty() || v.stream().anyMatch(x -> !(x >= min && x <= max))) {
+        if (v.isEmpty() || v.stream().anyMatch(x -> !(x.doubleValue() >= min && x.doubleValue() <= max))) {
             throw new InvalidSettingsException("Bad value for " + path + " = " + v + " (" + origin(path) + "): expected a non-empty list of "
-                    + "numbers from " + min + " to " + max + ".");
+                    + what + " from " + number(min) + " to " + number(max) + ".");
         }
         return v;
+    }
+
+    private static String number(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d) : String.valueOf(d);
     }
 
     public List<String> strings(String path) {
