@@ -55,13 +55,20 @@ final class Scripts {
         return run(java.util.Map.of(), script, args);
     }
 
+    /**
+     * Runs a script and waits for it: a whole pipeline at most 30 minutes, any other script at most 10 (measured: a
+     * tiny-preset pipeline takes 6-10 minutes on 2 cores, a stage or a query well under one).
+     */
     static Run run(java.util.Map<String, String> env, String script, String... args) throws IOException, InterruptedException {
+        int minutes = script.endsWith("pipeline.sh") ? 30 : 10;
         File out = Files.createTempFile("nas-out", ".txt").toFile();
         File err = Files.createTempFile("nas-err", ".txt").toFile();
         Process p = start(env, script, out, err, args);
-        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+        if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
             p.destroyForcibly();
-            throw new IllegalStateException(script + " did not finish in 10 minutes");
+            throw new IllegalStateException(script + " did not finish in " + minutes + " minutes:\n--- stdout (tail)\n"
+                    + tail(Files.readString(out.toPath(), StandardCharsets.UTF_8), 30) + "\n--- stderr (tail)\n"
+                    + tail(Files.readString(err.toPath(), StandardCharsets.UTF_8), 30));
         }
         return new Run(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8), Files.readString(err.toPath(), StandardCharsets.UTF_8));
     }
