@@ -35,9 +35,7 @@ class PipelineIT {
         assertTrue(Files.isRegularFile(root.resolve("it/ingest/_stage.json")));
         assertTrue(r.out().contains("latency-profile committed") && Files.isRegularFile(root.resolve("it/latency-profile/_stage.json")), r.toString());
         // SPOS on the tiny preset: the loss falls and uniformly sampled paths, BN recalibrated, are far above chance (0.1) on val
-        Scripts.Run q = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it",
-                "--format", "tsv", "select round(avg(val_accuracy), 3) as mean_acc, count(*) as paths from supernet_train_path_eval");
-        assertEquals(0, q.status(), q.toString());
+        Scripts.Run q = sql("select round(avg(val_accuracy), 3) as mean_acc, count(*) as paths from supernet_train_path_eval");
         String[] row = q.out().strip().split("\n")[1].split("\t");
         assertEquals("5", row[1], q.out());
         // measured 0.248 (best path 0.296) after 4 epochs of 60 steps per task; chance 0.10
@@ -118,8 +116,7 @@ class PipelineIT {
         }
         // every front member is feasible (cost within nas.search.cost-max of the preset), has rank 1 in the last generation,
         // and no front member dominates another
-        Scripts.Run bound = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it", "--format", "tsv",
-                "select count(*) as n, max(cost) as max_cost, min(accuracy) as min_acc from " + v + "_pareto_front");
+        Scripts.Run bound = sql("select count(*) as n, max(cost) as max_cost, min(accuracy) as min_acc from " + v + "_pareto_front");
         String[] b = bound.out().strip().split("\n")[1].split("\t");
         assertTrue(Integer.parseInt(b[0]) >= 1, bound.out());
         assertTrue(Double.parseDouble(b[1]) <= TINY_COST_MAX, "front within the cost bound: " + bound.out());
@@ -143,10 +140,23 @@ class PipelineIT {
     /** nas.search.cost-max of conf/fashion-mnist-tiny.conf (MFLOPs). */
     static final double TINY_COST_MAX = 3.0;
 
+    /** One nas-sql session on run "it" for all of this class's queries (it sees stages committed after it started). */
+    private static SqlSession session;
+
     private static Scripts.Run sql(String query) throws Exception {
-        Scripts.Run r = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "it", "--format", "tsv", query);
-        assertEquals(0, r.status(), r.toString());
+        if (session == null) {
+            session = new SqlSession(root, "it");
+        }
+        Scripts.Run r = session.query(query);
+        assertEquals(0, r.status(), query + "\n" + r);
         return r;
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void closeSession() throws Exception {
+        if (session != null) {
+            session.close();
+        }
     }
 
     @Test

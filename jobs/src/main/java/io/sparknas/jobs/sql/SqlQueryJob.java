@@ -2,6 +2,7 @@ package io.sparknas.jobs.sql;
 
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
 import org.apache.spark.sql.Dataset;
@@ -18,6 +19,7 @@ import java.util.Map;
  * The {@code sql} job ({@code submit/nas-sql}): registers every committed table of a run as a Spark view named
  * {@code <stage-dir>_<table>} with '-' replaced by '_' (e.g. {@code ingest_images}, {@code supernet_train_2_train_metrics})
  * and runs the given statements, printing the last one's result. Uncommitted stage directories are not registered.
+ * With {@code --file -} it reads statements from standard input and answers each as it comes ({@link #session}).
  */
 public final class SqlQueryJob {
 
@@ -30,15 +32,79 @@ public final class SqlQueryJob {
         StageLauncher.launch("sql", args, SqlSettings.OPTIONS, true, SqlSettings::from, SqlQueryJob::run);
     }
 
-    public static SqlResult run(SqlSettings s, SparkSession spark) {
+    public static StageResult run(SqlSettings s, SparkSession spark) throws java.io.IOException {
+        return s.session() ? session(s, spark, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)),
+                System.out) : query(s, spark);
+    }
+
+    /** Marks the end of one statement's answer in a session: {@code -- end} after a result, {@code -- error: ...} instead of one. */
+    public static final String END = "-- end";
+    public static final String ERROR = "-- error: ";
+
+    /**
+     * Reads statements from {@code in} (each ends with ';' at the end of a line) and prints each one's result followed by
+     * {@link #END}, or {@link #ERROR} and the message, until the input ends: one JVM and Spark session for many queries (a
+     * notebook-less console, and what the end-to-end tests use). The run's views are registered again whenever its
+     * committed stages have changed since the last statement.
+     */
+    static SessionResult session(SqlSettings s, SparkSession spark, java.io.BufferedReader in, java.io.PrintStream out) throws java.io.IOException {
+        RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
+        String registered = null;
+        int answered = 0;
+        StringBuilder stmt = new StringBuilder();
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            stmt.append(line).append('\n');
+            if (!line.strip().endsWith(";")) {
+                continue;
+            }
+            String text = stmt.toString();
+            stmt.setLength(0);
+            try {
+                String state = store.committedStages().stream().map(r -> r.stageDir() + "@" + r.endedAt()).sorted().toList().toString();
+                if (!state.equals(registered)) {
+                    // the session's views are the run's committed tables, exactly: a stage re-run or removed since is not
+                    // answered from what it was
+                    for (org.apache.spark.sql.catalog.Table t : spark.catalog().listTables().collectAsList()) {
+                        if (t.isTemporary()) {
+                            spark.catalog().dropTempView(t.name());
+                        }
+                    }
+                    registerRun(spark, store);
+                    registered = state;
+                }
+                out.println(result(spark, statements(text), s).summary());
+                out.println(END);
+            } catch (Exception e) { // Spark's AnalysisException is checked in Scala's sense only
+                out.println(ERROR + (e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ')));
+            }
+            out.flush();
+            answered++;
+        }
+        return new SessionResult(answered);
+    }
+
+    /** What a session printed at its end. */
+    record SessionResult(int statements) implements StageResult {
+        @Override
+        public String summary() {
+            return "-- " + statements + (statements == 1 ? " statement" : " statements") + " answered";
+        }
+    }
+
+    static SqlResult query(SqlSettings s, SparkSession spark) {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         List<String> views = registerRun(spark, store);
         if (views.isEmpty()) {
             throw new InputDataException("Run " + s.run().runId() + " under " + s.run().root() + " has no committed stage (" + store.runDir()
                     + "): check --run-root and --run-id.");
         }
+        return result(spark, statements(s.query()), s).withViews(views);
+    }
+
+    /** Runs the statements in order; the last one's result, at most {@code --limit} rows. */
+    private static SqlResult result(SparkSession spark, List<String> statements, SqlSettings s) {
         Dataset<Row> last = null;
-        for (String stmt : statements(s.query())) {
+        for (String stmt : statements) {
             last = spark.sql(stmt);
         }
         if (last == null) {
@@ -47,7 +113,7 @@ public final class SqlQueryJob {
         List<String> columns = List.of(last.columns());
         List<Row> rows = last.limit(s.limit() + 1).collectAsList();
         boolean truncated = rows.size() > s.limit();
-        return new SqlResult(columns, truncated ? rows.subList(0, s.limit()) : rows, truncated, s.format(), views);
+        return new SqlResult(columns, truncated ? rows.subList(0, s.limit()) : rows, truncated, s.format(), List.of());
     }
 
     /** Registers every table of every committed stage of the run; returns the view names. */

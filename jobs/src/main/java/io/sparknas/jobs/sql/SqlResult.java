@@ -17,6 +17,11 @@ import java.util.List;
  */
 public record SqlResult(List<String> columns, List<Row> rows, boolean truncated, String format, List<String> views) implements StageResult {
 
+    /** This result with the views that were registered. */
+    public SqlResult withViews(List<String> registered) {
+        return new SqlResult(columns, rows, truncated, format, registered);
+    }
+
     @Override
     public String summary() {
         List<List<String>> cells = new ArrayList<>();

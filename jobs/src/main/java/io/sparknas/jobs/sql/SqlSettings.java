@@ -15,7 +15,8 @@ import java.util.Set;
  * Settings of the sql job.
  *
  * @param run    run root and id (the id is required)
- * @param query  SQL text: one or more statements separated by ';' (the last one's result is printed)
+ * @param query  SQL text: one or more statements separated by ';' (the last one's result is printed); null with
+ *               {@code --file -}: statements are read from standard input and each one's result is printed ({@link SqlQueryJob#session})
  * @param format {@code table} (aligned, for people) or {@code tsv} (header line, tab-separated, for scripts)
  * @param limit  rows printed at most
  */
@@ -33,6 +34,9 @@ public record SqlSettings(RunSettings run, String query, String format, int limi
             if (!args.positional().isEmpty()) {
                 throw new InvalidSettingsException("Give either a query or --file FILE, not both.");
             }
+            if (args.options().get("file").equals("-")) {
+                return new SqlSettings(run, null, format(args), limit(args));
+            }
             Path f = Path.of(args.options().get("file"));
             try {
                 query = Files.readString(f, StandardCharsets.UTF_8);
@@ -44,10 +48,23 @@ public record SqlSettings(RunSettings run, String query, String format, int limi
         } else {
             throw new InvalidSettingsException("nas-sql takes one query (quoted) or --file FILE; got " + args.positional().size() + " arguments.");
         }
+        return new SqlSettings(run, query, format(args), limit(args));
+    }
+
+    /** Whether statements come from standard input ({@code --file -}). */
+    public boolean session() {
+        return query == null;
+    }
+
+    private static String format(StageArgs args) {
         String format = args.options().getOrDefault("format", "table");
         if (!Set.of("table", "tsv").contains(format)) {
             throw new InvalidSettingsException("Bad --format " + format + ": expected table or tsv.");
         }
+        return format;
+    }
+
+    private static int limit(StageArgs args) {
         int limit;
         try {
             limit = Integer.parseInt(args.options().getOrDefault("limit", "1000"));
@@ -57,6 +74,6 @@ public record SqlSettings(RunSettings run, String query, String format, int limi
         if (limit < 1) {
             throw new InvalidSettingsException("Bad --limit " + limit + ": expected at least 1.");
         }
-        return new SqlSettings(run, query, format, limit);
+        return limit;
     }
 }

@@ -35,9 +35,41 @@ class SqlQueryJobTest {
                 + "select split, count(*) as n, 'a;b' as s from ingest_images group by split order by split;\n");
         StageArgs args = StageArgs.parse(new String[]{"--run-root", root.toString(), "--run-id", "q", "--file", sqlFile.toString(),
                 "--format", "tsv"}, SqlSettings.OPTIONS, true);
-        SqlResult r = SqlQueryJob.run(SqlSettings.from(args.loadConfig(), args), spark);
+        SqlResult r = SqlQueryJob.query(SqlSettings.from(args.loadConfig(), args), spark);
         assertEquals(List.of("ingest_images", "ingest_classes", "ingest_rejects"), r.views());
         assertEquals("split\tn\ts\ntest\t1000\ta;b\ntrain\t2000\ta;b\nval\t500\ta;b", r.summary());
+
+    }
+
+    @Test
+    void aSessionAnswersEveryStatementAndSeesStagesCommittedAfterItStarted() throws IOException {
+        SparkSession spark = SharedSpark.session();
+        StageArgs sa = StageArgs.parse(new String[]{"--run-root", root.toString(), "--run-id", "s", "--file", "-", "--format", "tsv"},
+                SqlSettings.OPTIONS, true);
+        SqlSettings ss = SqlSettings.from(sa.loadConfig(), sa);
+        assertTrue(ss.session());
+        String statements = "select count(*) from ingest_images;\nselect count(*) as n\nfrom ingest_images;\nselect * from no_such_view;\n"
+                + "select count(*) as classes from ingest_classes;\n";
+        // the run's ingest commits while the session is open, after its first statement
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.StringReader(statements)) {
+            int lines;
+
+            @Override
+            public String readLine() throws IOException {
+                if (++lines == 2) {
+                    IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "s", false, Map.of()), spark);
+                }
+                return super.readLine();
+            }
+        };
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        SqlQueryJob.SessionResult done = SqlQueryJob.session(ss, spark, in, new java.io.PrintStream(printed, true));
+        List<String> answers = List.of(printed.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n"));
+        assertEquals(4, done.statements(), answers.toString());
+        assertTrue(answers.get(0).startsWith(SqlQueryJob.ERROR) && answers.get(0).contains("ingest_images"), "nothing committed yet: " + answers);
+        assertEquals(List.of("n", "3500", SqlQueryJob.END), answers.subList(1, 4), "a statement over two lines, on the stage committed since");
+        assertTrue(answers.get(4).startsWith(SqlQueryJob.ERROR) && answers.get(4).contains("no_such_view"), "an error does not end it: " + answers);
+        assertEquals(List.of("classes", "10", SqlQueryJob.END), answers.subList(5, 8));
     }
 
     @Test
