@@ -60,4 +60,26 @@ public final class NativeHeap {
             return -1;
         }
     }
+
+    /** When {@link #collectAndTrim} last ran a collection in this JVM (nanoTime), or 0. */
+    private static final java.util.concurrent.atomic.AtomicLong LAST_COLLECTION = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Runs a garbage collection, then {@link #trim()}, unless one ran in this JVM less than {@code minIntervalMillis} ago (then
+     * only trims). ND4J frees an array allocated outside a workspace only when the collector has found it unreachable; DL4J's
+     * layers and dl4j-spark's per-round worker networks make many such arrays while the JVM heap stays nearly empty, so
+     * without a collection their native memory waits for one for a long time (measured in docs/performance.md).
+     *
+     * @return whether a collection ran
+     */
+    public static boolean collectAndTrim(long minIntervalMillis) {
+        long now = System.nanoTime();
+        long last = LAST_COLLECTION.get();
+        boolean collect = (last == 0 || now - last >= minIntervalMillis * 1_000_000L) && LAST_COLLECTION.compareAndSet(last, now);
+        if (collect) {
+            System.gc();
+        }
+        trim();
+        return collect;
+    }
 }

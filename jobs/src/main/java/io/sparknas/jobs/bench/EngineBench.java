@@ -179,7 +179,7 @@ public final class EngineBench {
         return wall / (2.0 * rounds);
     }
 
-    private static void join(Thread[] workers) {
+    static void join(Thread[] workers) {
         for (Thread t : workers) {
             try {
                 t.join();
@@ -190,7 +190,7 @@ public final class EngineBench {
         }
     }
 
-    private static Arch randomPath(SearchSpace space, Random rnd) {
+    static Arch randomPath(SearchSpace space, Random rnd) {
         int[] idx = new int[space.size()];
         for (int i = 0; i < idx.length; i++) {
             idx[i] = rnd.nextInt(space.layer(i).candidates().size());
@@ -199,7 +199,7 @@ public final class EngineBench {
     }
 
     /** Images per second of {@code steps} training steps after {@code warm} unmeasured ones, the path of each step from {@code paths}. */
-    private static double train(Supernet net, List<INDArray> xs, List<int[]> ys, int warm, int steps,
+    static double train(Supernet net, List<INDArray> xs, List<int[]> ys, int warm, int steps,
                                 java.util.function.Supplier<Arch> paths) {
         double seconds = 0;
         int images = 0;

@@ -134,7 +134,7 @@ public final class SupernetBench {
         return new double[]{m.getDouble(0), m.getDouble(1)};
     }
 
-    private static String[] withRunSuffix(StageArgs a, String suffix, Set<String> extra) {
+    static String[] withRunSuffix(StageArgs a, String suffix, Set<String> extra) {
         List<String> out = new ArrayList<>();
         if (a.configFile() != null) {
             out.add("--config");

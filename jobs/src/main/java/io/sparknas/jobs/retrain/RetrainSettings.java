@@ -23,7 +23,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
     public static final List<String> SECTIONS = List.of("nas.space", "nas.retrain");
 
     /** The training part of these settings. */
-    StandaloneTrainer.Settings trainer() {
+    public StandaloneTrainer.Settings trainer() {
         return new StandaloneTrainer.Settings(seed, epochs, batchSize, averagingFrequency, learningRate, momentum, weightDecay, augmenter, workers,
                 recalibrationBatches, epochValImages, oneDnnHelpers);
     }

@@ -37,12 +37,17 @@ import java.util.Random;
 
 /**
  * Trains architectures from scratch with dl4j-spark ({@link SparkComputationGraph}, {@link ParameterAveragingTrainingMaster},
- * Direct RDD training) on the run's train split, read from Parquet by the executors and cached, and evaluates them on the
- * test split. Nesterov SGD with a per-epoch cosine learning rate; augmentation per epoch from a seeded generator per partition.
- * After every epoch (when {@code epochValImages > 0}) BatchNorm is recalibrated and the model's accuracy on the first val
- * images is logged and recorded.
+ * Direct RDD training) on the run's train split, read from Parquet by the executors and cached as images, and evaluates them
+ * on the test split. Nesterov SGD with a per-epoch cosine learning rate. Worker w always trains shard w of the train split
+ * ({@link ImageSplits}); each averaging round is one dl4j-spark fit over {@code workers x averaging-frequency} minibatches
+ * made on the workers ({@link #roundImages}, {@link #batches}), augmented from generators seeded by (seed, epoch, worker,
+ * round). After every epoch (when {@code epochValImages > 0}) BatchNorm is recalibrated and the model's accuracy on the first
+ * val images is logged and recorded.
+ *
+ * <p>Memory: the networks use DL4J workspaces ({@link Supernet#standalone}); {@link NativeHeapTrimHook} and the end of every
+ * epoch return freed native memory to the operating system (resident memory per epoch: {@code submit/bench-retrain.sh}).
  */
-final class StandaloneTrainer implements AutoCloseable {
+public final class StandaloneTrainer implements AutoCloseable {
 
     /**
      * Per model and epoch: the training loss (dl4j-spark's score), the val accuracy after the epoch (null without per-epoch
@@ -57,12 +62,12 @@ final class StandaloneTrainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StandaloneTrainer.class);
 
     /** Training settings shared by retrain and ranking. */
-    record Settings(long seed, int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
+    public record Settings(long seed, int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
                     Augmenter augmenter, int workers, int recalibrationBatches, int epochValImages, boolean oneDnnHelpers) {
     }
 
     /** A trained model, its test evaluation and its per-epoch metrics rows. */
-    record Trained(ComputationGraph network, Evaluation evaluation, double[] perClassAccuracy, List<Row> metrics, double wallSeconds) {
+    public record Trained(ComputationGraph network, Evaluation evaluation, double[] perClassAccuracy, List<Row> metrics, double wallSeconds) {
     }
 
     private final JavaSparkContext jsc;
@@ -74,12 +79,14 @@ final class StandaloneTrainer implements AutoCloseable {
     /** The first {@code epochValImages} val images, or null without per-epoch evaluation. */
     private final JavaRDD<DataSet> val;
     private final long trainImages;
+    /** Images of the largest worker's shard of train: it sets the averaging rounds per epoch. */
+    private final int maxShard;
     private final long valImages;
     /** The train images BatchNorm is recalibrated on (taken once). */
     private List<Sample> recalibrationImages;
 
     /** @param trainLimit train images used (a seeded class-stratified subset); 0: all */
-    StandaloneTrainer(SparkSession spark, RunStore store, SearchSpace space, Settings s, int trainLimit) {
+    public StandaloneTrainer(SparkSession spark, RunStore store, SearchSpace space, Settings s, int trainLimit) {
         this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.space = space;
         this.s = s;
@@ -92,11 +99,19 @@ final class StandaloneTrainer implements AutoCloseable {
             OneDnnLayerHelpers.enable();
         }
         this.train = ImageSplits.sharded(spark, store, "train", workers, trainLimit, s.seed()).persist(StorageLevel.MEMORY_AND_DISK());
-        this.trainImages = train.count();
-        this.test = ImageSplits.sharded(spark, store, "test", workers, 0, 0).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
+        List<Integer> shards = train.mapPartitions(it -> {
+            int n = 0;
+            for (; it.hasNext(); it.next()) {
+                n++;
+            }
+            return List.of(n).iterator();
+        }).collect();
+        this.trainImages = shards.stream().mapToLong(Integer::longValue).sum();
+        this.maxShard = shards.stream().mapToInt(Integer::intValue).max().orElse(0);
+        this.test = ImageSplits.sharded(spark, store, "test", workers, 0, 0).mapPartitions(it -> evalBatches(it, res, ch, classes, helpers))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         if (s.epochValImages() > 0) {
-            this.val = ImageSplits.sharded(spark, store, "val", workers, s.epochValImages(), s.seed()).map(x -> dataSet(x, null, res, ch, classes, null, helpers))
+            this.val = ImageSplits.sharded(spark, store, "val", workers, s.epochValImages(), s.seed()).mapPartitions(it -> evalBatches(it, res, ch, classes, helpers))
                     .persist(StorageLevel.MEMORY_AND_DISK());
             this.valImages = val.count();
             if (valImages == 0) {
@@ -109,22 +124,33 @@ final class StandaloneTrainer implements AutoCloseable {
         }
     }
 
-    int workers() {
+    public int workers() {
         return workers;
     }
 
-    long trainImages() {
+    public long trainImages() {
         return trainImages;
     }
 
-    Trained train(Arch arch, int model, String label) {
+    public Trained train(Arch arch, int model, String label) {
+        return train(arch, model, label, row -> {
+        });
+    }
+
+    /** {@link #train} calling {@code onEpoch} with each epoch's metrics row (layout {@link #METRICS_SCHEMA}) as it ends. */
+    public Trained train(Arch arch, int model, String label, java.util.function.Consumer<Row> onEpoch) {
         long t0 = System.nanoTime();
         int res = space.resolution();
         int ch = space.inChannels();
         int classes = space.classes();
         OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), "cosine", 1, 0, 0);
         ComputationGraph graph = Supernet.standalone(space, arch, opt, s.seed());
-        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, 1).batchSizePerWorker(s.batchSize())
+        // Data-set objects hold batch-size images each; they stay in the worker's partition (no repartitioning), and a round's
+        // minibatches are not cached: dl4j-spark's count of them recomputes them from the cached images (milliseconds)
+        // instead of serialising every minibatch into the block store and back
+        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, s.batchSize()).batchSizePerWorker(s.batchSize())
+                .repartionData(org.deeplearning4j.spark.api.Repartition.Never).storageLevel(null)
+                .trainingHooks(new NativeHeapTrimHook(s.averagingFrequency()))
                 .averagingFrequency(s.averagingFrequency()).workerPrefetchNumBatches(0).saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
         SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
@@ -135,19 +161,18 @@ final class StandaloneTrainer implements AutoCloseable {
             long te = System.nanoTime();
             double lr = s.learningRate() * 0.5 * (1 + Math.cos(Math.PI * e / s.epochs()));
             net.getNetwork().setLearningRate(lr);
-            int epoch = e;
-            Augmenter aug = s.augmenter();
-            long seed = s.seed();
-            boolean helpers = s.oneDnnHelpers();
-            JavaRDD<DataSet> data = train.mapPartitionsWithIndex((p, it) -> {
-                Random rnd = new Random(seed * 1_000_003L + epoch * 7919L + p);
-                List<DataSet> out = new ArrayList<>();
-                it.forEachRemaining(x -> out.add(dataSet(x, aug, res, ch, classes, rnd, helpers)));
-                java.util.Collections.shuffle(out, rnd);
-                return out.iterator();
-            }, true);
-            net.fit(data);
+            int roundImages = s.batchSize() * s.averagingFrequency();
+            int rounds = (maxShard + roundImages - 1) / roundImages;
+            for (int r = 0; r < rounds; r++) {
+                jsc.setJobGroup("retrain-m" + model + "-e" + (e + 1) + "-r" + (r + 1), label + ": epoch " + (e + 1) + "/" + s.epochs() + ", averaging round "
+                        + (r + 1) + "/" + rounds, false);
+                JavaRDD<org.nd4j.linalg.dataset.api.MultiDataSet> data = round(e, r);
+                net.fitMultiDataSet(data);
+                data.unpersist(false);
+            }
+            jsc.clearJobGroup();
             double sec = (System.nanoTime() - te) / 1e9;
+            NativeHeap.collectAndTrim(NativeHeapTrimHook.COLLECTION_INTERVAL_MS);
             double loss = net.getScore();
             Double valAccuracy = null;
             if (val != null) {
@@ -157,7 +182,9 @@ final class StandaloneTrainer implements AutoCloseable {
                 }
                 valAccuracy = net.evaluate(val).accuracy();
             }
-            metrics.add(RowFactory.create(model, e + 1, loss, valAccuracy, lr, sec, trainImages / sec));
+            Row row = RowFactory.create(model, e + 1, loss, valAccuracy, lr, sec, trainImages / sec);
+            metrics.add(row);
+            onEpoch.accept(row);
             double elapsed = (System.nanoTime() - t0) / 1e9;
             LOG.info("{} epoch {}/{}: loss {}, {}learning rate {}, {} images/s, driver resident {} GB, ETA {} s", label, e + 1, s.epochs(),
                     String.format("%.4f", loss),
@@ -178,6 +205,41 @@ final class StandaloneTrainer implements AutoCloseable {
             perClass[k] = n == 0 ? Double.NaN : (double) ev.getConfusionMatrix().getCount(k, k) / n;
         }
         return new Trained(net.getNetwork(), ev, perClass, metrics, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The minibatches of averaging round {@code r} of epoch {@code e}: worker (partition) p shuffles its shard with a generator
+     * seeded by (seed, epoch, p) and trains images {@code [r, r + 1) x batch-size x averaging-frequency} of that order, in
+     * minibatches made where they are trained (one pair of arrays per minibatch, augmented from a generator seeded by
+     * (seed, epoch, p, r)). One dl4j-spark fit per round: its data fit one split, so dl4j-spark neither splits (each of its
+     * splits would filter the whole epoch's data again) nor repartitions, and worker p always trains shard p.
+     */
+    private JavaRDD<org.nd4j.linalg.dataset.api.MultiDataSet> round(int e, int r) {
+        int res = space.resolution();
+        int ch = space.inChannels();
+        int classes = space.classes();
+        Augmenter aug = s.augmenter();
+        long seed = s.seed();
+        boolean helpers = s.oneDnnHelpers();
+        int batch = s.batchSize();
+        int roundImages = batch * s.averagingFrequency();
+        return train.mapPartitionsWithIndex((p, it) -> {
+            List<Sample> shard = new ArrayList<>();
+            it.forEachRemaining(shard::add);
+            Random rnd = new Random((seed * 1_000_003L + e * 7919L + p) * 31 + r);
+            return batches(roundImages(shard, seed, e, p, r, roundImages).iterator(), batch, aug, res, ch, classes, rnd, helpers, true);
+        }, true);
+    }
+
+    /**
+     * The images worker {@code p} trains in round {@code r} of epoch {@code e}: positions {@code [r, r + 1) x roundImages} of
+     * its shard shuffled by a generator seeded by (seed, e, p). Over the rounds of an epoch every image of the shard is trained
+     * once; the order changes with the epoch.
+     */
+    static List<Sample> roundImages(List<Sample> shard, long seed, int e, int p, int r, int roundImages) {
+        List<Sample> order = new ArrayList<>(shard);
+        java.util.Collections.shuffle(order, new Random(seed * 1_000_003L + e * 7919L + p));
+        return order.subList(Math.min(order.size(), r * roundImages), Math.min(order.size(), (r + 1) * roundImages));
     }
 
     /**
@@ -207,6 +269,13 @@ final class StandaloneTrainer implements AutoCloseable {
                     varSum.merge(v.getVertexName(), in.var(false, dims), INDArray::addi);
                 }
             }
+            // feedForward detaches every activation; freed here, not whenever the garbage collector gets to them
+            java.util.Set<INDArray> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (INDArray a : acts.values()) {
+                if (seen.add(a) && a.closeable()) {
+                    a.close();
+                }
+            }
             n++;
         }
         for (Map.Entry<String, INDArray> e : meanSum.entrySet()) {
@@ -217,20 +286,60 @@ final class StandaloneTrainer implements AutoCloseable {
         LOG.debug("BatchNorm statistics of {} layers recomputed on {} train images", meanSum.size(), first.size());
     }
 
+    /** Images evaluated per data-set object of the test and val splits (dl4j-spark re-batches them for inference). */
+    static final int EVAL_BATCH = 250;
+
+    private static java.util.Iterator<DataSet> evalBatches(java.util.Iterator<Sample> it, int res, int ch, int classes, boolean helpers) {
+        java.util.Iterator<Object> b = batches(it, EVAL_BATCH, null, res, ch, classes, null, helpers, false);
+        return new java.util.Iterator<>() {
+            public boolean hasNext() {
+                return b.hasNext();
+            }
+
+            public DataSet next() {
+                return (DataSet) b.next();
+            }
+        };
+    }
+
     /**
-     * One image as a DataSet of one example (features scaled to [0, 1] as the supernet's, one-hot label), augmented when asked.
-     * Runs on the executors before dl4j-spark builds its worker networks there, so it also switches DL4J's oneDNN helpers on
-     * in that JVM when asked ({@link OneDnnLayerHelpers#enable()}: a system property, read when a layer is created).
+     * Consecutive images as minibatches of {@code size} (the last one smaller): features scaled to [0, 1] as the supernet's,
+     * one-hot labels, augmented when {@code aug} is given; {@link org.nd4j.linalg.dataset.MultiDataSet}s when {@code multi}
+     * (training), else {@link DataSet}s. Made lazily, one minibatch at a time. Runs on the executors before dl4j-spark builds
+     * its worker networks there, so it also switches DL4J's oneDNN helpers on in that JVM when asked
+     * ({@link OneDnnLayerHelpers#enable()}: a system property, read when a layer is created).
      */
-    static DataSet dataSet(Sample x, Augmenter aug, int res, int ch, int classes, Random rnd, boolean oneDnnHelpers) {
+    @SuppressWarnings("unchecked")
+    static <T> java.util.Iterator<T> batches(java.util.Iterator<Sample> it, int size, Augmenter aug, int res, int ch, int classes, Random rnd,
+                                             boolean oneDnnHelpers, boolean multi) {
         if (oneDnnHelpers) {
             OneDnnLayerHelpers.enable();
         }
-        byte[] px = aug == null ? x.pixels() : aug.apply(x.pixels(), res, res, ch, rnd);
-        INDArray f = Supernet.toBatch(List.of(px), res, res, ch);
-        INDArray l = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1, classes);
-        l.putScalar(0, x.label(), 1f);
-        return new DataSet(f, l);
+        return new java.util.Iterator<>() {
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            public T next() {
+                List<byte[]> px = new ArrayList<>(size);
+                List<Integer> labels = new ArrayList<>(size);
+                while (it.hasNext() && px.size() < size) {
+                    Sample x = it.next();
+                    px.add(aug == null ? x.pixels() : aug.apply(x.pixels(), res, res, ch, rnd));
+                    labels.add(x.label());
+                }
+                if (px.isEmpty()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                INDArray f = Supernet.toBatch(px, res, res, ch);
+                float[] oneHot = new float[px.size() * classes];
+                for (int i = 0; i < px.size(); i++) {
+                    oneHot[i * classes + labels.get(i)] = 1f;
+                }
+                INDArray l = Nd4j.create(oneHot, new long[]{px.size(), classes});
+                return (T) (multi ? new org.nd4j.linalg.dataset.MultiDataSet(f, l) : new DataSet(f, l));
+            }
+        };
     }
 
     @Override

@@ -526,15 +526,25 @@ public final class Supernet {
      * with {@code opt}'s peak learning rate and weight decay (the caller schedules the learning rate per epoch).
      */
     public static ComputationGraph standalone(SearchSpace space, Arch arch, OptimizerSettings opt, long seed) {
+        return standalone(space, arch, opt, seed, WorkspaceMode.ENABLED);
+    }
+
+    /**
+     * {@link #standalone} with DL4J workspaces as given. Retraining uses {@link WorkspaceMode#ENABLED}: activations and
+     * gradients reuse per-thread workspaces. With {@link WorkspaceMode#NONE} every activation of every step is a fresh
+     * native array that ND4J frees only after a garbage collection finds it: measured on the tiny preset, 7.3 GB resident
+     * after one epoch and 61 images/s, against 1.8 GB and 93-105 images/s with workspaces (docs/performance.md).
+     */
+    static ComputationGraph standalone(SearchSpace space, Arch arch, OptimizerSettings opt, long seed, WorkspaceMode workspaces) {
         arch.requireIn(space);
-        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, seed, new LinkedHashMap<>(), DataType.FLOAT));
+        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, seed, new LinkedHashMap<>(), DataType.FLOAT, workspaces));
         cg.init();
         return cg;
     }
 
     /** The graph of {@code arch}; {@code copy} receives, per graph layer, the supernet block layer its weights come from. */
     private static ComputationGraphConfiguration graph(SearchSpace space, Arch arch, OptimizerSettings opt, Long seed, Map<String, String> copy,
-                                                       DataType dataType) {
+                                                       DataType dataType, WorkspaceMode workspaces) {
         NeuralNetConfiguration.Builder nb = new NeuralNetConfiguration.Builder();
         if (seed != null) {
             nb.seed(seed);
@@ -542,7 +552,7 @@ public final class Supernet {
         ComputationGraphConfiguration.GraphBuilder g = nb
                 .dataType(dataType).weightInit(WeightInit.RELU)
                 .updater(new Nesterovs(new StepSchedule(opt), opt.momentum())).weightDecay(opt.weightDecay(), true)
-                .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE)
+                .trainingWorkspaceMode(workspaces).inferenceWorkspaceMode(workspaces)
                 .graphBuilder().addInputs("in")
                 .setInputTypes(InputType.convolutional(space.resolution(), space.resolution(), space.inChannels()));
         String last = chain(g, "stem", LayerConfigs.stem(space), "in", copy);
@@ -600,7 +610,7 @@ public final class Supernet {
     public ComputationGraph export(Arch arch) {
         arch.requireIn(space);
         Map<String, String> copy = new LinkedHashMap<>();
-        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, null, copy, dataType));
+        ComputationGraph cg = new ComputationGraph(graph(space, arch, opt, null, copy, dataType, WorkspaceMode.NONE));
         cg.init();
         for (Map.Entry<String, String> e : copy.entrySet()) {
             String[] src = e.getValue().split("#");

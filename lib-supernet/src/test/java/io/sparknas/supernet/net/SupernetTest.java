@@ -257,6 +257,31 @@ class SupernetTest {
     }
 
     @Test
+    void standaloneGraphTrainsInWorkspacesExactlyAsWithout() {
+        Arch arch = path();
+        ComputationGraph ws = Supernet.standalone(space, arch, OPT, 5);
+        ComputationGraph none = Supernet.standalone(space, arch, OPT, 5, org.deeplearning4j.nn.conf.WorkspaceMode.NONE);
+        assertEquals(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED, ws.getConfiguration().getTrainingWorkspaceMode());
+        assertEquals(0.0, maxAbsDiff(ws.params(), none.params()), "same initial weights");
+        INDArray before = ws.params().dup();
+        for (int step = 0; step < 3; step++) {
+            INDArray x = data.x(step, 32);
+            int[] y = data.y(step, 32);
+            INDArray labels = org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32, 10);
+            for (int i = 0; i < 32; i++) {
+                labels.putScalar(i, y[i], 1f);
+            }
+            ws.fit(new org.nd4j.linalg.dataset.DataSet(x, labels));
+            none.fit(new org.nd4j.linalg.dataset.DataSet(x, labels));
+        }
+        double moved = maxAbsDiff(ws.params(), before);
+        assertTrue(moved > 1e-3, "training moved the weights: " + moved);
+        assertTrue(maxAbsDiff(ws.params(), none.params()) <= 1e-6 * moved, "workspaces change where arrays live, not what is computed: "
+                + maxAbsDiff(ws.params(), none.params()) + " after weights moved by " + moved);
+        assertEquals(none.score(), ws.score(), 1e-6);
+    }
+
+    @Test
     void exportedGraphComputesThePathsOutput() {
         assertTrainedExportComputesThePathsOutput(new Supernet(space, OPT, 9), path(), 5);
     }
