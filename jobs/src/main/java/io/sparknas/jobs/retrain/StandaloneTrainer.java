@@ -113,7 +113,7 @@ public final class StandaloneTrainer implements AutoCloseable {
         if (s.epochValImages() > 0) {
             this.val = ImageSplits.sharded(spark, store, "val", workers, s.epochValImages(), s.seed()).mapPartitions(it -> evalBatches(it, res, ch, classes, helpers))
                     .persist(StorageLevel.MEMORY_AND_DISK());
-            this.valImages = val.count();
+            this.valImages = val.map(d -> (long) d.numExamples()).fold(0L, Long::sum);
             if (valImages == 0) {
                 throw new io.sparknas.jobs.InputDataException("nas.retrain.epoch-val-images = " + s.epochValImages() + " but the run's images "
                         + "have no val split: set nas.ingest.val-per-class > 0 and re-run ingest, or set nas.retrain.epoch-val-images = 0.");
@@ -180,7 +180,7 @@ public final class StandaloneTrainer implements AutoCloseable {
                 if (s.recalibrationBatches() > 0) {
                     recalibrate(net.getNetwork(), s.recalibrationBatches());
                 }
-                valAccuracy = net.evaluate(val).accuracy();
+                valAccuracy = net.evaluate(val, null, EVAL_BATCH).accuracy();
             }
             Row row = RowFactory.create(model, e + 1, loss, valAccuracy, lr, sec, trainImages / sec);
             metrics.add(row);
@@ -195,7 +195,7 @@ public final class StandaloneTrainer implements AutoCloseable {
         if (s.recalibrationBatches() > 0 && val == null) {
             recalibrate(net.getNetwork(), s.recalibrationBatches());
         }
-        Evaluation ev = net.evaluate(test);
+        Evaluation ev = net.evaluate(test, null, EVAL_BATCH);
         double[] perClass = new double[classes];
         for (int k = 0; k < classes; k++) {
             int n = 0;
@@ -286,7 +286,11 @@ public final class StandaloneTrainer implements AutoCloseable {
         LOG.debug("BatchNorm statistics of {} layers recomputed on {} train images", meanSum.size(), first.size());
     }
 
-    /** Images evaluated per data-set object of the test and val splits (dl4j-spark re-batches them for inference). */
+    /**
+     * Images per data-set object of the test and val splits, and dl4j-spark's evaluation batch: equal, so its iterator passes
+     * every object through whole. With its default batch of 64 it re-cut the 250-image objects and failed on a partition's
+     * last, smaller one ("Cannot merge examples: ... First example features shape: []", reproduced with 10,000 test images).
+     */
     static final int EVAL_BATCH = 250;
 
     private static java.util.Iterator<DataSet> evalBatches(java.util.Iterator<Sample> it, int res, int ch, int classes, boolean helpers) {
