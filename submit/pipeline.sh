@@ -5,7 +5,9 @@
 # spos:   ingest, latency-profile, supernet-train, search, retrain, ranking, report.
 # padnas: ingest, latency-profile, supernet-train, then M-2 times search-k, prune-k, supernet-train-(k+1), then search-(M-1),
 #         retrain, ranking, report (M = nas.padnas.stages; PAD-NAS Algorithm 1). Stage k >= 2 runs the same script with
-#         --stage-index k. (easiness joins with DA-NAS.)
+#         --stage-index k.
+# danas:  ingest, easiness, supernet-train (DA-NAS strategy: class schedule, Gumbel-softmax weights, pruning), search (the
+#         read-off: argmax of the logits -> generated_archs), retrain, report. With nas.danas.schedule = all, no easiness.
 # Without --run-id (and without nas.run.id in the config) a new id run-YYYYMMDD-HHMMSS is used for every stage.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,10 +40,10 @@ if [[ ! -f "$jar" ]]; then
   exit 2
 fi
 # Validate the configuration once, before any stage, and learn the run root, id, method and PAD-NAS stages.
-mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,latency-profile,supernet-train,search,prune,retrain,ranking,report \
-  nas.run.root nas.run.id nas.run.method nas.padnas.stages) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-[[ ${#resolved[@]} -eq 4 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"
+mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
+  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+[[ ${#resolved[@]} -eq 5 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"; danas_schedule="${resolved[4]}"
 
 # A stage token is a script name, with -k for stage index k >= 2 (supernet-train-2, search-2, prune-2).
 case "$method" in
@@ -55,8 +57,12 @@ case "$method" in
     done
     sfx=""; (( m_stages - 1 > 1 )) && sfx="-$((m_stages - 1))"
     stages+=("search$sfx" retrain ranking report) ;;
-  danas|ddpnas|dsonas)
-    echo "pipeline: method '$method' is not implemented yet (spos and padnas are)" >&2; exit 2 ;;
+  danas)
+    # ranking measures how well a search's supernet accuracy orders a Pareto front: DA-NAS outputs one architecture
+    if [[ "$danas_schedule" == all ]]; then stages=(ingest supernet-train search retrain report)
+    else stages=(ingest easiness supernet-train search retrain report); fi ;;
+  ddpnas|dsonas)
+    echo "pipeline: method '$method' is not implemented yet (spos, padnas and danas are)" >&2; exit 2 ;;
   *) echo "pipeline: unknown --method '$method' (spos, padnas, danas, ddpnas, dsonas)" >&2; exit 2 ;;
 esac
 if [[ -n "$from" ]]; then

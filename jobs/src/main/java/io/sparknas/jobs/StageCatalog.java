@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 /** The pipeline's stages in order, each with its settings factory, so a whole pipeline's configuration can be checked before its first stage. */
 public enum StageCatalog {
     INGEST("ingest", IngestSettings::from),
+    EASINESS("easiness", io.sparknas.jobs.easiness.EasinessSettings::from),
     LATENCY_PROFILE("latency-profile", LatencyProfileSettings::from),
     SUPERNET_TRAIN("supernet-train", SupernetSettings::from),
     SEARCH("search", io.sparknas.jobs.search.SearchSettings::from),

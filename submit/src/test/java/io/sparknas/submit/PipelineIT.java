@@ -248,26 +248,51 @@ class PipelineIT {
         Scripts.Run r = Scripts.run("submit/pipeline.sh", "--dry-run", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.out().contains("submit/ingest.sh --config conf/fashion-mnist-tiny.conf --run-id dry"), r.toString());
+        Scripts.Run danas = Scripts.run("submit/pipeline.sh", "--dry-run", "--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry");
+        assertEquals(0, danas.status(), danas.toString());
+        assertTrue(danas.err().contains("stages: ingest easiness supernet-train search retrain report"), danas.toString());
+        assertTrue(danas.out().contains("submit/easiness.sh --config conf/fashion-mnist-tiny.conf --run-id dry -Dnas.run.method=danas"), danas.toString());
+        Scripts.Run all = Scripts.run("submit/pipeline.sh", "--dry-run", "--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry",
+                "-Dnas.danas.schedule=all");
+        assertTrue(all.err().contains("stages: ingest supernet-train search retrain report"), "the 'All' ablation needs no easiness: " + all);
     }
 
     @Test
     @Order(9)
-    void shuffleMobileSpaceRunsThePipeline() throws Exception {
-        // DA-NAS's Shuffle+Mobile space (ShuffleNetV2 and Xception units with IBConv ops) through every SPOS stage, on a
-        // short budget: architecture ids of shuffle ops must parse back in path evaluation, search, retrain and ranking
-        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
-                "--run-id", "shuffle", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile", "-Dnas.search.cost-max=0",
-                "-Dnas.supernet.epochs=1", "-Dnas.supernet.eval.paths=2", "-Dnas.search.population=6", "-Dnas.search.generations=1",
-                "-Dnas.retrain.epochs=1", "-Dnas.ranking.models=2", "-Dnas.ranking.epochs=1", "-Dnas.ranking.train-images=200");
+    void daNasRunsOnTheShuffleMobileSpaceThroughSparkSubmit() throws Exception {
+        // DA-NAS on its paper's Shuffle+Mobile space (ShuffleNetV2 and Xception units with IBConv ops, 12 candidates per
+        // layer): easiness, then the class schedule 2 / 4 / 7 / 10 classes with pruning, the argmax read-off, retrain, report;
+        // shuffle op ids parse back in path evaluation, the read-off and retrain
+        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
+                root.toString(), "--run-id", "danas", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile", "-Dnas.retrain.epochs=1",
+                "-Dnas.space.max-layers-per-stage=2");
         assertEquals(0, r.status(), r.toString());
-        Scripts.Run ops = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "shuffle", "--format", "tsv",
-                "select count(*) from (select explode(ops) as op from search_candidates) where op like 'shuffle%' or op like 'xception%'");
-        assertTrue(Integer.parseInt(ops.out().strip().split("\n")[1]) > 0, "shuffle and xception ops among the candidates: " + ops.out());
-        Scripts.Run fin = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "shuffle", "--format", "tsv",
-                "select count(*), min(test_accuracy) from retrain_final_models");
-        String[] f = fin.out().strip().split("\n")[1].split("\t");
-        assertEquals("1", f[0], fin.out());
-        assertTrue(Double.parseDouble(f[1]) > 0.1, "retrained shuffle-mobile architecture above chance: " + fin.out());
-        assertTrue(Files.isRegularFile(root.resolve("shuffle/report/index.html")), "report page");
+        assertTrue(r.err().contains("stages: ingest easiness supernet-train search retrain report"), r.toString());
+        assertTrue(r.out().contains("easiness committed") && r.out().contains("classes, easiest first:"), r.toString());
+        try (SqlSession q = new SqlSession(root, "danas")) {
+            Scripts.Run agree = q.query("select count(*), min(spearman) from easiness_network_agreement");
+            String[] g = agree.out().strip().split("\n")[1].split("\t");
+            assertEquals("3", g[0], agree.out());
+            // measured 0.82-0.89 on the tiny preset: the three networks agree on which classes are easy (Observation 3)
+            assertTrue(Double.parseDouble(g[1]) > 0.3, "reference networks' agreement: " + agree.out());
+            Scripts.Run live = q.query("select epoch, max(live), min(live) from (select epoch, layer, sum(cast(value > 0 as int)) as live from "
+                    + "supernet_train_arch_params where kind = 'probability' group by epoch, layer) group by epoch order by epoch");
+            assertEquals("1\t12\t12\n2\t7\t7\n3\t4\t4\n4\t2\t2", body(live), "12 candidates pruned to 7, 4, 2 in the three steps: " + live.out());
+            Scripts.Run classes = q.query("select epoch, max(classes), sum(if(phase = 'architecture', 1, 0)) > 0 from supernet_train_train_metrics "
+                    + "group by epoch order by epoch");
+            assertEquals("1\t2\tfalse\n2\t4\ttrue\n3\t7\ttrue\n4\t10\ttrue", body(classes), classes.out());
+            Scripts.Run fin = q.query("select g.arch = f.arch, f.test_accuracy from search_generated_archs g "
+                    + "cross join retrain_final_models f");
+            String[] f = body(fin).split("\t");
+            assertEquals("true", f[0], "retrain trains the read-off architecture: " + fin.out());
+            assertTrue(Double.parseDouble(f[1]) > 0.1, "the retrained DA-NAS architecture above chance: " + fin.out());
+        }
+        String html = Files.readString(root.resolve("danas/report/index.html"));
+        assertTrue(html.contains("src=\"easiness.png\"") && html.contains("src=\"supernet-train_arch_params.png\""), html);
+    }
+
+    private static String body(Scripts.Run r) {
+        String out = r.out().strip();
+        return out.substring(out.indexOf('\n') + 1);
     }
 }

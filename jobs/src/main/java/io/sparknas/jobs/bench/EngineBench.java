@@ -111,7 +111,7 @@ public final class EngineBench {
         }
     }
 
-    private static void batches(List<Row> rows, int batch, IngestSettings is, List<INDArray> xs, List<int[]> ys) {
+    static void batches(List<Row> rows, int batch, IngestSettings is, List<INDArray> xs, List<int[]> ys) {
         for (int b = 0; b < rows.size(); b += batch) {
             int end = Math.min(rows.size(), b + batch);
             List<byte[]> px = new ArrayList<>();

@@ -121,6 +121,22 @@ public final class ReportStage {
             html.append("<h2>Ranking consistency</h2>\n<p>Supernet accuracy against stand-alone test accuracy after a short training "
                     + "(PAD-NAS section 4.3).</p>\n<img src=\"ranking.png\" alt=\"Ranking\">\n");
         }
+        if (has(stages, io.sparknas.jobs.easiness.EasinessStage.STAGE)) {
+            charts.add(write(store, dir, "easiness.png", DaNasCharts.easiness(spark, store), s));
+            html.append("<h2>Class easiness</h2>\n<p>DA-NAS Eq. 1-3: per class (rows, easiest first) the mean over the reference networks of the "
+                    + "share of its train images per entropy bin.</p>\n<img src=\"easiness.png\" alt=\"Class easiness\">\n")
+                    .append(DaNasCharts.agreementTable(spark, store));
+        }
+        for (StageRecord r : stages) {
+            if (r.stage().equals(SupernetTrainStage.STAGE) && r.tables().containsKey(io.sparknas.jobs.supernet.ArchParamsTable.TABLE)
+                    && r.tables().get(io.sparknas.jobs.supernet.ArchParamsTable.TABLE).rows() > 0) {
+                String name = r.stageDir() + "_arch_params.png";
+                charts.add(write(store, dir, name, DaNasCharts.candidates(spark, store, r.stageDir()), s));
+                html.append("<h2>Architecture parameters (").append(esc(r.stageDir())).append(")</h2>\n<p>Per epoch, the live candidates per layer "
+                        + "(pruning) and the mean over layers of the largest softmax(a) (how decided the distribution is).</p>\n<img src=\"")
+                        .append(name).append("\" alt=\"Architecture parameters\">\n");
+            }
+        }
         charts.add(write(store, dir, "training.png", trainingChart(spark, store, stages), s));
         charts.add(write(store, dir, "accuracy.png", accuracyChart(spark, store, stages), s));
         html.append("<h2>Training curves</h2>\n<img src=\"training.png\" alt=\"Training loss\">\n"
@@ -137,6 +153,11 @@ public final class ReportStage {
         LOG.info("report: {} and {} charts at {}", "index.html", charts.size(), dir);
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         return new ReportResult(record, store.stageDir(record.stageDir()).toString(), false);
+    }
+
+    /** A search stage's architectures: its Pareto front, or a method's read-off ({@code generated_archs}). */
+    static String frontTable(StageRecord search) {
+        return search.tables().containsKey(SearchStage.PARETO_FRONT) ? SearchStage.PARETO_FRONT : io.sparknas.jobs.search.GeneratedArchsTable.TABLE;
     }
 
     private static boolean has(List<StageRecord> stages, String stage) {
@@ -173,7 +194,7 @@ public final class ReportStage {
         Double bestAcc = null;
         String bestArch = null;
         if (lastSearch != null) {
-            List<Row> f = spark.read().parquet(store.tableUri(lastSearch.stageDir(), SearchStage.PARETO_FRONT))
+            List<Row> f = spark.read().parquet(store.tableUri(lastSearch.stageDir(), frontTable(lastSearch)))
                     .orderBy(org.apache.spark.sql.functions.desc("accuracy")).select("arch", "accuracy").collectAsList();
             front = f.size();
             if (!f.isEmpty()) {
@@ -231,11 +252,15 @@ public final class ReportStage {
                 continue;
             }
             unit = r.properties().getOrDefault("cost_unit", unit);
-            for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), SearchStage.CANDIDATES)).select("cost", "accuracy").distinct().collectAsList()) {
-                all.add(c.getDouble(0), c.getDouble(1));
+            boolean readOff = !r.tables().containsKey(SearchStage.PARETO_FRONT);
+            if (!readOff) {
+                for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), SearchStage.CANDIDATES)).select("cost", "accuracy").distinct().collectAsList()) {
+                    all.add(c.getDouble(0), c.getDouble(1));
+                }
             }
-            XYSeries f = new XYSeries("front of " + r.stageDir(), true, true);
-            for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), SearchStage.PARETO_FRONT)).select("cost", "accuracy").collectAsList()) {
+            XYSeries f = new XYSeries((readOff ? "read off by " : "front of ") + r.stageDir(), true, true);
+            for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), frontTable(r))).selectExpr(readOff ? "mflops" : "cost", "accuracy")
+                    .collectAsList()) {
                 f.add(c.getDouble(0), c.getDouble(1));
             }
             fronts.add(f);
@@ -313,7 +338,7 @@ public final class ReportStage {
                 continue;
             }
             XYSeries s = new XYSeries(r.stageDir() + " (" + supernetLabel + ")", true, true);
-            List<Row> rows = spark.read().parquet(store.tableUri(r.stageDir(), SupernetTrainStage.METRICS)).groupBy("epoch")
+            List<Row> rows = spark.read().parquet(store.tableUri(r.stageDir(), SupernetTrainStage.METRICS)).where("phase = 'weights'").groupBy("epoch")
                     .agg(org.apache.spark.sql.functions.expr(supernetExpr).as("y")).orderBy("epoch").collectAsList();
             for (Row e : rows) {
                 s.add(offset + e.getInt(0), e.getDouble(1));
@@ -343,7 +368,7 @@ public final class ReportStage {
         return c;
     }
 
-    private static JFreeChart chart(String title, String x, String y, XYSeriesCollection data, XYLineAndShapeRenderer rend, String subtitle) {
+    static JFreeChart chart(String title, String x, String y, XYSeriesCollection data, XYLineAndShapeRenderer rend, String subtitle) {
         NumberAxis xa = new NumberAxis(x);
         xa.setAutoRangeIncludesZero(false);
         NumberAxis ya = new NumberAxis(y);
@@ -376,7 +401,7 @@ public final class ReportStage {
         return name;
     }
 
-    private static String esc(String s) {
+    static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 }

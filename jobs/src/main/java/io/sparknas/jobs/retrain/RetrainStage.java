@@ -43,7 +43,8 @@ import java.util.Set;
  * on the {@code test} split.
  *
  * <p>Architectures: the front of a search stage ({@code nas.retrain.source}, default the run's last search), the most
- * accurate {@code top-k} within {@code max-cost}; or one given with {@code --arch ID}. Outputs: {@code final_models} (one
+ * accurate {@code top-k} within {@code max-cost}; every architecture of its {@code generated_archs} when the search stage was
+ * a method's read-off (DA-NAS); or one given with {@code --arch ID}. Outputs: {@code final_models} (one
  * row per architecture: test top-1 and per-class accuracy, params, FLOPs, latency, epochs, wall time, model path),
  * {@code confusion} (test confusion matrices), {@code retrain_metrics} (per epoch), and {@code models/<n>.zip} (restorable
  * with DL4J's {@code ModelSerializer.restoreComputationGraph}).
@@ -105,12 +106,18 @@ public final class RetrainStage {
             StageRecord search = store.committed(source).orElseThrow(() -> new InputDataException("retrain reads the Pareto front of "
                     + store.stageDir(source) + ", which is not committed: run submit/search.sh first, set nas.retrain.source, or give --arch ID."));
             inputs.add(new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint()));
-            org.apache.spark.sql.Dataset<Row> front = spark.read().parquet(store.tableUri(source, SearchStage.PARETO_FRONT));
-            if (s.maxCost() > 0) {
+            boolean generated = !search.tables().containsKey(SearchStage.PARETO_FRONT);
+            // a method that outputs its architectures itself (DA-NAS argmax, DDPNAS one per constraint): every one of them
+            org.apache.spark.sql.Dataset<Row> front = spark.read().parquet(store.tableUri(source,
+                    generated ? io.sparknas.jobs.search.GeneratedArchsTable.TABLE : SearchStage.PARETO_FRONT));
+            if (generated) {
+                front = front.withColumn("cost", org.apache.spark.sql.functions.col("mflops"));
+            }
+            if (s.maxCost() > 0 && !generated) {
                 front = front.where("cost <= " + s.maxCost());
             }
             front = front.orderBy(org.apache.spark.sql.functions.desc("accuracy"), org.apache.spark.sql.functions.asc("cost"));
-            List<Row> rows = (s.topK() > 0 ? front.limit(s.topK()) : front).select("arch", "accuracy").collectAsList();
+            List<Row> rows = (s.topK() > 0 && !generated ? front.limit(s.topK()) : front).select("arch", "accuracy").collectAsList();
             if (rows.isEmpty()) {
                 throw new InputDataException("The Pareto front of " + source + " has no architecture with cost <= nas.retrain.max-cost = "
                         + s.maxCost() + ": raise it, or set it to 0.");

@@ -139,12 +139,17 @@ public final class StandaloneTrainer implements AutoCloseable {
 
     /** {@link #train} calling {@code onEpoch} with each epoch's metrics row (layout {@link #METRICS_SCHEMA}) as it ends. */
     public Trained train(Arch arch, int model, String label, java.util.function.Consumer<Row> onEpoch) {
-        long t0 = System.nanoTime();
-        int res = space.resolution();
-        int ch = space.inChannels();
-        int classes = space.classes();
         OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), "cosine", 1, 0, 0);
-        ComputationGraph graph = Supernet.standalone(space, arch, opt, s.seed());
+        return train(Supernet.standalone(space, arch, opt, s.seed()), arch.id(), model, label, onEpoch);
+    }
+
+    /**
+     * Trains any initialised network of the run's input shape and classes ({@code description} names it in the log) with the
+     * settings' schedule; the learning rate is set per epoch.
+     */
+    public Trained train(ComputationGraph graph, String description, int model, String label, java.util.function.Consumer<Row> onEpoch) {
+        long t0 = System.nanoTime();
+        int classes = space.classes();
         // Data-set objects hold batch-size images each; they stay in the worker's partition (no repartitioning), and a round's
         // minibatches are not cached: dl4j-spark's count of them recomputes them from the cached images (milliseconds)
         // instead of serialising every minibatch into the block store and back
@@ -155,7 +160,7 @@ public final class StandaloneTrainer implements AutoCloseable {
                 .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
         SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
         LOG.info("{}: {} ({} parameters), {} epochs on {} train images, {} workers x batch {}; DL4J oneDNN helpers on {} of {} layers", label,
-                arch.id(), graph.numParams(), s.epochs(), trainImages, workers, s.batchSize(), OneDnnLayerHelpers.helpedLayers(graph), graph.getNumLayers());
+                description, graph.numParams(), s.epochs(), trainImages, workers, s.batchSize(), OneDnnLayerHelpers.helpedLayers(graph), graph.getNumLayers());
         List<Row> metrics = new ArrayList<>();
         for (int e = 0; e < s.epochs(); e++) {
             long te = System.nanoTime();

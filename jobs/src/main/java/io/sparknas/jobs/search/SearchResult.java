@@ -22,6 +22,13 @@ public record SearchResult(StageRecord record, String stageUri, boolean skipped,
 
     static SearchResult read(SparkSession spark, RunStore store, StageRecord record, boolean skipped) {
         String dir = record.stageDir();
+        String table = record.tables().containsKey(SearchStage.PARETO_FRONT) ? SearchStage.PARETO_FRONT : GeneratedArchsTable.TABLE;
+        if (table.equals(GeneratedArchsTable.TABLE)) {
+            Row g = spark.read().parquet(store.tableUri(dir, table)).selectExpr("count(*)", "max(accuracy)", "min(mflops)", "max(mflops)").first();
+            return new SearchResult(record, store.stageDir(dir).toString(), skipped, (int) g.getLong(0), g.getDouble(1), g.getDouble(2),
+                    g.getDouble(2), g.getDouble(3), "mflops", Long.parseLong(record.properties().get("evaluations")),
+                    Double.parseDouble(record.properties().get("evaluations_per_second")), Double.parseDouble(record.properties().get("search_seconds")));
+        }
         Row best = spark.read().parquet(store.tableUri(dir, SearchStage.PARETO_FRONT)).orderBy(org.apache.spark.sql.functions.desc("accuracy"))
                 .select("accuracy", "cost").first();
         Row agg = spark.read().parquet(store.tableUri(dir, SearchStage.PARETO_FRONT)).selectExpr("count(*)", "min(cost)", "max(cost)").first();

@@ -46,6 +46,8 @@ import java.util.Set;
 
 /**
  * Stage search: Constrained Evolutionary Search (PAD-NAS section 3.2; NSGA-II) over the space of supernet-train stage k,
+ * or, for a supernet trained by a method that outputs its architecture itself, that method's read-off (DA-NAS:
+ * {@link ArgmaxReadOff}, table {@code generated_archs}).
  * with architectures evaluated by the trained supernet on Spark executors ({@link PathEvaluator}: BatchNorm
  * recalibration, then accuracy on val) and costed by the configured cost model (FLOPs, params, or the run's latency table).
  *
@@ -122,7 +124,19 @@ public final class SearchStage {
             return SearchResult.read(spark, store, commit.existing(), true);
         }
         try {
-            StageRecord record = search(s, spark, store, commit, space, supernetDir, latency);
+            StageRecord record;
+            if ("danas".equals(supernet.properties().get("method"))) {
+                // DA-NAS: the architecture is read off the trained logits, no search
+                ArgmaxReadOff.run(s, spark, store, commit, space, supernetDir, latency,
+                        s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism());
+                commit.putProperty("method", "danas");
+                commit.putProperty("space_hash", space.hash());
+                commit.putProperty("stage_index", String.valueOf(s.stageIndex().k()));
+                commit.putProperty("supernet", supernetDir);
+                record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+            } else {
+                record = search(s, spark, store, commit, space, supernetDir, latency);
+            }
             return SearchResult.read(spark, store, record, false);
         } catch (RuntimeException e) {
             LOG.error("search failed; its checkpoint (if any) stays at {}: re-run with --resume to continue after the last completed "

@@ -5,20 +5,27 @@ import io.sparknas.supernet.net.SupernetState;
 import java.io.Serializable;
 
 /**
- * What the tasks of one averaging round return, merged: the summed states of the parts they trained, and their measurements.
+ * What the tasks of one averaging round return, merged in worker order: the summed states of the parts they trained (weight
+ * rounds), the summed gradient of the strategy's parameters (architecture rounds), and their measurements.
  *
- * @param sum            part states summed over tasks, with contributor counts
+ * @param sum            part states summed over tasks, with contributor counts (null in an architecture round)
+ * @param gradient       dLoss/d(strategy parameters) summed over steps and tasks (null in a weight round)
  * @param lossSum        sum over steps of the batch mean loss
- * @param steps          training steps
- * @param correct        correctly classified training images (sampled paths, training mode)
- * @param images         training images
- * @param computeSeconds the longest task's training time (the round's critical path)
+ * @param steps          steps
+ * @param correct        correctly classified images (training-mode forward)
+ * @param images         images
+ * @param classImages    images per class index the steps read (counted where they were read, on the executors)
+ * @param computeSeconds the longest task's compute time (the round's critical path)
  */
-record RoundResult(SupernetState.Sum sum, double lossSum, long steps, long correct, long images, double computeSeconds)
-        implements Serializable {
+record RoundResult(SupernetState.Sum sum, double[][] gradient, double lossSum, long steps, long correct, long images, long[] classImages,
+                   double computeSeconds) implements Serializable {
 
     RoundResult merge(RoundResult o) {
-        return new RoundResult(sum.merge(o.sum), lossSum + o.lossSum, steps + o.steps, correct + o.correct, images + o.images,
-                Math.max(computeSeconds, o.computeSeconds));
+        long[] ci = classImages.clone();
+        for (int c = 0; c < ci.length; c++) {
+            ci[c] += o.classImages[c];
+        }
+        return new RoundResult(sum == null ? o.sum : o.sum == null ? sum : sum.merge(o.sum), RoundTask.add(gradient, o.gradient),
+                lossSum + o.lossSum, steps + o.steps, correct + o.correct, images + o.images, ci, Math.max(computeSeconds, o.computeSeconds));
     }
 }

@@ -1,17 +1,19 @@
 package io.sparknas.jobs.supernet;
 
 import io.sparknas.jobs.NativeHeap;
+import io.sparknas.search.strategy.RoundPlan;
+import io.sparknas.search.strategy.StepPlan;
+import io.sparknas.search.strategy.TrainingStrategy.Phase;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.StepResult;
 import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.net.SupernetState;
-import io.sparknas.supernet.sample.PathSampler;
-import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -20,39 +22,42 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Executor side of one parameter-averaging round: the task starts from the round's broadcast state, trains its local
- * supernet copy for the round's steps on minibatches of its own partition (a seeded per-epoch permutation), sampling one
- * path per minibatch from a generator seeded by (seed, epoch, partition, step), and returns the parts it trained.
+ * Executor side of one parameter-averaging round: the task starts from the round's broadcast state and runs the round's steps
+ * on minibatches of its own partition (a seeded per-epoch permutation of the images of the epoch's classes, filtered here on
+ * the executor). Each step's computation comes from the strategy's {@link RoundPlan}, with a generator seeded by (seed, epoch,
+ * partition, step): a single path or weights over each layer's candidates.
+ * <ul>
+ *   <li>{@link Phase#WEIGHTS} (train split): every step updates the weights it used; the task returns those parts' states.</li>
+ *   <li>{@link Phase#ARCHITECTURE} (val split, DA-NAS Eq. 10): weights are not updated; the task returns the summed gradient of
+ *   the strategy's parameters, which the driver applies once (so all workers sample from the same parameters).</li>
+ * </ul>
  */
 final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<RoundResult>> {
 
     private static final long serialVersionUID = 1L;
+    /** Salt of the generators of architecture steps, so they never repeat a weight step's draws. */
+    static final long ARCHITECTURE_SALT = 0x5DA7A5L;
+
+    /** What the round is: its phase, plan, classes, and where its steps sit in the epoch and in the learning-rate schedule. */
+    record Round(Phase phase, RoundPlan plan, boolean[] classes, int epoch, int firstStep, int steps, int iterationBase, int batchSize)
+            implements Serializable {
+    }
 
     private final Broadcast<SupernetState> state;
     private final SearchSpace space;
     private final OptimizerSettings opt;
-    private final PathSampler sampler;
     private final Augmenter augmenter;
     private final long seed;
-    private final int epoch;
-    private final int firstStep;
-    private final int steps;
-    private final int stepsPerEpoch;
-    private final int batchSize;
+    private final Round round;
 
-    RoundTask(Broadcast<SupernetState> state, SearchSpace space, OptimizerSettings opt, PathSampler sampler, Augmenter augmenter,
-              long seed, int epoch, int firstStep, int steps, int stepsPerEpoch, int batchSize) {
+    /** @param space the space the supernet was built for (every candidate the plan may use) */
+    RoundTask(Broadcast<SupernetState> state, SearchSpace space, OptimizerSettings opt, Augmenter augmenter, long seed, Round round) {
         this.state = state;
         this.space = space;
         this.opt = opt;
-        this.sampler = sampler;
         this.augmenter = augmenter;
         this.seed = seed;
-        this.epoch = epoch;
-        this.firstStep = firstStep;
-        this.steps = steps;
-        this.stepsPerEpoch = stepsPerEpoch;
-        this.batchSize = batchSize;
+        this.round = round;
     }
 
     /** The seeded order in which a task visits its partition in an epoch. */
@@ -79,42 +84,87 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
         return h;
     }
 
+    /** The images of the epoch's classes, in partition order ({@code classes == null}: all). */
+    static List<Sample> ofClasses(Iterator<Sample> rows, boolean[] classes) {
+        List<Sample> data = new ArrayList<>();
+        rows.forEachRemaining(smp -> {
+            if (classes == null || classes[smp.label()]) {
+                data.add(smp);
+            }
+        });
+        return data;
+    }
+
     @Override
     public Iterator<RoundResult> call(Integer partition, Iterator<Sample> rows) {
-        List<Sample> data = new ArrayList<>();
-        rows.forEachRemaining(data::add);
+        List<Sample> data = ofClasses(rows, round.classes());
         long t0 = System.nanoTime();
+        boolean arch = round.phase() == Phase.ARCHITECTURE;
+        long stepSeed = arch ? seed ^ ARCHITECTURE_SALT : seed;
         Supernet net = SupernetPool.borrow(space, opt, seed);
         try {
             state.value().applyTo(net);
-            int[] perm = permutation(data.size(), seed, epoch, partition);
+            int[] perm = permutation(data.size(), stepSeed, round.epoch(), partition);
             int res = space.resolution();
             int ch = space.inChannels();
+            int batchSize = round.batchSize();
             Set<String> used = new LinkedHashSet<>();
+            double[][] gradient = null;
             double loss = 0;
             long correct = 0;
             long images = 0;
-            for (int s = firstStep; s < firstStep + steps; s++) {
-                Random rnd = new Random(mix(seed, epoch, partition, s));
-                Arch arch = sampler.sample(space, rnd);
+            long[] classImages = new long[space.classes()];
+            for (int s = round.firstStep(); s < round.firstStep() + round.steps(); s++) {
+                Random rnd = new Random(mix(stepSeed, round.epoch(), partition, s));
+                StepPlan step = round.plan().step(partition, s, rnd);
                 List<byte[]> px = new ArrayList<>(batchSize);
                 int[] labels = new int[batchSize];
                 for (int b = 0; b < batchSize; b++) {
                     Sample smp = data.get(perm[(s * batchSize + b) % perm.length]);
-                    px.add(augmenter.apply(smp.pixels(), res, res, ch, rnd));
+                    px.add(arch ? smp.pixels() : augmenter.apply(smp.pixels(), res, res, ch, rnd));
                     labels[b] = smp.label();
+                    classImages[smp.label()]++;
                 }
-                StepResult r = net.trainStep(arch, Supernet.toBatch(px, res, res, ch), labels, epoch * stepsPerEpoch + s, epoch);
-                used.addAll(net.partKeys(arch));
+                var x = Supernet.toBatch(px, res, res, ch);
+                StepResult r;
+                int iteration = round.iterationBase() + s;
+                if (arch) {
+                    r = net.computeWeightedGradients(step.arch(), step.weights(), x, labels);
+                    gradient = add(gradient, round.plan().parameterGradient(step, r));
+                } else {
+                    r = step.weighted() ? net.weightedTrainStep(step.arch(), step.weights(), x, labels, iteration, round.epoch())
+                            : net.trainStep(step.arch(), x, labels, iteration, round.epoch());
+                    used.addAll(net.partKeys(step.arch()));
+                }
                 loss += r.loss();
                 correct += r.correct();
                 images += r.batchSize();
             }
-            SupernetState.Sum sum = SupernetState.accumulate(net, used);
-            return List.of(new RoundResult(sum, loss, steps, correct, images, (System.nanoTime() - t0) / 1e9)).iterator();
+            SupernetState.Sum sum = arch ? null : SupernetState.accumulate(net, used);
+            return List.of(new RoundResult(sum, gradient, loss, round.steps(), correct, images, classImages, (System.nanoTime() - t0) / 1e9)).iterator();
         } finally {
             SupernetPool.release(net);
             NativeHeap.trim();
         }
+    }
+
+    /** Element-wise sum (a null left side is zero). */
+    static double[][] add(double[][] a, double[][] b) {
+        if (b == null) {
+            return a;
+        }
+        if (a == null) {
+            double[][] c = new double[b.length][];
+            for (int i = 0; i < b.length; i++) {
+                c[i] = b[i].clone();
+            }
+            return c;
+        }
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                a[i][j] += b[i][j];
+            }
+        }
+        return a;
     }
 }

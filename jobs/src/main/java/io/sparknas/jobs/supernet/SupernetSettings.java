@@ -6,6 +6,9 @@ import io.sparknas.jobs.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.config.StageIndex;
+import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.search.strategy.CostAwareLoss;
+import io.sparknas.search.strategy.DaNasStrategy;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.Supernet;
 
@@ -19,13 +22,17 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                                int batchSize, int stepsPerRound, int workers, double learningRate, double momentum,
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
                                int evalPaths, int recalibrationBatches, int evalBatchSize, List<Integer> finetuneEpochs,
-                               List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs) {
+                               List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, DaNasStrategy.Settings danas,
+                               String danasCost) {
 
     /**
      * The config sections the output of stage k depends on: the first stage's not on the fine-tuning epochs, so changing them
      * keeps the shared SPOS stages (supernet-train, search) of a PAD-NAS run.
      */
     public List<String> sections() {
+        if (run.method().equals("danas")) {
+            return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.danas");
+        }
         return stageIndex.k() == 1 ? List.of("nas.space", "nas.supernet")
                 : List.of("nas.space", "nas.supernet", FINETUNE_EPOCHS, FINETUNE_LEARNING_RATES, FINETUNE_WARMUP_EPOCHS);
     }
@@ -59,7 +66,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
             for (String key : List.of(FINETUNE_EPOCHS, FINETUNE_LEARNING_RATES, FINETUNE_WARMUP_EPOCHS)) {
                 int n = key.equals(FINETUNE_EPOCHS) ? ftEpochs.size() : key.equals(FINETUNE_LEARNING_RATES) ? ftRates.size() : ftWarmup.size();
                 if (n < k.k() - 1) {
-                    throw new io.sparknas.jobs.config.InvalidSettingsException(key + " has " + n + " entries, but supernet-train --stage-index "
+                    throw new InvalidSettingsException(key + " has " + n + " entries, but supernet-train --stage-index "
                             + k.k() + " is fine-tuning stage " + (k.k() - 1) + ": give one entry per fine-tuning stage 2 .. M-1 (M = nas.padnas.stages).");
                 }
             }
@@ -84,6 +91,38 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.paths", 0, 100_000),
                 r.intBetween("nas.supernet.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
-                ftEpochs, ftRates, ftWarmup);
+                ftEpochs, ftRates, ftWarmup, danas(r), r.oneOf("nas.danas.cost", Set.of("flops", "params")));
+    }
+
+    /** {@code nas.danas} (lib-search reference.conf), validated. */
+    static DaNasStrategy.Settings danas(SettingsReader r) {
+        List<Double> fractions = r.doublesBetween("nas.danas.class-fractions", 1e-9, 1);
+        if (fractions.size() < 2) {
+            throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + ": give the warm-up's fraction and at least one "
+                    + "step's, e.g. [0.1, 0.3, 0.6, 1.0] (DA-NAS section 5.1: 100, 300, 600, 1000 of 1000 classes).");
+        }
+        for (int i = 1; i < fractions.size(); i++) {
+            if (fractions.get(i) < fractions.get(i - 1)) {
+                throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + " decreases at entry " + i
+                        + ": each step adds classes (DA-NAS Algorithm 1), so give non-decreasing fractions.");
+            }
+        }
+        if (fractions.get(fractions.size() - 1) != 1.0) {
+            throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + " does not end at 1.0: the last step of "
+                    + "DA-NAS trains on every class (Algorithm 1), so end the list with 1.0.");
+        }
+        double target = r.doubleBetween("nas.danas.target-cost", 0, 1e12);
+        double gamma = r.doubleBetween("nas.danas.cost-exponent", 0, 100);
+        if (gamma > 0 && !(target * CostAwareLoss.SCALE > Math.E)) {
+            throw new InvalidSettingsException("nas.danas.target-cost = " + target + " with nas.danas.cost-exponent = " + gamma
+                    + ": Eq. 10's logarithm needs 1000 x the target above e (costs enter it in thousandths of the cost's unit); "
+                    + "set the target cost in MFLOPs (flops) or millions (params), or nas.danas.cost-exponent = 0 to drop the cost term.");
+        }
+        return new DaNasStrategy.Settings(r.oneOf("nas.danas.schedule", Set.of("easy-first", "hard-first", "all")), fractions,
+                r.intBetween("nas.danas.warmup-epochs", 0, 100_000), r.intBetween("nas.danas.epochs-per-step", 1, 100_000),
+                r.doubleBetween("nas.danas.prune-ratio", 0, 1), r.bool("nas.danas.prune"),
+                r.doubleBetween("nas.danas.temperature", 1e-6, 1e6), new CostAwareLoss(target, gamma),
+                r.oneOf("nas.danas.optimizer.kind", Set.of("adam", "sgd")), r.doubleBetween("nas.danas.optimizer.learning-rate", 1e-12, 100),
+                r.doubleBetween("nas.danas.optimizer.beta1", 0, 0.999999), r.doubleBetween("nas.danas.optimizer.beta2", 0, 0.999999));
     }
 }

@@ -29,7 +29,7 @@ public record SupernetTrainResult(StageRecord record, String stageUri, boolean s
 
     static SupernetTrainResult read(SparkSession spark, RunStore store, StageRecord record, boolean skipped) {
         String dir = record.stageDir();
-        List<Row> perEpoch = spark.read().parquet(store.tableUri(dir, SupernetTrainStage.METRICS))
+        List<Row> perEpoch = spark.read().parquet(store.tableUri(dir, SupernetTrainStage.METRICS)).where("phase = 'weights'")
                 .groupBy("epoch").agg(org.apache.spark.sql.functions.expr("sum(loss * steps) / sum(steps)").as("loss"),
                         org.apache.spark.sql.functions.expr("sum(train_accuracy * images) / sum(images)").as("acc"))
                 .orderBy("epoch").collectAsList();

@@ -18,6 +18,11 @@ import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.sample.PathSampler;
 import io.sparknas.supernet.sample.UniformPathSampler;
+import io.sparknas.search.strategy.DaNasStrategy;
+import io.sparknas.search.strategy.RoundPlan;
+import io.sparknas.search.strategy.TrainingStrategy;
+import io.sparknas.search.strategy.TrainingStrategy.Phase;
+import io.sparknas.search.strategy.UniformSampling;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Layer;
 import io.sparknas.supernet.space.Op;
@@ -42,7 +47,10 @@ import java.util.Set;
 
 /**
  * Stage supernet-train: trains the weight-sharing supernet of the configured search space on the train split with parameter
- * averaging over Spark tasks (SPOS single-path training, Guo et al.; PAD-NAS section 3.1 trains its stages the same way).
+ * averaging over Spark tasks, as the run's method's {@link TrainingStrategy} plans it ({@link StrategySelection}): SPOS
+ * single-path training (Guo et al.; PAD-NAS section 3.1 trains its stages the same way), or DA-NAS (class schedule,
+ * Gumbel-softmax weighted steps, architecture rounds on val, pruning; {@link DaNasStrategy}). docs/strategies.md describes
+ * the seam.
  *
  * <p>{@code nas.supernet.workers} replicas (never the machine's core count) train in each round: worker {@code w} holds the
  * train images whose id hashes to {@code w}, in id order ({@link ImageSplits}); the driver broadcasts the whole supernet
@@ -54,8 +62,9 @@ import java.util.Set;
  * ({@link SupernetCheckpoint}). After training, random paths are evaluated on val with BatchNorm recalibrated
  * ({@link PathEvaluator}).
  *
- * <p>Outputs: {@code supernet} (per part: parameters and updater state), {@code train_metrics} (per round), {@code path_eval},
- * {@code space} (the layers and their candidate ops).
+ * <p>Outputs: {@code supernet} (per part: parameters and updater state), {@code train_metrics} (per round, weight and
+ * architecture rounds), {@code path_eval}, {@code space} (the layers and their candidate ops), {@code arch_params} (the
+ * strategy's parameters and pruning per epoch; empty for uniform sampling).
  */
 public final class SupernetTrainStage {
 
@@ -77,7 +86,11 @@ public final class SupernetTrainStage {
             .add("loss", DataTypes.DoubleType, false).add("train_accuracy", DataTypes.DoubleType, false)
             .add("learning_rate", DataTypes.DoubleType, false).add("seconds", DataTypes.DoubleType, false)
             .add("images_per_second", DataTypes.DoubleType, false).add("compute_seconds", DataTypes.DoubleType, false)
-            .add("overhead_share", DataTypes.DoubleType, false);
+            .add("overhead_share", DataTypes.DoubleType, false)
+            // weights (train split) or architecture (val split, the strategy's parameters), and the epoch's number of classes
+            .add("phase", DataTypes.StringType, false).add("classes", DataTypes.IntegerType, false)
+            // images per class index the round's steps read, counted on the executors
+            .add("class_images", DataTypes.createArrayType(DataTypes.LongType, false), false);
 
     static final StructType PATH_EVAL_SCHEMA = new StructType()
             .add("arch", DataTypes.StringType, false).add("val_accuracy", DataTypes.DoubleType, false)
@@ -112,13 +125,15 @@ public final class SupernetTrainStage {
             inputs.add(new StageRecord.Input(prevDir, store.stageDir(prevDir).toString(), prev.fingerprint()));
             inherited = new Inherited(prevDir, store.tableUri(prevDir, SUPERNET));
         }
+        StrategySelection.Selected selected = StrategySelection.select(s, spark, store, space);
+        selected.input().ifPresent(inputs::add);
         StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
                 NasConfig.hash(s.run().config(), s.sections()), s.seed(), inputs);
         if (commit.skipped()) {
             return SupernetTrainResult.read(spark, store, commit.existing(), true);
         }
         try {
-            StageRecord record = train(s, spark, store, commit, space, inherited);
+            StageRecord record = train(s, spark, store, commit, space, inherited, selected.strategy());
             return SupernetTrainResult.read(spark, store, record, false);
         } catch (RuntimeException e) {
             LOG.error("supernet-train failed; its checkpoints (if any) stay at {}: re-run with --resume to continue from the last "
@@ -132,48 +147,73 @@ public final class SupernetTrainStage {
     }
 
     private static StageRecord train(SupernetSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space,
-                                     Inherited inherited) {
-        int epochs = s.stageEpochs();
+                                     Inherited inherited, TrainingStrategy strategy) {
+        int epochs = strategy.epochs();
         int workers = s.workers();
+        int batch = s.batchSize();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         // worker w trains on partition w: the images whose id hashes to w, in id order, on every run and cluster
         JavaRDD<Sample> train = ImageSplits.sharded(spark, store, "train", workers, 0, 0).persist(StorageLevel.MEMORY_AND_DISK());
         train.setName("supernet-train: train split in " + workers + " worker shards");
-        List<Long> sizes = train.mapPartitions(it -> {
-            long c = 0;
-            while (it.hasNext()) {
-                it.next();
-                c++;
-            }
-            return List.of(c).iterator();
-        }).collect();
-        long minSize = sizes.stream().mapToLong(Long::longValue).min().orElse(0);
-        int stepsPerEpoch = (int) (minSize / s.batchSize());
-        if (stepsPerEpoch < 1) {
-            throw new InputDataException("The smallest of the " + workers + " worker shards of the train split has " + minSize
-                    + " images but nas.supernet.batch-size is " + s.batchSize() + ": lower nas.supernet.batch-size or nas.supernet.workers.");
+        long[][] trainCounts = classCounts(train, space.classes());
+        boolean anyArchitecture = false;
+        for (int e = 0; e < epochs; e++) {
+            anyArchitecture |= strategy.epochPlan(e).architectureSteps();
         }
-        int roundsPerEpoch = (stepsPerEpoch + s.stepsPerRound() - 1) / s.stepsPerRound();
+        JavaRDD<Sample> val = null;
+        long[][] valCounts = null;
+        if (anyArchitecture) {
+            val = ImageSplits.sharded(spark, store, "val", workers, 0, 0).persist(StorageLevel.MEMORY_AND_DISK());
+            val.setName("supernet-train: val split in " + workers + " worker shards (architecture steps)");
+            valCounts = classCounts(val, space.classes());
+        }
+        // steps of every epoch (a strategy's schedule is fixed up front), and where each epoch starts in the learning-rate schedule
+        int[] weightSteps = new int[epochs];
+        int[] archSteps = new int[epochs];
+        int[] iterationBase = new int[epochs + 1];
+        for (int e = 0; e < epochs; e++) {
+            TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
+            long min = minImages(trainCounts, plan.classes());
+            weightSteps[e] = (int) (min / batch);
+            if (weightSteps[e] < 1) {
+                throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + "): the smallest of the " + workers + " worker shards of the "
+                        + "train split has " + min + " images of the epoch's classes but nas.supernet.batch-size is " + batch
+                        + ": lower nas.supernet.batch-size or nas.supernet.workers" + (plan.classes().length < space.classes()
+                        ? ", or raise the first of nas.danas.class-fractions." : "."));
+            }
+            if (plan.architectureSteps()) {
+                long v = minImages(valCounts, plan.classes());
+                if (v < 1) {
+                    throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + ") takes architecture steps on val, but a worker shard of the "
+                            + "val split holds no image of the epoch's classes: set nas.ingest.val-per-class > 0 (re-run ingest) or lower nas.supernet.workers.");
+                }
+                // a shard smaller than a batch still gives one step (its images repeat in the batch)
+                archSteps[e] = (int) Math.max(1, v / batch);
+            }
+            iterationBase[e + 1] = iterationBase[e] + weightSteps[e];
+        }
         OptimizerSettings opt = new OptimizerSettings(s.stageLearningRate(), s.momentum(), s.weightDecay(), s.schedule(),
-                epochs * stepsPerEpoch, s.stageWarmupEpochs() * stepsPerEpoch, s.labelSmoothing());
-        PathSampler sampler = sampler(s.sampler());
+                iterationBase[epochs], iterationBase[Math.min(epochs, s.stageWarmupEpochs())], s.labelSmoothing());
 
         int startEpoch = 0;
         int startRound = 0;
         SupernetState state;
         List<Row> metrics = new ArrayList<>();
+        List<Row> archParams = new ArrayList<>();
         String dir = commit.stageDir();
         StageCheckpoints checkpoints = new StageCheckpoints(store, dir);
         Optional<SupernetCheckpoint> cp = commit.resuming() ? SupernetCheckpoint.latest(spark, checkpoints) : Optional.empty();
         if (cp.isPresent()) {
             startEpoch = cp.get().epoch();
             startRound = cp.get().roundsDone();
-            if (startRound >= roundsPerEpoch) {
+            if (startRound >= rounds(weightSteps[startEpoch], s) + rounds(archSteps[startEpoch], s)) {
                 startEpoch++;
                 startRound = 0;
             }
             state = cp.get().state();
+            strategy.restore(cp.get().strategyState());
             metrics.addAll(cp.get().metrics());
+            archParams.addAll(cp.get().archParams());
             LOG.info("supernet-train: resuming at epoch {} round {} ({} of {} epochs done)", startEpoch + 1, startRound + 1, startEpoch, epochs);
         } else if (inherited != null) {
             state = StateTable.read(spark, inherited.supernetUri()).retainedFor(new Supernet(space, opt, s.seed(), s.init()));
@@ -183,49 +223,92 @@ public final class SupernetTrainStage {
             state = SupernetState.capture(new Supernet(space, opt, s.seed(), s.init()));
         }
         commit.markCheckpoints();
-        LOG.info("supernet-train: space {} ({} layers, 10^{} architectures, hash {}), {} parameters in all parts; {} workers x {} steps of {} "
-                        + "per epoch in {} rounds (effective batch {}); {} epochs; checkpoint every {} s of training and at every epoch's end",
-                space.family(), space.size(), String.format("%.1f", space.log10Size()), space.hash(), state.numParams(), workers, stepsPerEpoch,
-                s.batchSize(), roundsPerEpoch, workers * s.batchSize(), epochs, s.run().checkpointInterval().toSeconds());
+        LOG.info("supernet-train: method {}, space {} ({} layers, 10^{} architectures, hash {}), {} parameters in all parts; {} workers x batch {} "
+                        + "(effective batch {}), {} steps per round; {} epochs, {} weight steps in all; checkpoint every {} s of training and at every epoch's end",
+                strategy.method(), space.family(), space.size(), String.format("%.1f", space.log10Size()), space.hash(), state.numParams(), workers,
+                batch, workers * batch, s.stepsPerRound(), epochs, iterationBase[epochs], s.run().checkpointInterval().toSeconds());
 
         long trainStart = System.nanoTime();
         long lastCheckpoint = System.nanoTime();
+        long roundNumber = 0;
+        for (int e = 0; e < startEpoch; e++) {
+            roundNumber += rounds(weightSteps[e], s) + rounds(archSteps[e], s);
+        }
+        roundNumber += startRound;
         int roundsThisAttempt = 0;
         for (int e = startEpoch; e < epochs; e++) {
-            for (int r = (e == startEpoch ? startRound : 0); r < roundsPerEpoch; r++) {
-                int first = r * s.stepsPerRound();
-                int steps = Math.min(s.stepsPerRound(), stepsPerEpoch - first);
+            TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
+            boolean[] classes = plan.classes().length == space.classes() ? null : mask(plan.classes(), space.classes());
+            int wr = rounds(weightSteps[e], s);
+            int total = wr + rounds(archSteps[e], s);
+            RoundPlan weightPlan = strategy.plan(e, Phase.WEIGHTS);
+            for (int r = (e == startEpoch ? startRound : 0); r < total; r++) {
+                boolean arch = r >= wr;
+                int first = (arch ? r - wr : r) * s.stepsPerRound();
+                int steps = Math.min(s.stepsPerRound(), (arch ? archSteps[e] : weightSteps[e]) - first);
                 long tr = System.nanoTime();
                 Broadcast<SupernetState> b = jsc.broadcast(state);
-                jsc.setJobGroup("supernet-train", String.format("supernet-train epoch %d/%d round %d/%d", e + 1, epochs, r + 1, roundsPerEpoch));
+                jsc.setJobGroup("supernet-train", String.format("supernet-train %s: epoch %d/%d (%s), %s round %d/%d", strategy.method(), e + 1, epochs,
+                        plan.label(), arch ? "architecture" : "weight", arch ? r - wr + 1 : r + 1, arch ? total - wr : wr));
+                RoundTask.Round round = new RoundTask.Round(arch ? Phase.ARCHITECTURE : Phase.WEIGHTS, arch ? strategy.plan(e, Phase.ARCHITECTURE) : weightPlan,
+                        classes, e, first, steps, iterationBase[e], batch);
                 // collected in partition (worker) order and summed in that order: the same float additions on any cluster
-                List<RoundResult> parts = train.mapPartitionsWithIndex(new RoundTask(b, space, opt, sampler, s.augmenter(), s.seed(), e, first,
-                        steps, stepsPerEpoch, s.batchSize()), false).collect();
+                List<RoundResult> parts = (arch ? val : train).mapPartitionsWithIndex(new RoundTask(b, space, opt, s.augmenter(), s.seed(), round), false)
+                        .collect();
                 RoundResult rr = parts.get(0);
                 for (int w = 1; w < parts.size(); w++) {
                     rr = rr.merge(parts.get(w));
                 }
-                state = state.averageInto(rr.sum());
+                if (arch) {
+                    strategy.observe(e, rr.gradient(), rr.steps());
+                } else {
+                    state = state.averageInto(rr.sum());
+                }
                 b.destroy();
                 double wall = (System.nanoTime() - tr) / 1e9;
-                double lr = opt.learningRateAt(e * stepsPerEpoch + first);
+                double lr = opt.learningRateAt(iterationBase[e] + first);
                 metrics.add(RowFactory.create(e + 1, r + 1, rr.steps(), rr.images(), rr.lossSum() / rr.steps(), (double) rr.correct() / rr.images(),
-                        lr, wall, rr.images() / wall, rr.computeSeconds(), Math.max(0, 1 - rr.computeSeconds() / wall)));
+                        lr, wall, rr.images() / wall, rr.computeSeconds(), Math.max(0, 1 - rr.computeSeconds() / wall),
+                        arch ? "architecture" : "weights", plan.classes().length,
+                        java.util.Arrays.stream(rr.classImages()).boxed().toList()));
                 roundsThisAttempt++;
-                boolean epochEnd = r == roundsPerEpoch - 1;
+                roundNumber++;
+                boolean epochEnd = r == total - 1;
+                if (epochEnd) {
+                    for (TrainingStrategy.ArchParam p : strategy.endEpoch(e)) {
+                        archParams.add(ArchParamsTable.row(strategy.method(), p));
+                    }
+                }
                 if (epochEnd || System.nanoTime() - lastCheckpoint >= s.run().checkpointInterval().toNanos()) {
-                    SupernetCheckpoint.write(spark, checkpoints, (long) e * roundsPerEpoch + r + 1, e, r + 1, state, metrics);
+                    SupernetCheckpoint.write(spark, checkpoints, roundNumber, e, r + 1, state, metrics, strategy.state(), archParams);
                     lastCheckpoint = System.nanoTime();
                 }
             }
-            logEpoch(e, epochs, metrics, (System.nanoTime() - trainStart) / 1e9 / roundsThisAttempt
-                    * ((long) (epochs - e - 1) * roundsPerEpoch));
+            long roundsLeft = 0;
+            for (int k = e + 1; k < epochs; k++) {
+                roundsLeft += rounds(weightSteps[k], s) + rounds(archSteps[k], s);
+            }
+            logEpoch(e, epochs, plan.label(), metrics, (System.nanoTime() - trainStart) / 1e9 / Math.max(1, roundsThisAttempt) * roundsLeft);
+            if (strategy instanceof DaNasStrategy d) {
+                SearchSpace live = d.space();
+                LOG.info("supernet-train: DA-NAS after epoch {}: live candidates per layer {}, expected cost {} ({}), argmax {}", e + 1,
+                        live.layers().stream().map(l -> String.valueOf(l.candidates().size())).toList(), String.format("%.3f", d.expectedCost()),
+                        s.danasCost(), d.readOff().orElseThrow().id());
+            }
         }
 
+        // the read-off first (DA-NAS), then random paths of the (live) space; a method's pruned space may hold fewer distinct
+        // paths than nas.supernet.eval.paths, so its duplicates are skipped (uniform sampling keeps its draws as they come)
         List<Arch> paths = new ArrayList<>();
+        strategy.readOff().ifPresent(paths::add);
         Random rnd = new Random(RoundTask.mix(s.seed(), 77, 0, 0));
-        for (int i = 0; i < s.evalPaths(); i++) {
-            paths.add(sampler.sample(space, rnd));
+        PathSampler sampler = sampler(s.sampler());
+        boolean distinctOnly = !(strategy instanceof UniformSampling);
+        for (int draw = 0; paths.size() < s.evalPaths() && draw < 20 * s.evalPaths(); draw++) {
+            Arch a = sampler.sample(strategy.space(), rnd);
+            if (!distinctOnly || !paths.contains(a)) {
+                paths.add(a);
+            }
         }
         List<Row> evalRows = evaluate(spark, store, space, opt, state, paths, s, workers);
 
@@ -237,6 +320,11 @@ public final class SupernetTrainStage {
         commit.addTable(PATH_EVAL, evalRows.size(), SCHEMA_VERSION, List.of());
         int spaceRows = SpaceTable.write(spark, space, commit.tableUri(SPACE));
         commit.addTable(SPACE, spaceRows, SCHEMA_VERSION, List.of());
+        ArchParamsTable.write(spark, archParams, commit.tableUri(ArchParamsTable.TABLE));
+        commit.addTable(ArchParamsTable.TABLE, archParams.size(), SCHEMA_VERSION, List.of());
+        commit.putProperty("method", strategy.method());
+        commit.putProperty("strategy_state", strategy.state());
+        strategy.readOff().ifPresent(a -> commit.putProperty("read_off", a.id()));
         commit.putProperty("space_hash", space.hash());
         commit.putProperty("space_family", space.family());
         commit.putProperty("space_log10_size", String.format("%.3f", space.log10Size()));
@@ -253,13 +341,52 @@ public final class SupernetTrainStage {
         // equal digests on two runs: bitwise equal supernets (local[1] vs a cluster, resumed vs uninterrupted)
         commit.putProperty("state_sha256", state.sha256());
         LOG.info("supernet-train: trained supernet state sha256 {}", state.sha256());
-        commit.putProperty("steps_per_epoch", String.valueOf(stepsPerEpoch));
+        commit.putProperty("steps_per_epoch", String.valueOf(weightSteps[epochs - 1]));
+        commit.putProperty("weight_steps", String.valueOf(iterationBase[epochs]));
         commit.putProperty("workers", String.valueOf(workers));
-        commit.putProperty("effective_batch", String.valueOf(workers * s.batchSize()));
+        commit.putProperty("effective_batch", String.valueOf(workers * batch));
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(dir, "_checkpoint");
         train.unpersist();
+        if (val != null) {
+            val.unpersist();
+        }
         return record;
+    }
+
+    private static int rounds(int steps, SupernetSettings s) {
+        return (steps + s.stepsPerRound() - 1) / s.stepsPerRound();
+    }
+
+    /** Per worker (partition) and class: images, counted on the executors. */
+    static long[][] classCounts(JavaRDD<Sample> split, int classes) {
+        List<long[]> perWorker = split.mapPartitions(it -> {
+            long[] c = new long[classes];
+            it.forEachRemaining(smp -> c[smp.label()]++);
+            return List.of(c).iterator();
+        }).collect();
+        return perWorker.toArray(new long[0][]);
+    }
+
+    /** The smallest worker's images of {@code classes}. */
+    static long minImages(long[][] counts, int[] classes) {
+        long min = Long.MAX_VALUE;
+        for (long[] w : counts) {
+            long n = 0;
+            for (int c : classes) {
+                n += w[c];
+            }
+            min = Math.min(min, n);
+        }
+        return min;
+    }
+
+    static boolean[] mask(int[] classes, int n) {
+        boolean[] m = new boolean[n];
+        for (int c : classes) {
+            m[c] = true;
+        }
+        return m;
     }
 
     /** The path sampler named by {@code nas.supernet.sampler}. */
@@ -271,7 +398,7 @@ public final class SupernetTrainStage {
     }
 
     /** The epoch's log line, from its rounds' metrics (also those done before a resume). */
-    private static void logEpoch(int e, int epochs, List<Row> metrics, double etaSeconds) {
+    private static void logEpoch(int e, int epochs, String label, List<Row> metrics, double etaSeconds) {
         double loss = 0;
         long steps = 0;
         long correct = 0;
@@ -279,7 +406,7 @@ public final class SupernetTrainStage {
         double wall = 0;
         double compute = 0;
         for (Row m : metrics) {
-            if (m.getInt(0) == e + 1) {
+            if (m.getInt(0) == e + 1 && m.getString(11).equals("weights")) {
                 long st = m.getLong(2);
                 long im = m.getLong(3);
                 loss += m.getDouble(4) * st;
@@ -290,9 +417,9 @@ public final class SupernetTrainStage {
                 compute += m.getDouble(9);
             }
         }
-        LOG.info("supernet-train: epoch {}/{}: loss {}, train accuracy {}, {} images/s, {}% of the epoch outside task compute, "
+        LOG.info("supernet-train: epoch {}/{} ({}): loss {}, train accuracy {}, {} images/s, {}% of the weight rounds outside task compute, "
                         + "driver resident {} GB, ETA {} s",
-                e + 1, epochs, String.format("%.4f", loss / steps), String.format("%.3f", (double) correct / images),
+                e + 1, epochs, label, String.format("%.4f", loss / steps), String.format("%.3f", (double) correct / images),
                 String.format("%.1f", images / wall), String.format("%.1f", 100 * Math.max(0, 1 - compute / wall)),
                 String.format("%.2f", NativeHeap.residentBytes() / 1e9), String.format("%.0f", etaSeconds));
     }

@@ -334,13 +334,31 @@ public final class Supernet {
      * Returns dLoss/dw in {@link StepResult#archGradient()}; the weights themselves are the caller's (a strategy's) to update.
      */
     public StepResult weightedTrainStep(double[][] w, INDArray x, int[] labels, int iteration, int epoch) {
-        StepResult r = computeWeightedGradients(w, x, labels);
-        applyUpdate(allOps(), iteration, epoch, r.batchSize());
+        return weightedTrainStep(allOps(), w, x, labels, iteration, epoch);
+    }
+
+    /**
+     * One SGD step on the ops of {@code active} (a subset of each layer's candidates, e.g. those a strategy has not pruned),
+     * weighted by {@code w[layer][k]} for the k-th op of {@code active}'s layer; only the active ops' blocks are updated.
+     */
+    public StepResult weightedTrainStep(Arch active, double[][] w, INDArray x, int[] labels, int iteration, int epoch) {
+        StepResult r = computeWeightedGradients(active, w, x, labels);
+        applyUpdate(active, iteration, epoch, r.batchSize());
         return r;
     }
 
-    /** Forward and backward of the weighted supernet; every block keeps its gradient; returns dLoss/dw. */
+    /** Forward and backward of the weighted supernet over every candidate; every block keeps its gradient; returns dLoss/dw. */
     public StepResult computeWeightedGradients(double[][] w, INDArray x, int[] labels) {
+        return computeWeightedGradients(allOps(), w, x, labels);
+    }
+
+    /**
+     * Forward and backward of the weighted supernet over the ops of {@code active}: layer i's output is
+     * {@code sum_k w[i][k] o_k(h)} over {@code active.ops(i)} (DA-NAS Eq. 7); the blocks of those ops keep their gradients;
+     * returns dLoss/dw aligned with {@code active}'s ops.
+     */
+    public StepResult computeWeightedGradients(Arch active, double[][] w, INDArray x, int[] labels) {
+        active.requireIn(space);
         int n = (int) x.size(0);
         int layers = space.size();
         if (w.length != layers) {
@@ -349,9 +367,9 @@ public final class Supernet {
         INDArray h = stem.forward(x, true);
         List<INDArray[]> outs = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
-            List<Op> cands = space.layer(i).candidates();
+            List<Op> cands = active.ops(i);
             if (w[i].length != cands.size()) {
-                throw new IllegalArgumentException("layer " + i + ": " + w[i].length + " weights for " + cands.size() + " candidates");
+                throw new IllegalArgumentException("layer " + i + ": " + w[i].length + " weights for " + cands.size() + " active candidates");
             }
             INDArray[] o = new INDArray[cands.size()];
             INDArray sum = null;
@@ -368,7 +386,7 @@ public final class Supernet {
         INDArray eps = hp.eps();
         double[][] dw = new double[layers][];
         for (int i = layers - 1; i >= 0; i--) {
-            List<Op> cands = space.layer(i).candidates();
+            List<Op> cands = active.ops(i);
             INDArray[] o = outs.get(i);
             dw[i] = new double[cands.size()];
             INDArray epsIn = null;

@@ -108,7 +108,7 @@ public sealed interface Op extends Serializable permits Op.IBConv, Op.Shuffle, O
      * The op with this {@link #name()} or {@link #code()}: the one parser of ops, for artifacts (names) and architecture ids
      * (codes) alike.
      */
-    static Op parse(String text) {
+    public static Op parse(String text) {
         java.util.regex.Matcher m;
         if (text.equals("identity") || text.equals("id")) {
             return new Identity();

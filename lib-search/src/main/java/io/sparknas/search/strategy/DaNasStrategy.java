@@ -1,0 +1,416 @@
+package io.sparknas.search.strategy;
+
+import io.sparknas.supernet.net.StepResult;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.Op;
+import io.sparknas.supernet.space.SearchSpace;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * DA-NAS supernet training (Dai et al. 2020, sections 4.2-4.3, Algorithm 1).
+ *
+ * <ul>
+ *   <li>Every layer's output is {@code sum_i p_i o_i(x)} over its live candidates, {@code p ~ GumbelSoftmax(a, tau)} drawn per
+ *       step (Eq. 6-7, {@link GumbelSoftmax}); weight rounds on the train images of the current classes optimise Eq. 9 with
+ *       the logits fixed.</li>
+ *   <li>Architecture rounds on the val images of the same classes optimise Eq. 10 ({@link CostAwareLoss}) with the expected
+ *       cost {@code C = fixed + sum_l sum_i p_{l,i} cost(l, i)} (Eq. 8); the workers' summed dL/da is applied once per round
+ *       on the driver ({@link LogitOptimizer}), so every worker samples from the same logits.</li>
+ *   <li>Schedule (Algorithm 1): {@link Settings#warmupEpochs} weight-only epochs on the easiest {@code delta[0]} classes, then
+ *       steps s = 1..S of {@link Settings#epochsPerStep} epochs on the easiest {@code delta[s]} classes; at the end of every
+ *       step ("S <- Reduce S") each layer drops {@code round(pi * n)} of its n live candidates with the lowest softmax(a),
+ *       never the last one. The result is the argmax of a per layer.</li>
+ * </ul>
+ * Ablations (the paper's Tables 4 and 6): schedule {@code hard-first}, {@code all} (every class from the start), pruning off.
+ */
+public final class DaNasStrategy implements TrainingStrategy {
+
+    /**
+     * @param schedule       {@code easy-first} (Algorithm 1), {@code hard-first}, or {@code all} (every epoch on all classes)
+     * @param classFractions delta: fractions of all classes for the warm-up (entry 0) and each step s (entry s)
+     * @param warmupEpochs   weight-only epochs on delta[0]
+     * @param epochsPerStep  epochs of each step s >= 1
+     * @param pruneRatio     pi: share of each layer's live candidates dropped at the end of every step
+     * @param prune          false: no pruning (ablation)
+     * @param temperature    tau of the Gumbel-softmax (fixed)
+     * @param loss           Eq. 10's target cost and strength
+     * @param optimizer      {@code adam} or {@code sgd} for the logits
+     */
+    public record Settings(String schedule, List<Double> classFractions, int warmupEpochs, int epochsPerStep, double pruneRatio,
+                           boolean prune, double temperature, CostAwareLoss loss, String optimizer, double learningRate, double beta1,
+                           double beta2) {
+    }
+
+    private final SearchSpace full;
+    private final Settings s;
+    /** Classes from easiest to hardest (as the schedule takes them). */
+    private final int[] order;
+    private final double[][] opCost;
+    private final double fixedCost;
+    private final double[][] logits;
+    /** 0: alive; else the 1-based epoch at whose end the op was pruned. */
+    private final int[][] prunedAt;
+    private final LogitOptimizer optimizer;
+
+    /**
+     * @param space          the full space (every candidate starts alive)
+     * @param easiestFirst   class indices ranked from easiest to hardest (class_easiness); ignored for schedule {@code all}
+     * @param opCost         cost of candidate i of layer l in the cost model's unit (Eq. 8's {@code C(b_j(o_i(x)))})
+     * @param fixedCost      cost of stem and head
+     */
+    public DaNasStrategy(SearchSpace space, Settings s, int[] easiestFirst, double[][] opCost, double fixedCost) {
+        this.full = space;
+        this.s = s;
+        int classes = space.classes();
+        int[] rank = easiestFirst.clone();
+        if (rank.length != classes || Arrays.stream(rank).sorted().distinct().count() != classes
+                || Arrays.stream(rank).anyMatch(c -> c < 0 || c >= classes)) {
+            throw new IllegalArgumentException("class ranking " + Arrays.toString(rank) + " is not a permutation of the " + classes + " classes");
+        }
+        if (s.schedule().equals("hard-first")) {
+            for (int i = 0; i < classes / 2; i++) {
+                int t = rank[i];
+                rank[i] = rank[classes - 1 - i];
+                rank[classes - 1 - i] = t;
+            }
+        }
+        this.order = rank;
+        this.opCost = opCost;
+        this.fixedCost = fixedCost;
+        this.logits = new double[space.size()][];
+        this.prunedAt = new int[space.size()][];
+        int n = 0;
+        for (int l = 0; l < space.size(); l++) {
+            int c = space.layer(l).candidates().size();
+            if (opCost[l].length != c) {
+                throw new IllegalArgumentException("layer " + l + ": " + opCost[l].length + " costs for " + c + " candidates");
+            }
+            logits[l] = new double[c];
+            prunedAt[l] = new int[c];
+            n += c;
+        }
+        this.optimizer = new LogitOptimizer(s.optimizer(), s.learningRate(), s.beta1(), s.beta2(), 1e-8, n);
+    }
+
+    @Override
+    public String method() {
+        return "danas";
+    }
+
+    /** Steps s = 1..S after the warm-up. */
+    public int steps() {
+        return s.classFractions().size() - 1;
+    }
+
+    @Override
+    public int epochs() {
+        return s.warmupEpochs() + steps() * s.epochsPerStep();
+    }
+
+    /** 0 for a warm-up epoch, else its step s in 1..S. */
+    public int stepOf(int e) {
+        return e < s.warmupEpochs() ? 0 : 1 + (e - s.warmupEpochs()) / s.epochsPerStep();
+    }
+
+    /** Classes of step s: the first max(1, round(delta[s] * classes)) of the ranking ({@code all}: every class). */
+    public int classesOf(int step) {
+        int c = full.classes();
+        return s.schedule().equals("all") ? c : (int) Math.max(1, Math.min(c, Math.round(s.classFractions().get(step) * c)));
+    }
+
+    @Override
+    public EpochPlan epochPlan(int e) {
+        int step = stepOf(e);
+        int n = classesOf(step);
+        int[] cls = Arrays.copyOf(order, n);
+        Arrays.sort(cls);
+        String label = step == 0 ? String.format(Locale.ROOT, "warm-up epoch %d/%d on %d classes", e + 1, s.warmupEpochs(), n)
+                : String.format(Locale.ROOT, "step %d/%d epoch %d/%d on %d classes", step, steps(),
+                (e - s.warmupEpochs()) % s.epochsPerStep() + 1, s.epochsPerStep(), n);
+        return new EpochPlan(cls, step > 0, label);
+    }
+
+    @Override
+    public SearchSpace space() {
+        SearchSpace sp = full;
+        for (int l = 0; l < full.size(); l++) {
+            sp = sp.withCandidates(l, alive(l));
+        }
+        return sp;
+    }
+
+    private List<Op> alive(int l) {
+        List<Op> ops = new ArrayList<>();
+        List<Op> cands = full.layer(l).candidates();
+        for (int i = 0; i < cands.size(); i++) {
+            if (prunedAt[l][i] == 0) {
+                ops.add(cands.get(i));
+            }
+        }
+        return ops;
+    }
+
+    private double[] aliveValues(double[][] v, int l) {
+        double[] out = new double[alive(l).size()];
+        int k = 0;
+        for (int i = 0; i < v[l].length; i++) {
+            if (prunedAt[l][i] == 0) {
+                out[k++] = v[l][i];
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public RoundPlan plan(int e, Phase phase) {
+        List<List<Op>> ops = new ArrayList<>();
+        double[][] a = new double[full.size()][];
+        double[][] c = new double[full.size()][];
+        for (int l = 0; l < full.size(); l++) {
+            ops.add(alive(l));
+            a[l] = aliveValues(logits, l);
+            c[l] = aliveValues(opCost, l);
+        }
+        return new GumbelPlan(Arch.multi(ops), a, c, fixedCost, s.temperature(), s.loss());
+    }
+
+    @Override
+    public void observe(int e, double[][] gradientSum, long steps) {
+        int n = 0;
+        for (double[] l : logits) {
+            n += l.length;
+        }
+        double[] x = new double[n];
+        double[] g = new double[n];
+        boolean[] live = new boolean[n];
+        int k = 0;
+        for (int l = 0; l < full.size(); l++) {
+            if (gradientSum[l].length != alive(l).size()) {
+                throw new IllegalArgumentException("layer " + l + ": gradient for " + gradientSum[l].length + " ops, " + alive(l).size() + " alive");
+            }
+            int j = 0;
+            for (int i = 0; i < logits[l].length; i++, k++) {
+                x[k] = logits[l][i];
+                if (prunedAt[l][i] == 0) {
+                    // the mean over the round's steps: the gradient of the mean loss, whatever the number of workers
+                    g[k] = gradientSum[l][j++] / steps;
+                    live[k] = true;
+                }
+            }
+        }
+        optimizer.step(x, g, live);
+        k = 0;
+        for (double[] l : logits) {
+            for (int i = 0; i < l.length; i++) {
+                l[i] = x[k++];
+            }
+        }
+    }
+
+    @Override
+    public List<ArchParam> endEpoch(int e) {
+        int step = stepOf(e);
+        boolean stepEnd = step > 0 && (e - s.warmupEpochs()) % s.epochsPerStep() == s.epochsPerStep() - 1;
+        if (stepEnd && s.prune()) {
+            for (int l = 0; l < full.size(); l++) {
+                prune(l, e + 1);
+            }
+        }
+        List<ArchParam> rows = new ArrayList<>();
+        for (int l = 0; l < full.size(); l++) {
+            double[] p = GumbelSoftmax.softmax(aliveValues(logits, l), 1);
+            List<Op> cands = full.layer(l).candidates();
+            int k = 0;
+            for (int i = 0; i < cands.size(); i++) {
+                String op = cands.get(i).name();
+                rows.add(new ArchParam(e + 1, l, op, logits[l][i], "logit"));
+                if (prunedAt[l][i] == 0) {
+                    rows.add(new ArchParam(e + 1, l, op, p[k++], "probability"));
+                } else {
+                    rows.add(new ArchParam(e + 1, l, op, 0, "probability"));
+                    rows.add(new ArchParam(e + 1, l, op, prunedAt[l][i], "pruned"));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Drops round(pi * n) of layer l's n live candidates with the lowest logit (= lowest softmax(a)); keeps at least one. */
+    private void prune(int l, int epoch) {
+        int n = alive(l).size();
+        int drop = (int) Math.min(n - 1, Math.round(s.pruneRatio() * n));
+        for (int d = 0; d < drop; d++) {
+            int worst = -1;
+            for (int i = 0; i < logits[l].length; i++) {
+                // ties: the later candidate goes first, so the order of the space decides and nothing else
+                if (prunedAt[l][i] == 0 && (worst < 0 || logits[l][i] <= logits[l][worst])) {
+                    worst = i;
+                }
+            }
+            prunedAt[l][worst] = epoch;
+        }
+    }
+
+    /** Live candidates per layer dropped at the end of a step with n live: what {@link #endEpoch} prunes. */
+    public int dropCount(int n) {
+        return s.prune() ? (int) Math.min(n - 1, Math.round(s.pruneRatio() * n)) : 0;
+    }
+
+    @Override
+    public Optional<Arch> readOff() {
+        boolean[][] live = new boolean[full.size()][];
+        for (int l = 0; l < full.size(); l++) {
+            live[l] = new boolean[prunedAt[l].length];
+            for (int i = 0; i < live[l].length; i++) {
+                live[l][i] = prunedAt[l][i] == 0;
+            }
+        }
+        return Optional.of(argmax(full, logits, live));
+    }
+
+    /**
+     * DA-NAS's final architecture (section 4.3: "directly picked by maximizing the architecture distribution"): per layer the
+     * live candidate with the highest logit (the first of equals, in the space's order).
+     */
+    public static Arch argmax(SearchSpace space, double[][] logits, boolean[][] live) {
+        List<Op> ops = new ArrayList<>();
+        for (int l = 0; l < space.size(); l++) {
+            int best = -1;
+            for (int i = 0; i < logits[l].length; i++) {
+                if (live[l][i] && (best < 0 || logits[l][i] > logits[l][best])) {
+                    best = i;
+                }
+            }
+            if (best < 0) {
+                throw new IllegalArgumentException("layer " + l + " has no live candidate");
+            }
+            ops.add(space.layer(l).candidates().get(best));
+        }
+        return Arch.single(ops);
+    }
+
+    /** Expected cost under softmax(a) of the live candidates (Eq. 8 without noise), in the cost model's unit. */
+    public double expectedCost() {
+        double c = fixedCost;
+        for (int l = 0; l < full.size(); l++) {
+            double[] p = GumbelSoftmax.softmax(aliveValues(logits, l), 1);
+            double[] oc = aliveValues(opCost, l);
+            for (int i = 0; i < p.length; i++) {
+                c += p[i] * oc[i];
+            }
+        }
+        return c;
+    }
+
+    /** Copy of the logits (every candidate of the full space; pruned ones frozen). */
+    public double[][] logits() {
+        double[][] out = new double[logits.length][];
+        for (int l = 0; l < logits.length; l++) {
+            out[l] = logits[l].clone();
+        }
+        return out;
+    }
+
+    /** Lines {@code logits l a_0 .. a_n}, {@code pruned l e_0 .. e_n} per layer, then {@code optimizer ...}; doubles exact (hex). */
+    @Override
+    public String state() {
+        StringBuilder b = new StringBuilder();
+        for (int l = 0; l < logits.length; l++) {
+            b.append("logits ").append(l);
+            for (double v : logits[l]) {
+                b.append(' ').append(Double.toHexString(v));
+            }
+            b.append('\n').append("pruned ").append(l);
+            for (int v : prunedAt[l]) {
+                b.append(' ').append(v);
+            }
+            b.append('\n');
+        }
+        return b.append("optimizer ").append(optimizer.state()).append('\n').toString();
+    }
+
+    @Override
+    public void restore(String state) {
+        int seen = 0;
+        for (String line : state.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] f = line.trim().split(" ");
+            switch (f[0]) {
+                case "logits", "pruned" -> {
+                    int l = Integer.parseInt(f[1]);
+                    if (l >= logits.length || f.length - 2 != logits[l].length) {
+                        throw new IllegalArgumentException("DA-NAS state does not fit the space: line '" + f[0] + " " + l + "' has "
+                                + (f.length - 2) + " values");
+                    }
+                    for (int i = 0; i < logits[l].length; i++) {
+                        if (f[0].equals("logits")) {
+                            logits[l][i] = Double.parseDouble(f[2 + i]);
+                        } else {
+                            prunedAt[l][i] = Integer.parseInt(f[2 + i]);
+                        }
+                    }
+                    seen++;
+                }
+                case "optimizer" -> optimizer.restore(line.substring("optimizer ".length()));
+                default -> throw new IllegalArgumentException("DA-NAS state: unknown line " + f[0]);
+            }
+        }
+        if (seen != 2 * logits.length) {
+            throw new IllegalArgumentException("DA-NAS state holds " + seen / 2 + " layers, the space " + logits.length);
+        }
+    }
+
+    /**
+     * The executors' part: per step a Gumbel-softmax sample per layer over its live candidates; for architecture steps, dL/da of
+     * Eq. 10 through the sample (noise fixed).
+     */
+    record GumbelPlan(Arch active, double[][] logits, double[][] cost, double fixedCost, double tau, CostAwareLoss loss) implements RoundPlan {
+
+        @Override
+        public StepPlan step(int worker, int step, Random rnd) {
+            double[][] p = new double[logits.length][];
+            for (int l = 0; l < logits.length; l++) {
+                p[l] = GumbelSoftmax.sample(logits[l], tau, rnd);
+            }
+            return new StepPlan(active, p);
+        }
+
+        /** Eq. 8 under the step's weights. */
+        double expectedCost(double[][] p) {
+            double c = fixedCost;
+            for (int l = 0; l < p.length; l++) {
+                for (int i = 0; i < p[l].length; i++) {
+                    c += p[l][i] * cost[l][i];
+                }
+            }
+            return c;
+        }
+
+        /** dL/da for L = L_cls * F(C): dL/dp = F dL_cls/dp + L_cls F'(C) cost, then through the Gumbel-softmax. */
+        @Override
+        public double[][] parameterGradient(StepPlan step, StepResult result) {
+            double[][] p = step.weights();
+            double c = expectedCost(p);
+            double f = loss.factor(c);
+            double df = loss.factorDerivative(c);
+            double[][] dw = result.archGradient();
+            double[][] g = new double[p.length][];
+            for (int l = 0; l < p.length; l++) {
+                double[] dLdp = new double[p[l].length];
+                for (int i = 0; i < dLdp.length; i++) {
+                    dLdp[i] = f * dw[l][i] + result.loss() * df * cost[l][i];
+                }
+                g[l] = GumbelSoftmax.logitGradient(p[l], tau, dLdp);
+            }
+            return g;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.sparknas.search.strategy;
+
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.SearchSpace;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A method's plan of supernet training (the seam of DESIGN.md "Training strategies"): which classes and splits each epoch
+ * reads, what every worker's steps compute (a single path, or weights over each layer's candidates), and how the method's
+ * own parameters (DA-NAS logits, DDPNAS theta, DSO-NAS lambda) follow from what the rounds return. A strategy lives on the
+ * driver, never trains a network itself, and is a pure function of its settings, its seed and what it observed, so that
+ * {@link #state()} / {@link #restore(String)} in the supernet checkpoint let {@code --resume} continue a run exactly.
+ *
+ * <p>Per epoch the trainer runs {@link EpochPlan#weightSteps()} weight rounds with {@link #plan(int, Phase)} for
+ * {@link Phase#WEIGHTS}, then (when {@link EpochPlan#architectureSteps()}) one pass over the val split with the plan for
+ * {@link Phase#ARCHITECTURE}, calling {@link #observe} after every architecture round; then {@link #endEpoch}, which may
+ * shrink the candidate sets and returns the epoch's {@code arch_params} rows.
+ */
+public interface TrainingStrategy {
+
+    /** What a round's steps optimise: the supernet's weights on train (DA-NAS Eq. 9) or the strategy's parameters on val (Eq. 10). */
+    enum Phase { WEIGHTS, ARCHITECTURE }
+
+    /** Method name as in {@code nas.run.method} ({@code spos}, {@code danas}, ...). */
+    String method();
+
+    /** The space with the candidates still alive (shrinks when the strategy prunes). */
+    SearchSpace space();
+
+    /** Epochs of the whole stage, fixed when the strategy is made (a schedule never depends on what training observes). */
+    int epochs();
+
+    /** What epoch {@code e} (0-based) reads and runs. */
+    EpochPlan epochPlan(int e);
+
+    /** The executors' part of a round in epoch {@code e}: shipped to the tasks, a snapshot of the strategy's parameters. */
+    RoundPlan plan(int e, Phase phase);
+
+    /**
+     * The summed dLoss/d(strategy parameters) of one architecture round, over {@code steps} steps of all workers (summed in
+     * worker order), aligned with {@link #space()}'s candidates. Updates the parameters on the driver.
+     */
+    void observe(int e, double[][] gradientSum, long steps);
+
+    /** The end of epoch {@code e}: may prune candidates; returns the epoch's {@code arch_params} rows (none for uniform sampling). */
+    List<ArchParam> endEpoch(int e);
+
+    /** The architectures the method outputs from its parameters (DA-NAS: argmax per layer), or empty when a search follows. */
+    Optional<Arch> readOff();
+
+    /** Everything {@link #restore} needs to continue exactly (text, stored in the checkpoint and the supernet artifact). */
+    String state();
+
+    void restore(String state);
+
+    /**
+     * What one epoch reads.
+     *
+     * @param classes           the class indices trained and validated on, ascending; every class when the epoch uses all
+     * @param architectureSteps whether architecture rounds on val follow the weight rounds
+     * @param label             what the epoch is, for logs and the Spark UI (e.g. "warm-up 1/10 on 100 classes")
+     */
+    record EpochPlan(int[] classes, boolean architectureSteps, String label) {
+    }
+
+    /**
+     * One {@code arch_params} row.
+     *
+     * @param kind {@code logit}, {@code probability}, {@code theta}, {@code lambda}, or {@code pruned} (value: the 1-based
+     *             epoch at whose end the op was pruned)
+     */
+    record ArchParam(int epoch, int layer, String op, double value, String kind) {
+    }
+}
