@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (prints figures; not a test): one weighted supernet step (every candidate, DA-NAS / DSO-NAS) against the sum
 # of its candidates' single-path steps on the same batches. The RATIO line is the result (target <= 1.1).
-#   submit/bench-weighted.sh [--config conf/fashion-mnist.conf] [--run-root /tmp/bench] [-Dnas.space.family=shuffle-mobile] [-Dbench.steps=8]
+#   [BENCH_STEPS=8] submit/bench-weighted.sh [--config conf/fashion-mnist.conf] [--run-root /tmp/bench] [-Dnas.space.family=shuffle-mobile]
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 args=("$@")
 [[ " $* " == *" --config "* ]] || args=(--config "$here/conf/fashion-mnist-tiny.conf" "${args[@]}")

@@ -43,7 +43,7 @@ public final class WeightedStepBench {
             SupernetSettings s = SupernetSettings.from(a.loadConfig(), a);
             String images = RunSettings.toUri(a.loadConfig().getString("nas.run.root")) + "/" + is.run().runId() + "/ingest/images";
             int batch = s.batchSize();
-            int steps = Integer.getInteger("bench.steps", 8);
+            int steps = Integer.parseInt(System.getenv().getOrDefault("BENCH_STEPS", "8"));
             int warm = 2;
             List<Row> train = spark.read().parquet(images).where("split = 'train'").select("class_index", "pixels").limit((steps + warm) * batch)
                     .collectAsList();

@@ -376,8 +376,7 @@ public final class Supernet {
             for (int c = 0; c < cands.size(); c++) {
                 Op op = cands.get(c);
                 o[c] = opForward(i, op, h, Pass.TRAIN);
-                INDArray term = o[c].mul(w[i][c]);
-                sum = sum == null ? term : sum.addi(term);
+                sum = sum == null ? o[c].mul(w[i][c]) : scaledAdd(sum, w[i][c], o[c]);
             }
             outs.add(o);
             h = sum;
@@ -394,7 +393,7 @@ public final class Supernet {
                 Op op = cands.get(c);
                 // DL4J backpropagates the gradient of the summed loss (its updater divides by the batch size): divide here,
                 // so dw is the gradient of the mean loss that the step reports.
-                dw[i][c] = eps.mul(o[c]).sumNumber().doubleValue() / n;
+                dw[i][c] = Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.reduce3.Dot(eps, o[c])).getDouble(0) / n;
                 INDArray ec = eps.mul(w[i][c]);
                 INDArray e = opBackward(i, op, ec);
                 epsIn = epsIn == null ? e : epsIn.addi(e);
@@ -403,6 +402,16 @@ public final class Supernet {
         }
         stem.backward(eps);
         return new StepResult(hp.loss(), hp.correct(), n, dw);
+    }
+
+    /** {@code sum += w x} in place (BLAS axpy on contiguous arrays, no temporary; else through a scaled copy). */
+    private static INDArray scaledAdd(INDArray sum, double w, INDArray x) {
+        if (sum.ordering() == 'c' && x.ordering() == 'c' && !sum.isView() && !x.isView() && sum.dataType() == x.dataType()
+                && sum.length() == x.length()) {
+            Nd4j.getBlasWrapper().level1().axpy(sum.length(), w, x, sum);
+            return sum;
+        }
+        return sum.addi(x.mul(w));
     }
 
     /** Loss, correct predictions and dLoss/dInput of the head and classifier for the features {@code h} of the last layer. */
