@@ -49,8 +49,20 @@ public final class ImageSplits {
     public static JavaRDD<Sample> shard(Dataset<Row> rows, int shards) {
         IdPartitioner partitioner = new IdPartitioner(shards);
         return rows.select("id", "class_index", "pixels").javaRDD()
-                .mapToPair(r -> new Tuple2<>(r.getString(0), new Sample(r.getInt(1), (byte[]) r.get(2))))
+                .mapToPair(r -> new Tuple2<>(r.getString(0), new Sample(r.getInt(1), (byte[]) r.get(2), partOf(r.getString(0)))))
                 .repartitionAndSortWithinPartitions(partitioner).values();
+    }
+
+    /**
+     * The part of an image id in [0, {@link Sample#PARTS}): another fixed mix of {@link String#hashCode} than the shard's, so
+     * every worker's shard holds each part in about the same share.
+     */
+    public static int partOf(String id) {
+        long h = id.hashCode() * 0xC2B2AE3D27D4EB4FL;
+        h ^= h >>> 31;
+        h *= 0x165667B19E3779F9L;
+        h ^= h >>> 29;
+        return (int) Math.floorMod(h, (long) Sample.PARTS);
     }
 
     /** Partition of an image id: a fixed mix of {@link String#hashCode} (defined by the Java language), modulo the shards. */

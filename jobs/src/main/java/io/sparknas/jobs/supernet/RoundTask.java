@@ -23,8 +23,8 @@ import java.util.Set;
 
 /**
  * Executor side of one parameter-averaging round: the task starts from the round's broadcast state and runs the round's steps
- * on minibatches of its own partition (a seeded per-epoch permutation of the images of the epoch's classes, filtered here on
- * the executor). Each step's computation comes from the strategy's {@link RoundPlan}, with a generator seeded by (seed, epoch,
+ * on minibatches of its own partition (a seeded per-epoch permutation of the images of the round's {@link View}: the epoch's
+ * classes and, for a method that splits train, one part of it; filtered here on the executor). Each step's computation comes from the strategy's {@link RoundPlan}, with a generator seeded by (seed, epoch,
  * partition, step): a single path or weights over each layer's candidates.
  * <ul>
  *   <li>{@link Phase#WEIGHTS} (train split): every step updates the weights it used; the task returns those parts' states.</li>
@@ -39,8 +39,19 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
     static final long ARCHITECTURE_SALT = 0x5DA7A5L;
 
     /** What the round is: its phase, plan, classes, and where its steps sit in the epoch and in the learning-rate schedule. */
-    record Round(Phase phase, RoundPlan plan, boolean[] classes, int epoch, int firstStep, int steps, int iterationBase, int batchSize)
+    record Round(Phase phase, RoundPlan plan, View view, int epoch, int firstStep, int steps, int iterationBase, int batchSize)
             implements Serializable {
+    }
+
+    /**
+     * The images of a partition a round reads: those of {@code classes} (null: every class) whose id-fixed part
+     * ({@link Sample#part()}) is in {@code [partFrom, partTo)}.
+     */
+    record View(boolean[] classes, int partFrom, int partTo) implements Serializable {
+
+        boolean holds(Sample s) {
+            return (classes == null || classes[s.label()]) && s.part() >= partFrom && s.part() < partTo;
+        }
     }
 
     private final Broadcast<SupernetState> state;
@@ -84,11 +95,11 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
         return h;
     }
 
-    /** The images of the epoch's classes, in partition order ({@code classes == null}: all). */
-    static List<Sample> ofClasses(Iterator<Sample> rows, boolean[] classes) {
+    /** The images of the view, in partition order. */
+    static List<Sample> inView(Iterator<Sample> rows, View view) {
         List<Sample> data = new ArrayList<>();
         rows.forEachRemaining(smp -> {
-            if (classes == null || classes[smp.label()]) {
+            if (view.holds(smp)) {
                 data.add(smp);
             }
         });
@@ -97,7 +108,7 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
 
     @Override
     public Iterator<RoundResult> call(Integer partition, Iterator<Sample> rows) {
-        List<Sample> data = ofClasses(rows, round.classes());
+        List<Sample> data = inView(rows, round.view());
         long t0 = System.nanoTime();
         boolean arch = round.phase() == Phase.ARCHITECTURE;
         long stepSeed = arch ? seed ^ ARCHITECTURE_SALT : seed;

@@ -15,7 +15,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The training strategy of a run's method ({@code nas.run.method}): uniform single-path sampling for SPOS and PAD-NAS (on the
@@ -25,7 +24,7 @@ import java.util.Optional;
 final class StrategySelection {
 
     /** A strategy and the stages it read (inputs of the supernet-train stage). */
-    record Selected(TrainingStrategy strategy, Optional<StageRecord.Input> input) {
+    record Selected(TrainingStrategy strategy, List<StageRecord.Input> inputs) {
     }
 
     private StrategySelection() {
@@ -35,7 +34,7 @@ final class StrategySelection {
         String method = s.run().method();
         switch (method) {
             case "spos", "padnas" -> {
-                return new Selected(new UniformSampling(method, space, SupernetTrainStage.sampler(s.sampler()), s.stageEpochs()), Optional.empty());
+                return new Selected(new UniformSampling(method, space, SupernetTrainStage.sampler(s.sampler()), s.stageEpochs()), List.of());
             }
             case "danas" -> {
                 if (s.stageIndex().k() != 1) {
@@ -44,7 +43,7 @@ final class StrategySelection {
                 }
                 DaNasStrategy.Settings d = s.danas();
                 int[] ranking;
-                Optional<StageRecord.Input> input = Optional.empty();
+                List<StageRecord.Input> inputs = new java.util.ArrayList<>();
                 if (d.schedule().equals("all")) {
                     ranking = java.util.stream.IntStream.range(0, space.classes()).toArray();
                 } else {
@@ -52,19 +51,42 @@ final class StrategySelection {
                             + "nas.danas.schedule = " + d.schedule() + " orders classes by the easiness stage, but " + store.stageDir(EasinessStage.STAGE)
                             + " is not committed: run submit/easiness.sh first, or set nas.danas.schedule = all."));
                     ranking = ranking(spark, store, space.classes());
-                    input = Optional.of(new StageRecord.Input(EasinessStage.STAGE, store.stageDir(EasinessStage.STAGE).toString(), easiness.fingerprint()));
+                    inputs.add(new StageRecord.Input(EasinessStage.STAGE, store.stageDir(EasinessStage.STAGE).toString(), easiness.fingerprint()));
                 }
-                CostModel cost = s.danasCost().equals("params") ? new ParamsCostModel() : new FlopsCostModel();
+                CostModel cost = switch (s.danasCost()) {
+                    case "params" -> new ParamsCostModel();
+                    case "latency" -> latency(spark, store, space);
+                    default -> new FlopsCostModel();
+                };
+                if (s.danasCost().equals("latency")) {
+                    StageRecord lat = store.committed(io.sparknas.jobs.latency.LatencyProfileStage.STAGE).orElseThrow();
+                    inputs.add(new StageRecord.Input(lat.stageDir(), store.stageDir(lat.stageDir()).toString(), lat.fingerprint()));
+                }
                 double[][] opCost = new double[space.size()][];
                 for (int l = 0; l < space.size(); l++) {
                     int layer = l;
                     opCost[l] = space.layer(l).candidates().stream().mapToDouble(op -> cost.opCost(space, layer, op)).toArray();
                 }
-                return new Selected(new DaNasStrategy(space, d, ranking, opCost, cost.fixedCost(space)), input);
+                return new Selected(new DaNasStrategy(space, d, ranking, opCost, cost.fixedCost(space)), inputs);
             }
             default -> throw new InputDataException("nas.run.method = " + method + " has no supernet-train strategy in this version "
                     + "(spos, padnas, danas have).");
         }
+    }
+
+    /** The run's latency table as DA-NAS's cost (Eq. 8), checked to cover every candidate of the space. */
+    private static CostModel latency(SparkSession spark, RunStore store, SearchSpace space) {
+        if (store.committed(io.sparknas.jobs.latency.LatencyProfileStage.STAGE).isEmpty()) {
+            throw new InputDataException("nas.danas.cost = latency needs the run's latency table, but " + store.stageDir(
+                    io.sparknas.jobs.latency.LatencyProfileStage.STAGE) + " is not committed: run submit/latency-profile.sh first, or set nas.danas.cost = flops.");
+        }
+        io.sparknas.supernet.cost.LatencyTable table = io.sparknas.jobs.latency.LatencyProfileStage.readTable(spark, store);
+        List<io.sparknas.supernet.cost.LatencyProbe> missing = table.missing(io.sparknas.supernet.cost.LatencyProbe.of(space));
+        if (!missing.isEmpty()) {
+            throw new InputDataException("The run's latency table lacks " + missing.size() + " probes of this space (e.g. " + missing.get(0)
+                    + "): re-run submit/latency-profile.sh --force with the same nas.space settings.");
+        }
+        return new io.sparknas.supernet.cost.LatencyCostModel(table);
     }
 
     /** Class indices from easiest (rank 1) to hardest, from the easiness stage's {@code class_easiness}. */

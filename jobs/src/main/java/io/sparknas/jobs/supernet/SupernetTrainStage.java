@@ -126,7 +126,7 @@ public final class SupernetTrainStage {
             inherited = new Inherited(prevDir, store.tableUri(prevDir, SUPERNET));
         }
         StrategySelection.Selected selected = StrategySelection.select(s, spark, store, space);
-        selected.input().ifPresent(inputs::add);
+        inputs.addAll(selected.inputs());
         StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
                 NasConfig.hash(s.run().config(), s.sections()), s.seed(), inputs);
         if (commit.skipped()) {
@@ -155,14 +155,15 @@ public final class SupernetTrainStage {
         // worker w trains on partition w: the images whose id hashes to w, in id order, on every run and cluster
         JavaRDD<Sample> train = ImageSplits.sharded(spark, store, "train", workers, 0, 0).persist(StorageLevel.MEMORY_AND_DISK());
         train.setName("supernet-train: train split in " + workers + " worker shards");
-        long[][] trainCounts = classCounts(train, space.classes());
-        boolean anyArchitecture = false;
+        long[][][] trainCounts = classCounts(train, space.classes());
+        boolean anyValSteps = false;
         for (int e = 0; e < epochs; e++) {
-            anyArchitecture |= strategy.epochPlan(e).architectureSteps();
+            TrainingStrategy.EpochPlan p = strategy.epochPlan(e);
+            anyValSteps |= p.architectureSteps() && p.architectureSplit().equals("val");
         }
         JavaRDD<Sample> val = null;
-        long[][] valCounts = null;
-        if (anyArchitecture) {
+        long[][][] valCounts = null;
+        if (anyValSteps) {
             val = ImageSplits.sharded(spark, store, "val", workers, 0, 0).persist(StorageLevel.MEMORY_AND_DISK());
             val.setName("supernet-train: val split in " + workers + " worker shards (architecture steps)");
             valCounts = classCounts(val, space.classes());
@@ -173,7 +174,7 @@ public final class SupernetTrainStage {
         int[] iterationBase = new int[epochs + 1];
         for (int e = 0; e < epochs; e++) {
             TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
-            long min = minImages(trainCounts, plan.classes());
+            long min = minImages(trainCounts, weightView(plan, space.classes()));
             weightSteps[e] = (int) (min / batch);
             if (weightSteps[e] < 1) {
                 throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + "): the smallest of the " + workers + " worker shards of the "
@@ -182,10 +183,12 @@ public final class SupernetTrainStage {
                         ? ", or raise the first of nas.danas.class-fractions." : "."));
             }
             if (plan.architectureSteps()) {
-                long v = minImages(valCounts, plan.classes());
+                boolean onVal = plan.architectureSplit().equals("val");
+                long v = minImages(onVal ? valCounts : trainCounts, architectureView(plan, space.classes()));
                 if (v < 1) {
-                    throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + ") takes architecture steps on val, but a worker shard of the "
-                            + "val split holds no image of the epoch's classes: set nas.ingest.val-per-class > 0 (re-run ingest) or lower nas.supernet.workers.");
+                    throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + ") takes architecture steps on " + (onVal ? "val" : "the train images "
+                            + "the weight steps leave out") + ", but a worker shard holds no image of the epoch's classes there: " + (onVal
+                            ? "set nas.ingest.val-per-class > 0 (re-run ingest) or lower nas.supernet.workers." : "lower the weights' share of train or nas.supernet.workers."));
                 }
                 // a shard smaller than a batch still gives one step (its images repeat in the batch)
                 archSteps[e] = (int) Math.max(1, v / batch);
@@ -238,7 +241,9 @@ public final class SupernetTrainStage {
         int roundsThisAttempt = 0;
         for (int e = startEpoch; e < epochs; e++) {
             TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
-            boolean[] classes = plan.classes().length == space.classes() ? null : mask(plan.classes(), space.classes());
+            RoundTask.View weightView = weightView(plan, space.classes());
+            RoundTask.View archView = architectureView(plan, space.classes());
+            JavaRDD<Sample> archData = plan.architectureSplit().equals("val") ? val : train;
             int wr = rounds(weightSteps[e], s);
             int total = wr + rounds(archSteps[e], s);
             RoundPlan weightPlan = strategy.plan(e, Phase.WEIGHTS);
@@ -251,9 +256,9 @@ public final class SupernetTrainStage {
                 jsc.setJobGroup("supernet-train", String.format("supernet-train %s: epoch %d/%d (%s), %s round %d/%d", strategy.method(), e + 1, epochs,
                         plan.label(), arch ? "architecture" : "weight", arch ? r - wr + 1 : r + 1, arch ? total - wr : wr));
                 RoundTask.Round round = new RoundTask.Round(arch ? Phase.ARCHITECTURE : Phase.WEIGHTS, arch ? strategy.plan(e, Phase.ARCHITECTURE) : weightPlan,
-                        classes, e, first, steps, iterationBase[e], batch);
+                        arch ? archView : weightView, e, first, steps, iterationBase[e], batch);
                 // collected in partition (worker) order and summed in that order: the same float additions on any cluster
-                List<RoundResult> parts = (arch ? val : train).mapPartitionsWithIndex(new RoundTask(b, space, opt, s.augmenter(), s.seed(), round), false)
+                List<RoundResult> parts = (arch ? archData : train).mapPartitionsWithIndex(new RoundTask(b, space, opt, s.augmenter(), s.seed(), round), false)
                         .collect();
                 RoundResult rr = parts.get(0);
                 for (int w = 1; w < parts.size(); w++) {
@@ -358,27 +363,48 @@ public final class SupernetTrainStage {
         return (steps + s.stepsPerRound() - 1) / s.stepsPerRound();
     }
 
-    /** Per worker (partition) and class: images, counted on the executors. */
-    static long[][] classCounts(JavaRDD<Sample> split, int classes) {
-        List<long[]> perWorker = split.mapPartitions(it -> {
-            long[] c = new long[classes];
-            it.forEachRemaining(smp -> c[smp.label()]++);
-            return List.of(c).iterator();
+    /** Per worker (partition), class and part: images, counted on the executors. */
+    static long[][][] classCounts(JavaRDD<Sample> split, int classes) {
+        List<long[][]> perWorker = split.mapPartitions(it -> {
+            long[][] c = new long[classes][Sample.PARTS];
+            it.forEachRemaining(smp -> c[smp.label()][smp.part()]++);
+            List<long[][]> one = new ArrayList<>();
+            one.add(c);
+            return one.iterator();
         }).collect();
-        return perWorker.toArray(new long[0][]);
+        return perWorker.toArray(new long[0][][]);
     }
 
-    /** The smallest worker's images of {@code classes}. */
-    static long minImages(long[][] counts, int[] classes) {
+    /** The smallest worker's images in {@code view}. */
+    static long minImages(long[][][] counts, RoundTask.View view) {
         long min = Long.MAX_VALUE;
-        for (long[] w : counts) {
+        for (long[][] w : counts) {
             long n = 0;
-            for (int c : classes) {
-                n += w[c];
+            for (int c = 0; c < w.length; c++) {
+                if (view.classes() == null || view.classes()[c]) {
+                    for (int p = view.partFrom(); p < view.partTo(); p++) {
+                        n += w[c][p];
+                    }
+                }
             }
             min = Math.min(min, n);
         }
         return min;
+    }
+
+    /** What an epoch's weight rounds read: its classes, and the parts of train below the weights' share. */
+    static RoundTask.View weightView(TrainingStrategy.EpochPlan plan, int classes) {
+        return new RoundTask.View(plan.classes().length == classes ? null : mask(plan.classes(), classes), 0, weightParts(plan));
+    }
+
+    /** What its architecture rounds read: its classes on val (all parts), or the parts of train the weight rounds leave out. */
+    static RoundTask.View architectureView(TrainingStrategy.EpochPlan plan, int classes) {
+        boolean[] m = plan.classes().length == classes ? null : mask(plan.classes(), classes);
+        return plan.architectureSplit().equals("val") ? new RoundTask.View(m, 0, Sample.PARTS) : new RoundTask.View(m, weightParts(plan), Sample.PARTS);
+    }
+
+    private static int weightParts(TrainingStrategy.EpochPlan plan) {
+        return (int) Math.round(plan.weightShare() * Sample.PARTS);
     }
 
     static boolean[] mask(int[] classes, int n) {

@@ -300,5 +300,10 @@ class DaNasStagesTest {
         });
         assertTrue(noEasiness.getMessage().contains("submit/easiness.sh") && noEasiness.getMessage().contains("nas.danas.schedule = all"),
                 noEasiness.getMessage());
+        // the latency cost (Eq. 8 from the run's latency table) without a latency-profile stage
+        io.sparknas.jobs.InputDataException noLatency = assertThrows(io.sparknas.jobs.InputDataException.class,
+                () -> SupernetTrainStage.run(supernet("noeasy", false, Map.of("nas.danas.cost", "latency", "nas.danas.schedule", "all")), spark));
+        assertTrue(noLatency.getMessage().contains("submit/latency-profile.sh") && noLatency.getMessage().contains("nas.danas.cost = flops"),
+                noLatency.getMessage());
     }
 }

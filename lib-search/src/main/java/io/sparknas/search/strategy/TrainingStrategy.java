@@ -56,13 +56,31 @@ public interface TrainingStrategy {
     void restore(String state);
 
     /**
-     * What one epoch reads.
+     * What one epoch reads (the data views of the methods, all filtered on the executors).
      *
-     * @param classes           the class indices trained and validated on, ascending; every class when the epoch uses all
-     * @param architectureSteps whether architecture rounds on val follow the weight rounds
-     * @param label             what the epoch is, for logs and the Spark UI (e.g. "warm-up 1/10 on 100 classes")
+     * @param classes            the class indices trained and validated on, ascending; every class when the epoch uses all
+     * @param architectureSteps  whether architecture rounds follow the weight rounds
+     * @param label              what the epoch is, for logs and the Spark UI (e.g. "warm-up 1/10 on 100 classes")
+     * @param architectureSplit  what architecture rounds read: {@code val} (DA-NAS Eq. 10), or {@code train}: the train images
+     *                           the weight rounds leave out (DSO-NAS's D_lambda)
+     * @param weightShare        the share of the train split weight rounds read (DSO-NAS's D_w, e.g. 0.8): the images whose
+     *                           id-fixed part is below it, in steps of 1%; 1: all
      */
-    record EpochPlan(int[] classes, boolean architectureSteps, String label) {
+    record EpochPlan(int[] classes, boolean architectureSteps, String label, String architectureSplit, double weightShare) {
+
+        public EpochPlan {
+            if (!architectureSplit.equals("val") && !architectureSplit.equals("train")) {
+                throw new IllegalArgumentException("architecture split " + architectureSplit + " (val | train)");
+            }
+            if (!(weightShare > 0 && weightShare <= 1) || architectureSplit.equals("train") && architectureSteps && weightShare >= 1) {
+                throw new IllegalArgumentException("weight share " + weightShare + " leaves no train images for architecture steps");
+            }
+        }
+
+        /** Weight rounds on all of train, architecture rounds (if any) on val. */
+        public EpochPlan(int[] classes, boolean architectureSteps, String label) {
+            this(classes, architectureSteps, label, "val", 1.0);
+        }
     }
 
     /**
