@@ -9,6 +9,9 @@
 # danas:  ingest, easiness, supernet-train (DA-NAS strategy: class schedule, Gumbel-softmax weights, pruning), search (the
 #         read-off: argmax of the logits -> generated_archs), retrain, report. With nas.danas.schedule = all, no easiness;
 #         with nas.danas.cost = latency, latency-profile before supernet-train.
+# ddpnas: ingest, supernet-train (DDPNAS strategy: disjoint sampling, distribution updates, pruning), search (ENG: one
+#         architecture per nas.ddpnas.generation.constraints entry -> generated_archs), retrain (all of them), report; with
+#         a latency constraint, latency-profile before supernet-train.
 # Without --run-id (and without nas.run.id in the config) a new id run-YYYYMMDD-HHMMSS is used for every stage.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,9 +45,9 @@ if [[ ! -f "$jar" ]]; then
 fi
 # Validate the configuration once, before any stage, and learn the run root, id, method and PAD-NAS stages.
 mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
-  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule nas.danas.cost) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-[[ ${#resolved[@]} -eq 6 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"; danas_schedule="${resolved[4]}"; danas_cost="${resolved[5]}"
+  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule nas.danas.cost nas.ddpnas.generation.constraints) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+[[ ${#resolved[@]} -eq 7 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"; danas_schedule="${resolved[4]}"; danas_cost="${resolved[5]}"; ddpnas_constraints="${resolved[6]}"
 
 # A stage token is a script name, with -k for stage index k >= 2 (supernet-train-2, search-2, prune-2).
 case "$method" in
@@ -64,8 +67,14 @@ case "$method" in
     [[ "$danas_schedule" != all ]] && stages+=(easiness)
     [[ "$danas_cost" == latency ]] && stages+=(latency-profile)
     stages+=(supernet-train search retrain report) ;;
-  ddpnas|dsonas)
-    echo "pipeline: method '$method' is not implemented yet (spos, padnas and danas are)" >&2; exit 2 ;;
+  ddpnas)
+    # search = ENG: one architecture per nas.ddpnas.generation.constraints entry, all retrained; a latency constraint needs
+    # the latency table
+    stages=(ingest)
+    [[ "$ddpnas_constraints" == *latency* ]] && stages+=(latency-profile)
+    stages+=(supernet-train search retrain report) ;;
+  dsonas)
+    echo "pipeline: method '$method' is not implemented yet (spos, padnas, danas and ddpnas are)" >&2; exit 2 ;;
   *) echo "pipeline: unknown --method '$method' (spos, padnas, danas, ddpnas, dsonas)" >&2; exit 2 ;;
 esac
 if [[ -n "$from" ]]; then

@@ -255,6 +255,12 @@ class PipelineIT {
         Scripts.Run all = Scripts.run("submit/pipeline.sh", "--dry-run", "--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry",
                 "-Dnas.danas.schedule=all");
         assertTrue(all.err().contains("stages: ingest supernet-train search retrain report"), "the 'All' ablation needs no easiness: " + all);
+        Scripts.Run ddp = Scripts.run("submit/pipeline.sh", "--dry-run", "--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry");
+        assertEquals(0, ddp.status(), ddp.toString());
+        assertTrue(ddp.err().contains("stages: ingest supernet-train search retrain report"), ddp.toString());
+        Scripts.Run lat = Scripts.run("submit/pipeline.sh", "--dry-run", "--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry",
+                "-Dnas.ddpnas.generation.constraints=[\"flops <= 3\", \"latency <= 20\"]");
+        assertTrue(lat.err().contains("stages: ingest latency-profile supernet-train search retrain report"), "a latency bound needs the table: " + lat);
     }
 
     @Test
@@ -289,6 +295,38 @@ class PipelineIT {
         }
         String html = Files.readString(root.resolve("danas/report/index.html"));
         assertTrue(html.contains("src=\"easiness.png\"") && html.contains("src=\"supernet-train_arch_params.png\""), html);
+    }
+
+    @Test
+    @Order(10)
+    void ddpnasPrunesItsDistributionAndGeneratesOneArchitecturePerConstraintThroughSparkSubmit() throws Exception {
+        // DDPNAS on the tiny preset: 5 epochs of K disjoint paths, theta updated and one op per layer pruned each epoch, then
+        // ENG for the preset's three FLOPs bounds from the one supernet, all three retrained
+        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
+                root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
+        try (SqlSession q = new SqlSession(root, "ddpnas")) {
+            Scripts.Run live = q.query("select epoch, max(live), min(live) from (select epoch, layer, sum(cast(kind = 'theta' as int)) - "
+                    + "sum(cast(kind = 'pruned' as int)) as live from supernet_train_arch_params group by epoch, layer) group by epoch order by epoch");
+            // 7 ops (stride-1 layers: 6 IBConv + identity) and 6 lose one per epoch down to one per section; the first layer's 3 ops to 1
+            assertEquals("1\t6\t2\n2\t5\t1\n3\t4\t1\n4\t3\t1\n5\t2\t1", body(live), "pruning per epoch: " + live.out());
+            Scripts.Run gen = q.query("select constraint, mflops, cast(regexp_extract(constraint, '<= (.*)', 1) as double) >= mflops, "
+                    + "chosen_by like '%proven optimal%' from search_generated_archs order by mflops");
+            String[] rows = body(gen).split("\n");
+            assertEquals(3, rows.length, gen.out());
+            for (String row : rows) {
+                String[] f = row.split("\t");
+                assertEquals("true", f[2], "within its bound: " + row);
+                assertEquals("true", f[3], "proven optimal: " + row);
+            }
+            Scripts.Run fin = q.query("select count(*), min(f.test_accuracy) from search_generated_archs g join retrain_final_models f on g.arch = f.arch");
+            String[] f = body(fin).split("\t");
+            assertEquals("3", f[0], "every generated architecture is retrained: " + fin.out());
+            assertTrue(Double.parseDouble(f[1]) > 0.1, "retrained DDPNAS architectures above chance: " + fin.out());
+        }
+        String html = Files.readString(root.resolve("ddpnas/report/index.html"));
+        assertTrue(html.contains("src=\"supernet-train_theta.png\""), html);
     }
 
     private static String body(Scripts.Run r) {

@@ -135,6 +135,13 @@ public final class ReportStage {
                 html.append("<h2>Architecture parameters (").append(esc(r.stageDir())).append(")</h2>\n<p>Per epoch, the live candidates per layer "
                         + "(pruning) and the mean over layers of the largest softmax(a) (how decided the distribution is).</p>\n<img src=\"")
                         .append(name).append("\" alt=\"Architecture parameters\">\n");
+                if (DdpnasCharts.hasTheta(spark, store, r.stageDir())) {
+                    String thetaName = r.stageDir() + "_theta.png";
+                    charts.add(writeImage(store, dir, thetaName, DdpnasCharts.theta(spark, store, r.stageDir())));
+                    html.append("<h2>Distribution theta per layer (").append(esc(r.stageDir())).append(")</h2>\n<p>DDPNAS Eq. 4-5 (the paper's "
+                            + "Fig. 4): theta of every op after each epoch; thin lines: pruned ops, whose probability stays in the normalisation."
+                            + "</p>\n<img src=\"").append(thetaName).append("\" alt=\"theta per layer\">\n");
+                }
             }
         }
         charts.add(write(store, dir, "training.png", trainingChart(spark, store, stages), s));
@@ -395,6 +402,15 @@ public final class ReportStage {
     private static String write(RunStore store, String dir, String name, JFreeChart chart, ReportSettings s) throws java.io.IOException {
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(png, chart, s.chartWidth(), s.chartHeight());
+        try (FSDataOutputStream out = store.fileSystem().create(new Path(dir + "/" + name), false)) {
+            out.write(png.toByteArray());
+        }
+        return name;
+    }
+
+    private static String writeImage(RunStore store, String dir, String name, java.awt.image.BufferedImage img) throws java.io.IOException {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(img, "png", png);
         try (FSDataOutputStream out = store.fileSystem().create(new Path(dir + "/" + name), false)) {
             out.write(png.toByteArray());
         }

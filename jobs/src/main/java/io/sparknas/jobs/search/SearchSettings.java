@@ -1,5 +1,8 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.search.generation.CostConstraint;
+import io.sparknas.search.generation.ExpectationKnapsack;
+
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.SettingsReader;
@@ -14,10 +17,10 @@ import java.util.Set;
 public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex stageIndex, long seed, String cost, double costMin,
                              double costMax, int population, int generations, double crossoverProbability, double mutationProbability,
                              double mutationDistributionIndex, int maxRetries, int rankBound, int parallelism, int recalibrationBatches,
-                             int evalBatchSize, int valImages) {
+                             int evalBatchSize, int valImages, List<CostConstraint> constraints, int generationResolution) {
 
     /** The config sections the stage's output depends on. */
-    public static final List<String> SECTIONS = List.of("nas.space", "nas.search");
+    public static final List<String> SECTIONS = List.of("nas.space", "nas.search", "nas.ddpnas.generation");
 
     public static SearchSettings from(Config config, StageArgs args) {
         SettingsReader r = new SettingsReader(config);
@@ -45,7 +48,26 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
                 r.intBetween("nas.search.eval.parallelism", 0, 100_000),
                 r.intBetween("nas.search.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.search.eval.batch-size", 1, 65_536),
-                r.intBetween("nas.search.eval.val-images", 0, Integer.MAX_VALUE));
+                r.intBetween("nas.search.eval.val-images", 0, Integer.MAX_VALUE),
+                constraints(r), r.intBetween("nas.ddpnas.generation.resolution", 16, ExpectationKnapsack.MAX_RESOLUTION));
+    }
+
+    /** {@code nas.ddpnas.generation.constraints}: DDPNAS's nu of Eq. 10, one generated architecture each. */
+    static List<CostConstraint> constraints(SettingsReader r) {
+        List<CostConstraint> out = new java.util.ArrayList<>();
+        for (String text : r.strings("nas.ddpnas.generation.constraints")) {
+            CostConstraint c = CostConstraint.parse(text);
+            if (c == null) {
+                throw new io.sparknas.jobs.config.InvalidSettingsException("nas.ddpnas.generation.constraints: '" + text + "' is not of the "
+                        + "form \"<cost> <= <bound>\" with cost flops (MFLOPs), params (millions) or latency (ms) and a bound > 0, e.g. \"flops <= 400\".");
+            }
+            out.add(c);
+        }
+        if (out.isEmpty()) {
+            throw new io.sparknas.jobs.config.InvalidSettingsException("nas.ddpnas.generation.constraints is empty: give at least one, e.g. "
+                    + "[\"flops <= 400\"] (DDPNAS Eq. 10 generates one architecture per constraint).");
+        }
+        return List.copyOf(out);
     }
 
     /** Upper cost bound, infinite when unset (0). */

@@ -47,7 +47,7 @@ import java.util.Set;
 /**
  * Stage search: Constrained Evolutionary Search (PAD-NAS section 3.2; NSGA-II) over the space of supernet-train stage k,
  * or, for a supernet trained by a method that outputs its architecture itself, that method's read-off (DA-NAS:
- * {@link ArgmaxReadOff}, table {@code generated_archs}).
+ * {@link ArgmaxReadOff}; DDPNAS: {@link ConstrainedGeneration}, one per constraint; table {@code generated_archs}).
  * with architectures evaluated by the trained supernet on Spark executors ({@link PathEvaluator}: BatchNorm
  * recalibration, then accuracy on val) and costed by the configured cost model (FLOPs, params, or the run's latency table).
  *
@@ -125,11 +125,17 @@ public final class SearchStage {
         }
         try {
             StageRecord record;
-            if ("danas".equals(supernet.properties().get("method"))) {
-                // DA-NAS: the architecture is read off the trained logits, no search
-                ArgmaxReadOff.run(s, spark, store, commit, space, supernetDir, latency,
-                        s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism());
-                commit.putProperty("method", "danas");
+            String method = supernet.properties().get("method");
+            if ("danas".equals(method) || "ddpnas".equals(method)) {
+                // a method that outputs its architectures itself, no search: DA-NAS reads them off the trained logits,
+                // DDPNAS generates one per constraint from the trained distribution (ENG)
+                int tasks = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
+                if (method.equals("danas")) {
+                    ArgmaxReadOff.run(s, spark, store, commit, space, supernetDir, latency, tasks);
+                } else {
+                    ConstrainedGeneration.run(s, spark, store, commit, space, supernetDir, latency, tasks);
+                }
+                commit.putProperty("method", method);
                 commit.putProperty("space_hash", space.hash());
                 commit.putProperty("stage_index", String.valueOf(s.stageIndex().k()));
                 commit.putProperty("supernet", supernetDir);

@@ -5,6 +5,7 @@ import io.sparknas.jobs.easiness.EasinessStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.search.strategy.DaNasStrategy;
+import io.sparknas.search.strategy.DdpnasStrategy;
 import io.sparknas.search.strategy.TrainingStrategy;
 import io.sparknas.search.strategy.UniformSampling;
 import io.sparknas.supernet.cost.CostModel;
@@ -69,8 +70,15 @@ final class StrategySelection {
                 }
                 return new Selected(new DaNasStrategy(space, d, ranking, opCost, cost.fixedCost(space)), inputs);
             }
+            case "ddpnas" -> {
+                if (s.stageIndex().k() != 1) {
+                    throw new InputDataException("supernet-train --stage-index " + s.stageIndex().k() + " is a PAD-NAS fine-tuning stage, but "
+                            + "nas.run.method = ddpnas: DDPNAS prunes inside one supernet-train stage; drop --stage-index.");
+                }
+                return new Selected(new DdpnasStrategy(space, s.ddpnas()), List.of());
+            }
             default -> throw new InputDataException("nas.run.method = " + method + " has no supernet-train strategy in this version "
-                    + "(spos, padnas, danas have).");
+                    + "(spos, padnas, danas, ddpnas have).");
         }
     }
 

@@ -9,6 +9,7 @@ import io.sparknas.jobs.config.StageIndex;
 import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.search.strategy.CostAwareLoss;
 import io.sparknas.search.strategy.DaNasStrategy;
+import io.sparknas.search.strategy.DdpnasStrategy;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.Supernet;
 
@@ -23,7 +24,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
                                int evalPaths, int recalibrationBatches, int evalBatchSize, List<Integer> finetuneEpochs,
                                List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, DaNasStrategy.Settings danas,
-                               String danasCost) {
+                               String danasCost, DdpnasStrategy.Settings ddpnas) {
 
     /**
      * The config sections the output of stage k depends on: the first stage's not on the fine-tuning epochs, so changing them
@@ -32,6 +33,12 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
     public List<String> sections() {
         if (run.method().equals("danas")) {
             return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.danas");
+        }
+        if (run.method().equals("ddpnas")) {
+            // not nas.ddpnas.generation: the constraints are the search stage's, so changing them keeps the trained supernet
+            return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.ddpnas.epochs-per-update", "nas.ddpnas.momentum",
+                    "nas.ddpnas.utility", "nas.ddpnas.utility-temperature", "nas.ddpnas.normalisation", "nas.ddpnas.learning-rate",
+                    "nas.ddpnas.sampling");
         }
         return stageIndex.k() == 1 ? List.of("nas.space", "nas.supernet")
                 : List.of("nas.space", "nas.supernet", FINETUNE_EPOCHS, FINETUNE_LEARNING_RATES, FINETUNE_WARMUP_EPOCHS);
@@ -91,7 +98,8 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.paths", 0, 100_000),
                 r.intBetween("nas.supernet.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
-                ftEpochs, ftRates, ftWarmup, danas(r), r.oneOf("nas.danas.cost", Set.of("flops", "params", "latency")));
+                ftEpochs, ftRates, ftWarmup, danas(r), r.oneOf("nas.danas.cost", Set.of("flops", "params", "latency")),
+                ddpnas(r, r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
     }
 
     /** {@code nas.danas} (lib-search reference.conf), validated. */
@@ -124,5 +132,16 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.doubleBetween("nas.danas.temperature", 1e-6, 1e6), new CostAwareLoss(target, gamma),
                 r.oneOf("nas.danas.optimizer.kind", Set.of("adam", "sgd")), r.doubleBetween("nas.danas.optimizer.learning-rate", 1e-12, 100),
                 r.doubleBetween("nas.danas.optimizer.beta1", 0, 0.999999), r.doubleBetween("nas.danas.optimizer.beta2", 0, 0.999999));
+    }
+
+    /** {@code nas.ddpnas} (lib-search reference.conf) without its generation part, validated; draws seeded by the supernet's seed. */
+    static DdpnasStrategy.Settings ddpnas(SettingsReader r, long seed) {
+        return new DdpnasStrategy.Settings(r.intBetween("nas.ddpnas.epochs-per-update", 1, 100_000),
+                r.doubleBetween("nas.ddpnas.momentum", 0, 0.999999),
+                r.oneOf("nas.ddpnas.utility", Set.of("softmax-of-mean", "mean-of-softmax")),
+                r.doubleBetween("nas.ddpnas.utility-temperature", 1e-6, 1e6),
+                r.oneOf("nas.ddpnas.normalisation", Set.of("softmax", "row-sum")),
+                r.doubleBetween("nas.ddpnas.learning-rate", 1e-9, 1e6),
+                r.oneOf("nas.ddpnas.sampling", Set.of("theta", "uniform")), seed);
     }
 }

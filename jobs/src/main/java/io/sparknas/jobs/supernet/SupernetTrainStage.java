@@ -19,6 +19,7 @@ import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.sample.PathSampler;
 import io.sparknas.supernet.sample.UniformPathSampler;
 import io.sparknas.search.strategy.DaNasStrategy;
+import io.sparknas.search.strategy.DdpnasStrategy;
 import io.sparknas.search.strategy.RoundPlan;
 import io.sparknas.search.strategy.TrainingStrategy;
 import io.sparknas.search.strategy.TrainingStrategy.Phase;
@@ -195,6 +196,7 @@ public final class SupernetTrainStage {
             }
             iterationBase[e + 1] = iterationBase[e] + weightSteps[e];
         }
+        strategy.trainingShape(workers, weightSteps);
         OptimizerSettings opt = new OptimizerSettings(s.stageLearningRate(), s.momentum(), s.weightDecay(), s.schedule(),
                 iterationBase[epochs], iterationBase[Math.min(epochs, s.stageWarmupEpochs())], s.labelSmoothing());
 
@@ -280,6 +282,10 @@ public final class SupernetTrainStage {
                 roundNumber++;
                 boolean epochEnd = r == total - 1;
                 if (epochEnd) {
+                    List<Arch> sampled = strategy.evaluations(e);
+                    if (!sampled.isEmpty()) {
+                        strategy.observeEvaluations(e, evaluateEpoch(spark, store, space, opt, state, sampled, s, workers, e, epochs, strategy.method()));
+                    }
                     for (TrainingStrategy.ArchParam p : strategy.endEpoch(e)) {
                         archParams.add(ArchParamsTable.row(strategy.method(), p));
                     }
@@ -299,6 +305,23 @@ public final class SupernetTrainStage {
                 LOG.info("supernet-train: DA-NAS after epoch {}: live candidates per layer {}, expected cost {} ({}), argmax {}", e + 1,
                         live.layers().stream().map(l -> String.valueOf(l.candidates().size())).toList(), String.format("%.3f", d.expectedCost()),
                         s.danasCost(), d.readOff().orElseThrow().id());
+            }
+            if (strategy instanceof DdpnasStrategy d) {
+                double[][] th = d.theta();
+                int[][] pr = d.prunedAt();
+                List<String> best = new ArrayList<>();
+                for (int l = 0; l < th.length; l++) {
+                    int b = -1;
+                    for (int i = 0; i < th[l].length; i++) {
+                        if (pr[l][i] == 0 && (b < 0 || th[l][i] > th[l][b])) {
+                            b = i;
+                        }
+                    }
+                    best.add(space.layer(l).candidates().get(b).code());
+                }
+                LOG.info("supernet-train: DDPNAS after epoch {}: remaining ops per layer {}, highest theta per layer {}{}", e + 1,
+                        d.space().layers().stream().map(l -> String.valueOf(l.candidates().size())).toList(), String.join("-", best),
+                        d.stopped() ? " (one op per section left: the stopping rule)" : "");
             }
         }
 
@@ -448,6 +471,26 @@ public final class SupernetTrainStage {
                 e + 1, epochs, label, String.format("%.4f", loss / steps), String.format("%.3f", (double) correct / images),
                 String.format("%.1f", images / wall), String.format("%.1f", 100 * Math.max(0, 1 - compute / wall)),
                 String.format("%.2f", NativeHeap.residentBytes() / 1e9), String.format("%.0f", etaSeconds));
+    }
+
+    /** A strategy's architectures of epoch e on val (DDPNAS Eq. 2), BatchNorm recalibrated, as the search evaluates them. */
+    private static double[] evaluateEpoch(SparkSession spark, RunStore store, SearchSpace space, OptimizerSettings opt, SupernetState state,
+                                          List<Arch> archs, SupernetSettings s, int tasks, int e, int epochs, String method) {
+        long t0 = System.nanoTime();
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("supernet-train", String.format(
+                "supernet-train %s: epoch %d/%d, val accuracy of its %d architectures", method, e + 1, epochs, archs.size()));
+        double[] acc;
+        try (PathEvaluator evaluator = new PathEvaluator(spark, store, state, space, opt, s.seed(), s.recalibrationBatches(),
+                s.evalBatchSize(), 0, tasks)) {
+            acc = evaluator.accuracy(archs);
+        }
+        StringBuilder b = new StringBuilder();
+        for (int a = 0; a < archs.size(); a++) {
+            b.append(a == 0 ? "" : ", ").append(archs.get(a).id()).append(' ').append(String.format("%.4f", acc[a]));
+        }
+        LOG.info("supernet-train: epoch {}/{}: val accuracy of its {} architectures ({} s): {}", e + 1, epochs, archs.size(),
+                String.format("%.1f", (System.nanoTime() - t0) / 1e9), b);
+        return acc;
     }
 
     private static List<Row> evaluate(SparkSession spark, RunStore store, SearchSpace space, OptimizerSettings opt,

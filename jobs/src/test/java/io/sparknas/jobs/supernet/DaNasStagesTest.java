@@ -221,46 +221,7 @@ class DaNasStagesTest {
         StageArgs a = args("k", false, Map.of());
         EasinessStage.run(EasinessSettings.from(a.loadConfig(), a), spark);
         // the driver's jobs are cancelled once epoch 3 has one round done (checkpoint after every round)
-        Path position = root.resolve("k/supernet-train/_checkpoint");
-        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread watcher = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                // checkpoints appear and go while this looks: a file that vanished under the walk is simply looked for again
-                try (Stream<Path> files = Files.exists(position) ? Files.walk(position) : Stream.empty()) {
-                    if (files.filter(p -> p.getFileName().toString().equals("position")).anyMatch(p -> {
-                        try {
-                            return Files.readString(p).trim().equals("2 1");
-                        } catch (java.io.IOException e) {
-                            return false;
-                        }
-                    })) {
-                        // until the stage gives up: a cancel between two rounds' jobs would find nothing to cancel
-                        while (!stopped.get()) {
-                            spark.sparkContext().cancelAllJobs();
-                            Thread.sleep(5);
-                        }
-                        return;
-                    }
-                } catch (RuntimeException | java.io.IOException e) {
-                    // retried below
-                } catch (InterruptedException e) {
-                    return;
-                }
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-        watcher.start();
-        try {
-            assertThrows(Exception.class, () -> SupernetTrainStage.run(supernet("k", false, Map.of()), spark), "cancelled mid-run");
-        } finally {
-            stopped.set(true);
-            watcher.interrupt();
-            watcher.join();
-        }
+        io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "2 1", () -> SupernetTrainStage.run(supernet("k", false, Map.of()), spark));
         assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));
         SupernetTrainResult resumed = SupernetTrainStage.run(supernet("k", true, Map.of()), spark);
         RunStore ref = new RunStore(root.toUri(), "d", spark.sparkContext().hadoopConfiguration());

@@ -138,22 +138,11 @@ public final class DaNasStrategy implements TrainingStrategy {
 
     @Override
     public SearchSpace space() {
-        SearchSpace sp = full;
-        for (int l = 0; l < full.size(); l++) {
-            sp = sp.withCandidates(l, alive(l));
-        }
-        return sp;
+        return PrunedCandidates.space(full, prunedAt);
     }
 
     private List<Op> alive(int l) {
-        List<Op> ops = new ArrayList<>();
-        List<Op> cands = full.layer(l).candidates();
-        for (int i = 0; i < cands.size(); i++) {
-            if (prunedAt[l][i] == 0) {
-                ops.add(cands.get(i));
-            }
-        }
-        return ops;
+        return PrunedCandidates.live(full, prunedAt, l);
     }
 
     private double[] aliveValues(double[][] v, int l) {

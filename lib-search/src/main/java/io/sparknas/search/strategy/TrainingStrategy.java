@@ -44,6 +44,26 @@ public interface TrainingStrategy {
      */
     void observe(int e, double[][] gradientSum, long steps);
 
+    /**
+     * Called once before training: the number of workers and each epoch's weight steps per worker (fixed by the data and
+     * the settings), for a strategy that lays its plan out over the epoch (DDPNAS: K architectures in equal shares).
+     */
+    default void trainingShape(int workers, int[] weightSteps) {
+    }
+
+    /**
+     * Architectures the trainer evaluates on val (BatchNorm recalibrated) after epoch {@code e}'s rounds and before
+     * {@link #endEpoch}, for a method whose parameters follow val accuracy (DDPNAS Eq. 2); none by default.
+     */
+    default List<Arch> evaluations(int e) {
+        return List.of();
+    }
+
+    /** Their val accuracies, aligned with {@link #evaluations(int)}. */
+    default void observeEvaluations(int e, double[] accuracy) {
+        throw new IllegalStateException(method() + " evaluates no architectures during training");
+    }
+
     /** The end of epoch {@code e}: may prune candidates; returns the epoch's {@code arch_params} rows (none for uniform sampling). */
     List<ArchParam> endEpoch(int e);
 
@@ -86,8 +106,9 @@ public interface TrainingStrategy {
     /**
      * One {@code arch_params} row.
      *
-     * @param kind {@code logit}, {@code probability}, {@code theta}, {@code lambda}, or {@code pruned} (value: the 1-based
-     *             epoch at whose end the op was pruned)
+     * @param kind {@code logit}, {@code probability}, {@code theta}, {@code lambda}, {@code performance} (DDPNAS Eq. 2: val
+     *             accuracy of the epoch's architecture that used the op), {@code utility} (DDPNAS Eq. 3-4), or {@code pruned}
+     *             (value: the 1-based epoch at whose end the op was pruned)
      */
     record ArchParam(int epoch, int layer, String op, double value, String kind) {
     }

@@ -1,0 +1,83 @@
+package io.sparknas.jobs.report;
+
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.supernet.ArchParamsTable;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The report's DDPNAS chart (the paper's Fig. 4): theta of every op per epoch, one small plot per layer; a pruned op's line
+ * goes on (its probability is kept for the normalisation) and is drawn thin and gray after its pruning.
+ */
+final class DdpnasCharts {
+
+    private static final int COLUMNS = 4;
+    private static final int CELL_WIDTH = 420;
+    private static final int CELL_HEIGHT = 260;
+
+    private DdpnasCharts() {
+    }
+
+    /** Whether a supernet-train stage's arch_params hold theta rows (a DDPNAS run). */
+    static boolean hasTheta(SparkSession spark, RunStore store, String stageDir) {
+        return !spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE)).where("kind = 'theta'").isEmpty();
+    }
+
+    /** The grid of per-layer theta plots. */
+    static BufferedImage theta(SparkSession spark, RunStore store, String stageDir) {
+        List<Row> rows = spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE)).where("kind in ('theta', 'pruned')")
+                .select("epoch", "layer", "op", "value", "kind").orderBy("layer", "op", "epoch").collectAsList();
+        Map<Integer, Map<String, XYSeries>> perLayer = new TreeMap<>();
+        Map<String, Double> prunedAt = new TreeMap<>();
+        for (Row r : rows) {
+            if (r.getString(4).equals("pruned")) {
+                prunedAt.putIfAbsent(r.getInt(1) + "/" + r.getString(2), r.getDouble(3));
+            }
+        }
+        for (Row r : rows) {
+            if (r.getString(4).equals("theta")) {
+                perLayer.computeIfAbsent(r.getInt(1), k -> new TreeMap<>()).computeIfAbsent(r.getString(2), XYSeries::new)
+                        .add(r.getInt(0), r.getDouble(3));
+            }
+        }
+        int layers = perLayer.size();
+        int gridRows = (layers + COLUMNS - 1) / COLUMNS;
+        BufferedImage img = new BufferedImage(COLUMNS * CELL_WIDTH, Math.max(1, gridRows) * CELL_HEIGHT, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        int cell = 0;
+        for (Map.Entry<Integer, Map<String, XYSeries>> layer : perLayer.entrySet()) {
+            XYSeriesCollection data = new XYSeriesCollection();
+            XYLineAndShapeRenderer rend = new XYLineAndShapeRenderer(true, false);
+            int i = 0;
+            for (Map.Entry<String, XYSeries> op : layer.getValue().entrySet()) {
+                Double pruned = prunedAt.get(layer.getKey() + "/" + op.getKey());
+                XYSeries s = op.getValue();
+                if (pruned != null) {
+                    s.setKey(op.getKey() + " (pruned after epoch " + pruned.intValue() + ")");
+                }
+                data.addSeries(s);
+                rend.setSeriesStroke(i, new BasicStroke(pruned == null ? 2.5f : 1f));
+                i++;
+            }
+            JFreeChart chart = ReportStage.chart("layer " + layer.getKey(), "epoch", "theta", data, rend, null);
+            chart.draw(g, new java.awt.geom.Rectangle2D.Double((cell % COLUMNS) * CELL_WIDTH, (cell / COLUMNS) * CELL_HEIGHT, CELL_WIDTH, CELL_HEIGHT));
+            cell++;
+        }
+        g.dispose();
+        return img;
+    }
+}
