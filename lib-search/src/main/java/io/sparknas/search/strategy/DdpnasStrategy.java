@@ -286,11 +286,11 @@ public final class DdpnasStrategy implements TrainingStrategy {
         }
         if ((e + 1) % s.epochsPerUpdate() == 0) {
             for (int l = 0; l < full.size(); l++) {
-                update(l);
-                List<Op> cands = full.layer(l).candidates();
                 int[] rem = remainingIndices(l);
-                for (int i : rem) {
-                    rows.add(new ArchParam(e + 1, l, cands.get(i).name(), utility(l, rem)[indexOf(rem, i)], "utility"));
+                double[] u = update(l, rem);
+                List<Op> cands = full.layer(l).candidates();
+                for (int j = 0; j < rem.length; j++) {
+                    rows.add(new ArchParam(e + 1, l, cands.get(rem[j]).name(), u[j], "utility"));
                 }
                 prune(l, e + 1);
             }
@@ -314,15 +314,6 @@ public final class DdpnasStrategy implements TrainingStrategy {
         return rows;
     }
 
-    private static int indexOf(int[] a, int v) {
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] == v) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
     /** Eq. 3-4's normalised utility of the remaining ops (aligned with {@code rem}). */
     private double[] utility(int l, int[] rem) {
         if (s.utility().equals("mean-of-softmax")) {
@@ -331,9 +322,8 @@ public final class DdpnasStrategy implements TrainingStrategy {
         return softmax(Arrays.stream(rem).mapToDouble(i -> windowSum[l][i] / windowEpochs / s.utilityTemperature()).toArray());
     }
 
-    /** Eq. 4-5 for layer l, then the normalisation over all its ops. */
-    private void update(int l) {
-        int[] rem = remainingIndices(l);
+    /** Eq. 4-5 for layer l's remaining ops {@code rem}, then the normalisation over all its ops; returns the utility (Eq. 3-4). */
+    private double[] update(int l, int[] rem) {
         double[] u = utility(l, rem);
         for (int j = 0; j < rem.length; j++) {
             int i = rem[j];
@@ -348,6 +338,7 @@ public final class DdpnasStrategy implements TrainingStrategy {
                 theta[l][i] /= sum;
             }
         }
+        return u;
     }
 
     /** Prunes the remaining op of lowest theta whose section keeps another op (ties: the later op); none at the stopping rule. */
