@@ -12,6 +12,9 @@
 # ddpnas: ingest, supernet-train (DDPNAS strategy: disjoint sampling, distribution updates, pruning), search (ENG: one
 #         architecture per nas.ddpnas.generation.constraints entry -> generated_archs), retrain (all of them), report; with
 #         a latency constraint, latency-profile before supernet-train.
+# dsonas: ingest, supernet-train (DSO-NAS strategy: pre-training on D_w, then lambda steps by APG-NAG on D_lambda interleaved
+#         with weight steps), search (the read-off: every op with lambda != 0 -> generated_archs), retrain, report; with
+#         nas.dsonas.budget = latency, latency-profile before supernet-train.
 # Without --run-id (and without nas.run.id in the config) a new id run-YYYYMMDD-HHMMSS is used for every stage.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,9 +48,9 @@ if [[ ! -f "$jar" ]]; then
 fi
 # Validate the configuration once, before any stage, and learn the run root, id, method and PAD-NAS stages.
 mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
-  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule nas.danas.cost nas.ddpnas.generation.constraints) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-[[ ${#resolved[@]} -eq 7 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"; danas_schedule="${resolved[4]}"; danas_cost="${resolved[5]}"; ddpnas_constraints="${resolved[6]}"
+  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule nas.danas.cost nas.ddpnas.generation.constraints nas.dsonas.budget) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+[[ ${#resolved[@]} -eq 8 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"; danas_schedule="${resolved[4]}"; danas_cost="${resolved[5]}"; ddpnas_constraints="${resolved[6]}"; dsonas_budget="${resolved[7]}"
 
 # A stage token is a script name, with -k for stage index k >= 2 (supernet-train-2, search-2, prune-2).
 case "$method" in
@@ -74,7 +77,10 @@ case "$method" in
     [[ "$ddpnas_constraints" == *latency* ]] && stages+=(latency-profile)
     stages+=(supernet-train search retrain report) ;;
   dsonas)
-    echo "pipeline: method '$method' is not implemented yet (spos, padnas, danas and ddpnas are)" >&2; exit 2 ;;
+    # search = the read-off (non-zero lambdas), one architecture; the adaptive latency budget needs the latency table
+    stages=(ingest)
+    [[ "$dsonas_budget" == latency ]] && stages+=(latency-profile)
+    stages+=(supernet-train search retrain report) ;;
   *) echo "pipeline: unknown --method '$method' (spos, padnas, danas, ddpnas, dsonas)" >&2; exit 2 ;;
 esac
 if [[ -n "$from" ]]; then

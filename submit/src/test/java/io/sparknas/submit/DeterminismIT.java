@@ -48,7 +48,7 @@ class DeterminismIT {
         assertOk(stage("ingest", "two", "local[2]"));
         // the other runs read the same ingest: a copy of its committed directory (ingest's own determinism per seed is IdxIngestTest's)
         for (String id : List.of("one", "killed", "cluster")) {
-            copyTree(root.resolve("two/ingest"), root.resolve(id).resolve("ingest"));
+            Scripts.copyTree(root.resolve("two/ingest"), root.resolve(id).resolve("ingest"));
         }
         assertOk(stage("supernet-train", "two", "local[2]"));
         assertOk(stage("search", "two", "local[2]"));
@@ -128,19 +128,6 @@ class DeterminismIT {
         assertTrue(killed, stage + " ended before the kill point:\n" + Scripts.tail(Files.readString(err.toPath()), 40));
         assertNotEquals(0, p.exitValue(), "killed");
         assertTrue(!Files.exists(root.resolve(runId).resolve(stage).resolve("_stage.json")), "a killed stage is not committed");
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path t = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(f, t);
-                }
-            }
-        }
     }
 
     private static Stream<Path> completeCheckpoints(Path dir) {

@@ -261,6 +261,10 @@ class PipelineIT {
         Scripts.Run lat = Scripts.run("submit/pipeline.sh", "--dry-run", "--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry",
                 "-Dnas.ddpnas.generation.constraints=[\"flops <= 3\", \"latency <= 20\"]");
         assertTrue(lat.err().contains("stages: ingest latency-profile supernet-train search retrain report"), "a latency bound needs the table: " + lat);
+        Scripts.Run dso = Scripts.run("submit/pipeline.sh", "--dry-run", "--method", "dsonas", "--config", "conf/fashion-mnist-tiny.conf", "--run-id", "dry",
+                "-Dnas.dsonas.budget=latency");
+        assertEquals(0, dso.status(), dso.toString());
+        assertTrue(dso.err().contains("stages: ingest latency-profile supernet-train search retrain report"), "adaptive latency needs the table: " + dso);
     }
 
     @Test
@@ -269,6 +273,7 @@ class PipelineIT {
         // DA-NAS on its paper's Shuffle+Mobile space (ShuffleNetV2 and Xception units with IBConv ops, 12 candidates per
         // layer): easiness, then the class schedule 2 / 4 / 7 / 10 classes with pruning, the argmax read-off, retrain, report;
         // shuffle op ids parse back in path evaluation, the read-off and retrain
+        shareIngest("danas");
         Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "danas", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile", "-Dnas.retrain.epochs=1",
                 "-Dnas.space.max-layers-per-stage=2");
@@ -302,6 +307,7 @@ class PipelineIT {
     void ddpnasPrunesItsDistributionAndGeneratesOneArchitecturePerConstraintThroughSparkSubmit() throws Exception {
         // DDPNAS on the tiny preset: 5 epochs of K disjoint paths, theta updated and one op per layer pruned each epoch, then
         // ENG for the preset's three FLOPs bounds from the one supernet, all three retrained
+        shareIngest("ddpnas");
         Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1");
         assertEquals(0, r.status(), r.toString());
@@ -327,6 +333,45 @@ class PipelineIT {
         }
         String html = Files.readString(root.resolve("ddpnas/report/index.html"));
         assertTrue(html.contains("src=\"supernet-train_theta.png\""), html);
+    }
+
+    @Test
+    @Order(11)
+    void dsoNasDrivesLambdasToExactZerosAndRetrainsItsMultiOpArchitectureThroughSparkSubmit() throws Exception {
+        // DSO-NAS on the tiny preset (12 layers): 1 pre-training epoch on D_w, 2 search epochs of APG-NAG lambda rounds on
+        // D_lambda interleaved with weight rounds, the read-off (ops with lambda != 0) retrained as searched
+        shareIngest("dsonas");
+        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "dsonas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
+                root.toString(), "--run-id", "dsonas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.space.max-layers-per-stage=2");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
+        try (SqlSession q = new SqlSession(root, "dsonas")) {
+            Scripts.Run lam = q.query("select epoch, min(value), max(value), sum(cast(value = 0 as int)) from supernet_train_arch_params "
+                    + "where kind = 'lambda' group by epoch order by epoch");
+            String[] epochs = body(lam).split("\n");
+            assertEquals(3, epochs.length, lam.out());
+            assertEquals("1\t1.0\t1.0\t0", epochs[0], "pre-training leaves every lambda at 1: " + lam.out());
+            assertTrue(Integer.parseInt(epochs[2].split("\t")[3]) > 0, "lambdas reach exact zeros: " + lam.out());
+            Scripts.Run phases = q.query("select epoch, sum(if(phase = 'architecture', 1, 0)) from supernet_train_train_metrics group by epoch order by epoch");
+            assertTrue(body(phases).startsWith("1\t0\n2\t"), "no lambda rounds while pre-training: " + phases.out());
+            Scripts.Run fin = q.query("select g.arch, g.arch = f.arch, f.test_accuracy, g.mflops from search_generated_archs g cross join retrain_final_models f");
+            String[] f = body(fin).split("\t");
+            assertEquals("true", f[1], "retrain trains the read-off architecture: " + fin.out());
+            assertTrue(f[0].contains("+"), "the read-off keeps several ops in some layer (measured: the first layer keeps all three): " + fin.out());
+            assertTrue(Double.parseDouble(f[2]) > 0.1, "the retrained DSO-NAS architecture above chance: " + fin.out());
+        }
+        String html = Files.readString(root.resolve("dsonas/report/index.html"));
+        assertTrue(html.contains("src=\"supernet-train_lambda.png\""), html);
+    }
+
+    /**
+     * Gives run {@code runId} the SPOS run's committed ingest (the same images; the pipeline then skips its ingest), saving
+     * a stage per pipeline; when this test runs alone there is none, and the pipeline ingests.
+     */
+    private static void shareIngest(String runId) throws java.io.IOException {
+        if (Files.isRegularFile(root.resolve("it/ingest/_stage.json"))) {
+            Scripts.copyTree(root.resolve("it/ingest"), root.resolve(runId).resolve("ingest"));
+        }
     }
 
     private static String body(Scripts.Run r) {

@@ -28,6 +28,23 @@ final class Scripts {
     private Scripts() {
     }
 
+    /**
+     * Copies a committed stage directory (e.g. a run's ingest) into another run, so that run reads the same stage without
+     * running it again: the pipeline then skips it as committed with the same configuration.
+     */
+    static void copyTree(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path t = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(f, t);
+                }
+            }
+        }
+    }
+
     static Path projectRoot() {
         String p = System.getProperty("nas.test.project.root");
         return p != null ? Path.of(p) : Path.of("..").toAbsolutePath().normalize();

@@ -95,13 +95,14 @@ final class DaNasCharts {
     /** Per epoch: live candidates per layer (mean, min, max over layers) and the mean over layers of the largest probability. */
     static JFreeChart candidates(SparkSession spark, RunStore store, String stageDir) {
         org.apache.spark.sql.Dataset<Row> ap = spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE));
-        // DA-NAS: a pruned op's probability is 0; DDPNAS: theta rows for every op, pruned ones marked by a pruned row
-        boolean theta = !ap.where("kind = 'theta'").isEmpty();
-        String live = theta ? "sum(cast(kind = 'theta' as int)) - sum(cast(kind = 'pruned' as int))"
+        // DA-NAS: a pruned op's probability is 0; DDPNAS (theta) and DSO-NAS (lambda): rows for every op, pruned ones marked by
+        // a pruned row
+        String perOp = !ap.where("kind = 'theta'").isEmpty() ? "theta" : !ap.where("kind = 'lambda'").isEmpty() ? "lambda" : null;
+        String live = perOp != null ? "sum(cast(kind = '" + perOp + "' as int)) - sum(cast(kind = 'pruned' as int))"
                 : "sum(cast(kind = 'probability' and value > 0 as int))";
-        List<Row> rows = ap.where("kind in ('probability', 'theta', 'pruned')")
+        List<Row> rows = ap.where("kind in ('probability', 'theta', 'lambda', 'pruned')")
                 .groupBy("epoch", "layer").agg(org.apache.spark.sql.functions.expr(live).cast("long").as("live"),
-                        org.apache.spark.sql.functions.expr("max(case when kind in ('probability', 'theta') then value end)").as("top"))
+                        org.apache.spark.sql.functions.expr("max(case when kind in ('probability', 'theta', 'lambda') then value end)").as("top"))
                 .groupBy("epoch").agg(org.apache.spark.sql.functions.avg("live"), org.apache.spark.sql.functions.min("live"),
                         org.apache.spark.sql.functions.max("live"), org.apache.spark.sql.functions.avg("top"))
                 .orderBy("epoch").collectAsList();
@@ -109,7 +110,7 @@ final class DaNasCharts {
         XYSeries mean = new XYSeries("live candidates per layer (mean)");
         XYSeries min = new XYSeries("live candidates (fewest in a layer)");
         XYSeries max = new XYSeries("live candidates (most in a layer)");
-        XYSeries top = new XYSeries((theta ? "largest theta" : "largest softmax(a)") + " x 10 (mean over layers)");
+        XYSeries top = new XYSeries((perOp != null ? "largest " + perOp : "largest softmax(a)") + " x 10 (mean over layers)");
         for (Row r : rows) {
             mean.add(r.getInt(0), r.getDouble(1));
             min.add(r.getInt(0), ((Number) r.get(2)).doubleValue());

@@ -135,12 +135,19 @@ public final class ReportStage {
                 html.append("<h2>Architecture parameters (").append(esc(r.stageDir())).append(")</h2>\n<p>Per epoch, the live candidates per layer "
                         + "(pruning) and the mean over layers of the largest softmax(a) (how decided the distribution is).</p>\n<img src=\"")
                         .append(name).append("\" alt=\"Architecture parameters\">\n");
-                if (DdpnasCharts.hasTheta(spark, store, r.stageDir())) {
+                if (ArchParamCharts.has(spark, store, r.stageDir(), "theta")) {
                     String thetaName = r.stageDir() + "_theta.png";
-                    charts.add(writeImage(store, dir, thetaName, DdpnasCharts.theta(spark, store, r.stageDir())));
+                    charts.add(writeImage(store, dir, thetaName, ArchParamCharts.perLayer(spark, store, r.stageDir(), "theta")));
                     html.append("<h2>Distribution theta per layer (").append(esc(r.stageDir())).append(")</h2>\n<p>DDPNAS Eq. 4-5 (the paper's "
                             + "Fig. 4): theta of every op after each epoch; thin lines: pruned ops, whose probability stays in the normalisation."
                             + "</p>\n<img src=\"").append(thetaName).append("\" alt=\"theta per layer\">\n");
+                }
+                if (ArchParamCharts.has(spark, store, r.stageDir(), "lambda")) {
+                    String lambdaName = r.stageDir() + "_lambda.png";
+                    charts.add(writeImage(store, dir, lambdaName, ArchParamCharts.perLayer(spark, store, r.stageDir(), "lambda")));
+                    html.append("<h2>Scaling factors lambda per layer (").append(esc(r.stageDir())).append(")</h2>\n<p>DSO-NAS Eq. 14-16: lambda of "
+                            + "every op after each epoch (1 during pre-training); an op whose lambda is 0 at an epoch's end is pruned (thin line), "
+                            + "the ops left with lambda != 0 are the architecture.</p>\n<img src=\"").append(lambdaName).append("\" alt=\"lambda per layer\">\n");
                 }
             }
         }

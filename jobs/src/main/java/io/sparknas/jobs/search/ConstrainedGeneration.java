@@ -47,30 +47,16 @@ final class ConstrainedGeneration {
     static void run(SearchSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space, String supernetDir,
                     LatencyTable latency, int tasks) {
         long t0 = System.nanoTime();
-        List<Row> rows = spark.read().parquet(store.tableUri(supernetDir, ArchParamsTable.TABLE)).collectAsList();
-        int last = rows.stream().filter(r -> r.getString(r.fieldIndex("kind")).equals("theta"))
-                .mapToInt(r -> r.getInt(r.fieldIndex("epoch"))).max().orElseThrow(() -> new InputDataException(
-                        "The arch_params of " + store.stageDir(supernetDir) + " hold no theta: was it trained with nas.run.method = ddpnas? "
-                                + "Re-run submit/supernet-train.sh --force -Dnas.run.method=ddpnas."));
-        double[][] value = new double[space.size()][];
+        ArchParamsTable.LastEpoch p = ArchParamsTable.lastEpoch(spark, store.tableUri(supernetDir, ArchParamsTable.TABLE), space, "theta")
+                .orElseThrow(() -> new InputDataException("The arch_params of " + store.stageDir(supernetDir) + " hold no theta: was it "
+                        + "trained with nas.run.method = ddpnas? Re-run submit/supernet-train.sh --force -Dnas.run.method=ddpnas."));
+        int last = p.epoch();
+        double[][] value = p.values();
         for (int l = 0; l < space.size(); l++) {
-            value[l] = new double[space.layer(l).candidates().size()];
-        }
-        for (Row r : rows) {
-            if (r.getInt(r.fieldIndex("epoch")) != last) {
-                continue;
-            }
-            int l = r.getInt(r.fieldIndex("layer"));
-            int i = space.layer(l).candidates().indexOf(Op.parse(r.getString(r.fieldIndex("op"))));
-            switch (r.getString(r.fieldIndex("kind"))) {
-                case "theta" -> {
-                    if (!Double.isNaN(value[l][i])) {
-                        value[l][i] = r.getDouble(r.fieldIndex("value"));
-                    }
-                }
+            for (int i = 0; i < value[l].length; i++) {
                 // a pruned op may not be chosen (ENG searches the pruned space)
-                case "pruned" -> value[l][i] = Double.NaN;
-                default -> {
+                if (p.pruned()[l][i]) {
+                    value[l][i] = Double.NaN;
                 }
             }
         }

@@ -47,7 +47,7 @@ import java.util.Set;
 /**
  * Stage search: Constrained Evolutionary Search (PAD-NAS section 3.2; NSGA-II) over the space of supernet-train stage k,
  * or, for a supernet trained by a method that outputs its architecture itself, that method's read-off (DA-NAS:
- * {@link ArgmaxReadOff}; DDPNAS: {@link ConstrainedGeneration}, one per constraint; table {@code generated_archs}).
+ * {@link ParameterReadOff}, DSO-NAS: non-zero lambdas, {@link ParameterReadOff}; DDPNAS: {@link ConstrainedGeneration}, one per constraint; table {@code generated_archs}).
  * with architectures evaluated by the trained supernet on Spark executors ({@link PathEvaluator}: BatchNorm
  * recalibration, then accuracy on val) and costed by the configured cost model (FLOPs, params, or the run's latency table).
  *
@@ -126,12 +126,12 @@ public final class SearchStage {
         try {
             StageRecord record;
             String method = supernet.properties().get("method");
-            if ("danas".equals(method) || "ddpnas".equals(method)) {
-                // a method that outputs its architectures itself, no search: DA-NAS reads them off the trained logits,
-                // DDPNAS generates one per constraint from the trained distribution (ENG)
+            if ("danas".equals(method) || "ddpnas".equals(method) || "dsonas".equals(method)) {
+                // a method that outputs its architectures itself, no search: DA-NAS and DSO-NAS read them off the trained
+                // logits / lambdas, DDPNAS generates one per constraint from the trained distribution (ENG)
                 int tasks = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
-                if (method.equals("danas")) {
-                    ArgmaxReadOff.run(s, spark, store, commit, space, supernetDir, latency, tasks);
+                if (!method.equals("ddpnas")) {
+                    ParameterReadOff.run(s, spark, store, commit, space, supernetDir, latency, tasks, method);
                 } else {
                     ConstrainedGeneration.run(s, spark, store, commit, space, supernetDir, latency, tasks);
                 }

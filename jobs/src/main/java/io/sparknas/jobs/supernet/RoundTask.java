@@ -28,7 +28,7 @@ import java.util.Set;
  * partition, step): a single path or weights over each layer's candidates.
  * <ul>
  *   <li>{@link Phase#WEIGHTS} (train split): every step updates the weights it used; the task returns those parts' states.</li>
- *   <li>{@link Phase#ARCHITECTURE} (val split, DA-NAS Eq. 10): weights are not updated; the task returns the summed gradient of
+ *   <li>{@link Phase#ARCHITECTURE} (val split, DA-NAS Eq. 10; D_lambda of train, DSO-NAS): weights are not updated; the task returns the summed gradient of
  *   the strategy's parameters, which the driver applies once (so all workers sample from the same parameters).</li>
  * </ul>
  */
@@ -140,11 +140,11 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
                 StepResult r;
                 int iteration = round.iterationBase() + s;
                 if (arch) {
-                    r = net.computeWeightedGradients(step.arch(), step.weights(), x, labels);
+                    r = net.computeWeightedGradients(step.arch(), step.weights(), step.sum(), x, labels);
                     gradient = add(gradient, round.plan().parameterGradient(step, r));
                 } else {
-                    r = step.weighted() ? net.weightedTrainStep(step.arch(), step.weights(), x, labels, iteration, round.epoch())
-                            : net.trainStep(step.arch(), x, labels, iteration, round.epoch());
+                    r = step.weighted() ? net.weightedTrainStep(step.arch(), step.weights(), step.sum(), step.fixedBatchNormScale(), x, labels,
+                            iteration, round.epoch()) : net.trainStep(step.arch(), x, labels, iteration, round.epoch());
                     used.addAll(net.partKeys(step.arch()));
                 }
                 loss += r.loss();

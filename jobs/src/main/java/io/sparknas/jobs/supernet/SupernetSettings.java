@@ -10,6 +10,7 @@ import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.search.strategy.CostAwareLoss;
 import io.sparknas.search.strategy.DaNasStrategy;
 import io.sparknas.search.strategy.DdpnasStrategy;
+import io.sparknas.search.strategy.DsoNasStrategy;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.Supernet;
 
@@ -24,7 +25,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
                                int evalPaths, int recalibrationBatches, int evalBatchSize, List<Integer> finetuneEpochs,
                                List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, DaNasStrategy.Settings danas,
-                               String danasCost, DdpnasStrategy.Settings ddpnas) {
+                               String danasCost, DdpnasStrategy.Settings ddpnas, DsoNasStrategy.Settings dsonas) {
 
     /**
      * The config sections the output of stage k depends on: the first stage's not on the fine-tuning epochs, so changing them
@@ -39,6 +40,9 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
             return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.ddpnas.epochs-per-update", "nas.ddpnas.momentum",
                     "nas.ddpnas.utility", "nas.ddpnas.utility-temperature", "nas.ddpnas.normalisation", "nas.ddpnas.learning-rate",
                     "nas.ddpnas.sampling");
+        }
+        if (run.method().equals("dsonas")) {
+            return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.dsonas");
         }
         return stageIndex.k() == 1 ? List.of("nas.space", "nas.supernet")
                 : List.of("nas.space", "nas.supernet", FINETUNE_EPOCHS, FINETUNE_LEARNING_RATES, FINETUNE_WARMUP_EPOCHS);
@@ -99,7 +103,22 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
                 ftEpochs, ftRates, ftWarmup, danas(r), r.oneOf("nas.danas.cost", Set.of("flops", "params", "latency")),
-                ddpnas(r, r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)));
+                ddpnas(r, r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)), dsonas(r));
+    }
+
+    /** {@code nas.dsonas} (lib-search reference.conf), validated. */
+    static DsoNasStrategy.Settings dsonas(SettingsReader r) {
+        double share = r.doubleBetween("nas.dsonas.weight-share", 0.01, 0.99);
+        if (Math.round(share * 100) != share * 100) {
+            throw new InvalidSettingsException("nas.dsonas.weight-share = " + share + ": the split into D_w and D_lambda is fixed by image id "
+                    + "in steps of 1%: give a multiple of 0.01, e.g. 0.8 (DSO-NAS section 4.3: 4/5 for the weights).");
+        }
+        return new DsoNasStrategy.Settings(share, r.intBetween("nas.dsonas.pretrain-epochs", 0, 100_000),
+                r.intBetween("nas.dsonas.search-epochs", 1, 100_000), r.bool("nas.dsonas.until-one-op"),
+                r.doubleBetween("nas.dsonas.learning-rate", 1e-9, 100), r.doubleBetween("nas.dsonas.momentum", 0, 0.999999),
+                r.oneOf("nas.dsonas.momentum-schedule", Set.of("constant", "apg")), r.doubleBetween("nas.dsonas.gradient-clip", 0, 1e6),
+                r.doubleBetween("nas.dsonas.sparsity", 0, 1e6), r.oneOf("nas.dsonas.budget", Set.of("none", "flops", "mac", "latency")),
+                r.doubleBetween("nas.dsonas.latency-base", 0, 1), r.bool("nas.dsonas.fixed-batchnorm-scale"));
     }
 
     /** {@code nas.danas} (lib-search reference.conf), validated. */

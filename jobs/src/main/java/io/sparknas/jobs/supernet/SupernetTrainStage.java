@@ -20,6 +20,7 @@ import io.sparknas.supernet.sample.PathSampler;
 import io.sparknas.supernet.sample.UniformPathSampler;
 import io.sparknas.search.strategy.DaNasStrategy;
 import io.sparknas.search.strategy.DdpnasStrategy;
+import io.sparknas.search.strategy.DsoNasStrategy;
 import io.sparknas.search.strategy.RoundPlan;
 import io.sparknas.search.strategy.TrainingStrategy;
 import io.sparknas.search.strategy.TrainingStrategy.Phase;
@@ -49,9 +50,10 @@ import java.util.Set;
 /**
  * Stage supernet-train: trains the weight-sharing supernet of the configured search space on the train split with parameter
  * averaging over Spark tasks, as the run's method's {@link TrainingStrategy} plans it ({@link StrategySelection}): SPOS
- * single-path training (Guo et al.; PAD-NAS section 3.1 trains its stages the same way), or DA-NAS (class schedule,
- * Gumbel-softmax weighted steps, architecture rounds on val, pruning; {@link DaNasStrategy}). docs/strategies.md describes
- * the seam.
+ * single-path training (Guo et al.; PAD-NAS section 3.1 trains its stages the same way), DA-NAS (class schedule,
+ * Gumbel-softmax weighted steps, architecture rounds on val, pruning; {@link DaNasStrategy}), DDPNAS ({@link DdpnasStrategy})
+ * or DSO-NAS (lambda-scaled branches, lambda rounds on D_lambda interleaved with weight rounds on D_w, training ends when
+ * the strategy converges; {@link DsoNasStrategy}). docs/strategies.md describes the seam.
  *
  * <p>{@code nas.supernet.workers} replicas (never the machine's core count) train in each round: worker {@code w} holds the
  * train images whose id hashes to {@code w}, in id order ({@link ImageSplits}); the driver broadcasts the whole supernet
@@ -211,7 +213,7 @@ public final class SupernetTrainStage {
         if (cp.isPresent()) {
             startEpoch = cp.get().epoch();
             startRound = cp.get().roundsDone();
-            if (startRound >= rounds(weightSteps[startEpoch], s) + rounds(archSteps[startEpoch], s)) {
+            if (startRound >= rounds(weightSteps[startEpoch], s) + archRounds(strategy.epochPlan(startEpoch), archSteps[startEpoch], s)) {
                 startEpoch++;
                 startRound = 0;
             }
@@ -237,26 +239,39 @@ public final class SupernetTrainStage {
         long lastCheckpoint = System.nanoTime();
         long roundNumber = 0;
         for (int e = 0; e < startEpoch; e++) {
-            roundNumber += rounds(weightSteps[e], s) + rounds(archSteps[e], s);
+            roundNumber += rounds(weightSteps[e], s) + archRounds(strategy.epochPlan(e), archSteps[e], s);
         }
         roundNumber += startRound;
         int roundsThisAttempt = 0;
+        int trainedEpochs = epochs;
+        if (startEpoch > 0 && strategy.converged()) {
+            // the checkpoint is the epoch at whose end the strategy converged: nothing left to train
+            trainedEpochs = startEpoch;
+            startEpoch = epochs;
+        }
         for (int e = startEpoch; e < epochs; e++) {
             TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
             RoundTask.View weightView = weightView(plan, space.classes());
             RoundTask.View archView = architectureView(plan, space.classes());
             JavaRDD<Sample> archData = plan.architectureSplit().equals("val") ? val : train;
             int wr = rounds(weightSteps[e], s);
-            int total = wr + rounds(archSteps[e], s);
+            int ar = archRounds(strategy.epochPlan(e), archSteps[e], s);
+            RoundOrder order = new RoundOrder(wr, ar, plan.interleaved());
+            int total = order.rounds();
             RoundPlan weightPlan = strategy.plan(e, Phase.WEIGHTS);
             for (int r = (e == startEpoch ? startRound : 0); r < total; r++) {
-                boolean arch = r >= wr;
-                int first = (arch ? r - wr : r) * s.stepsPerRound();
-                int steps = Math.min(s.stepsPerRound(), (arch ? archSteps[e] : weightSteps[e]) - first);
+                boolean arch = order.architecture(r);
+                int perRound = arch && plan.interleaved() ? 1 : s.stepsPerRound();
+                int first = order.index(r) * perRound;
+                int steps = Math.min(perRound, (arch ? archSteps[e] : weightSteps[e]) - first);
                 long tr = System.nanoTime();
                 Broadcast<SupernetState> b = jsc.broadcast(state);
                 jsc.setJobGroup("supernet-train", String.format("supernet-train %s: epoch %d/%d (%s), %s round %d/%d", strategy.method(), e + 1, epochs,
-                        plan.label(), arch ? "architecture" : "weight", arch ? r - wr + 1 : r + 1, arch ? total - wr : wr));
+                        plan.label(), arch ? "architecture" : "weight", order.index(r) + 1, arch ? ar : wr));
+                // interleaved: the weight rounds after an architecture round use the parameters it updated
+                if (plan.interleaved() && !arch && r > 0 && order.architecture(r - 1)) {
+                    weightPlan = strategy.plan(e, Phase.WEIGHTS);
+                }
                 RoundTask.Round round = new RoundTask.Round(arch ? Phase.ARCHITECTURE : Phase.WEIGHTS, arch ? strategy.plan(e, Phase.ARCHITECTURE) : weightPlan,
                         arch ? archView : weightView, e, first, steps, iterationBase[e], batch);
                 // collected in partition (worker) order and summed in that order: the same float additions on any cluster
@@ -297,7 +312,7 @@ public final class SupernetTrainStage {
             }
             long roundsLeft = 0;
             for (int k = e + 1; k < epochs; k++) {
-                roundsLeft += rounds(weightSteps[k], s) + rounds(archSteps[k], s);
+                roundsLeft += rounds(weightSteps[k], s) + archRounds(strategy.epochPlan(k), archSteps[k], s);
             }
             logEpoch(e, epochs, plan.label(), metrics, (System.nanoTime() - trainStart) / 1e9 / Math.max(1, roundsThisAttempt) * roundsLeft);
             if (strategy instanceof DaNasStrategy d) {
@@ -322,6 +337,15 @@ public final class SupernetTrainStage {
                 LOG.info("supernet-train: DDPNAS after epoch {}: remaining ops per layer {}, highest theta per layer {}{}", e + 1,
                         d.space().layers().stream().map(l -> String.valueOf(l.candidates().size())).toList(), String.join("-", best),
                         d.stopped() ? " (one op per section left: the stopping rule)" : "");
+            }
+            if (strategy instanceof DsoNasStrategy d) {
+                LOG.info("supernet-train: DSO-NAS after epoch {}: ops computed per layer {}, non-zero lambdas per layer {}", e + 1,
+                        java.util.Arrays.toString(d.liveCounts()), d.readOff().orElseThrow().id());
+            }
+            if (strategy.converged() && e < epochs - 1) {
+                LOG.info("supernet-train: {} converged after epoch {} of at most {}: training ends here", strategy.method(), e + 1, epochs);
+                trainedEpochs = e + 1;
+                break;
             }
         }
 
@@ -372,6 +396,7 @@ public final class SupernetTrainStage {
         commit.putProperty("steps_per_epoch", String.valueOf(weightSteps[epochs - 1]));
         commit.putProperty("weight_steps", String.valueOf(iterationBase[epochs]));
         commit.putProperty("workers", String.valueOf(workers));
+        commit.putProperty("epochs_trained", String.valueOf(trainedEpochs));
         commit.putProperty("effective_batch", String.valueOf(workers * batch));
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(dir, "_checkpoint");
@@ -384,6 +409,11 @@ public final class SupernetTrainStage {
 
     private static int rounds(int steps, SupernetSettings s) {
         return (steps + s.stepsPerRound() - 1) / s.stepsPerRound();
+    }
+
+    /** Architecture rounds of an epoch: of one step each when interleaved (a parameter update per minibatch), else as weight rounds. */
+    private static int archRounds(TrainingStrategy.EpochPlan plan, int steps, SupernetSettings s) {
+        return plan.interleaved() ? steps : rounds(steps, s);
     }
 
     /** Per worker (partition), class and part: images, counted on the executors. */

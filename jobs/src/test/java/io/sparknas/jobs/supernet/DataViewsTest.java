@@ -40,7 +40,7 @@ class DataViewsTest {
     @Test
     void idFixedPartsSplitEveryShardInTheSameSharesAndAnEpochsViewsAreDisjoint() {
         // DSO-NAS's D_w / D_lambda: 80% of train for weight steps, the rest for architecture steps, by image id
-        EpochPlan plan = new EpochPlan(new int[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true, "split", "train", 0.8);
+        EpochPlan plan = new EpochPlan(new int[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true, "split", "train", 0.8, true);
         RoundTask.View weights = SupernetTrainStage.weightView(plan, 10);
         RoundTask.View arch = SupernetTrainStage.architectureView(plan, 10);
         List<List<Sample>> shards = ImageSplits.sharded(spark, store, "train", 2, 0, 0).glom().collect();
@@ -80,7 +80,7 @@ class DataViewsTest {
         }
         assertFalse(SupernetTrainStage.weightView(new EpochPlan(new int[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, false, "all"), 10).classes() != null,
                 "an epoch on every class filters no class");
-        assertThrows(IllegalArgumentException.class, () -> new EpochPlan(new int[]{0}, true, "x", "train", 1.0),
+        assertThrows(IllegalArgumentException.class, () -> new EpochPlan(new int[]{0}, true, "x", "train", 1.0, false),
                 "architecture steps on train need a share of it left");
     }
 }

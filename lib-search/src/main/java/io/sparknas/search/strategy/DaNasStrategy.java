@@ -309,52 +309,12 @@ public final class DaNasStrategy implements TrainingStrategy {
     /** Lines {@code logits l a_0 .. a_n}, {@code pruned l e_0 .. e_n} per layer, then {@code optimizer ...}; doubles exact (hex). */
     @Override
     public String state() {
-        StringBuilder b = new StringBuilder();
-        for (int l = 0; l < logits.length; l++) {
-            b.append("logits ").append(l);
-            for (double v : logits[l]) {
-                b.append(' ').append(Double.toHexString(v));
-            }
-            b.append('\n').append("pruned ").append(l);
-            for (int v : prunedAt[l]) {
-                b.append(' ').append(v);
-            }
-            b.append('\n');
-        }
-        return b.append("optimizer ").append(optimizer.state()).append('\n').toString();
+        return LayerValuesState.write("logits", logits, prunedAt, optimizer.state());
     }
 
     @Override
     public void restore(String state) {
-        int seen = 0;
-        for (String line : state.split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] f = line.trim().split(" ");
-            switch (f[0]) {
-                case "logits", "pruned" -> {
-                    int l = Integer.parseInt(f[1]);
-                    if (l >= logits.length || f.length - 2 != logits[l].length) {
-                        throw new IllegalArgumentException("DA-NAS state does not fit the space: line '" + f[0] + " " + l + "' has "
-                                + (f.length - 2) + " values");
-                    }
-                    for (int i = 0; i < logits[l].length; i++) {
-                        if (f[0].equals("logits")) {
-                            logits[l][i] = Double.parseDouble(f[2 + i]);
-                        } else {
-                            prunedAt[l][i] = Integer.parseInt(f[2 + i]);
-                        }
-                    }
-                    seen++;
-                }
-                case "optimizer" -> optimizer.restore(line.substring("optimizer ".length()));
-                default -> throw new IllegalArgumentException("DA-NAS state: unknown line " + f[0]);
-            }
-        }
-        if (seen != 2 * logits.length) {
-            throw new IllegalArgumentException("DA-NAS state holds " + seen / 2 + " layers, the space " + logits.length);
-        }
+        LayerValuesState.read(state, "DA-NAS", "logits", logits, prunedAt, optimizer::restore);
     }
 
     /**

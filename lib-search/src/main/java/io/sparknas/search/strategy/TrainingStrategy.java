@@ -64,6 +64,15 @@ public interface TrainingStrategy {
         throw new IllegalStateException(method() + " evaluates no architectures during training");
     }
 
+    /**
+     * True when the strategy has nothing left to decide after the epoch that just ended (DSO-NAS's mobile setting: at most one
+     * op per layer remains): the trainer stops there, before {@link #epochs()} (a bound then, not a schedule). A function of
+     * the strategy's state, so a resumed run stops where the uninterrupted one did.
+     */
+    default boolean converged() {
+        return false;
+    }
+
     /** The end of epoch {@code e}: may prune candidates; returns the epoch's {@code arch_params} rows (none for uniform sampling). */
     List<ArchParam> endEpoch(int e);
 
@@ -85,8 +94,13 @@ public interface TrainingStrategy {
      *                           the weight rounds leave out (DSO-NAS's D_lambda)
      * @param weightShare        the share of the train split weight rounds read (DSO-NAS's D_w, e.g. 0.8): the images whose
      *                           id-fixed part is below it, in steps of 1%; 1: all
+     * @param interleaved        false: all weight rounds, then all architecture rounds of up to nas.supernet.steps-per-round
+     *                           steps each; true: architecture rounds of one step each (one update of the strategy's
+     *                           parameters per minibatch of every worker), spread evenly between the weight rounds (DSO-NAS
+     *                           Algorithm 1 alternates lambda and weight steps)
      */
-    record EpochPlan(int[] classes, boolean architectureSteps, String label, String architectureSplit, double weightShare) {
+    record EpochPlan(int[] classes, boolean architectureSteps, String label, String architectureSplit, double weightShare,
+                     boolean interleaved) {
 
         public EpochPlan {
             if (!architectureSplit.equals("val") && !architectureSplit.equals("train")) {
@@ -97,9 +111,9 @@ public interface TrainingStrategy {
             }
         }
 
-        /** Weight rounds on all of train, architecture rounds (if any) on val. */
+        /** Weight rounds on all of train, architecture rounds (if any) on val, after them. */
         public EpochPlan(int[] classes, boolean architectureSteps, String label) {
-            this(classes, architectureSteps, label, "val", 1.0);
+            this(classes, architectureSteps, label, "val", 1.0, false);
         }
     }
 

@@ -29,6 +29,9 @@ public interface CandidateBlock extends TrainablePart {
      */
     void update(int iteration, int epoch, int batchSize);
 
+    /** Sets every BatchNorm scale (gamma) of the block to 1 (DSO-NAS section 4.1 keeps them fixed while searching). */
+    void fixBatchNormScale();
+
     /** Starts BatchNorm recalibration: subsequent {@link #recalibrationForward} calls accumulate batch statistics. */
     void beginRecalibration();
 

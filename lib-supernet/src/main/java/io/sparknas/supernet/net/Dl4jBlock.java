@@ -90,6 +90,15 @@ public final class Dl4jBlock implements CandidateBlock {
         return key;
     }
 
+    @Override
+    public void fixBatchNormScale() {
+        for (org.deeplearning4j.nn.api.Layer l : net.getLayers()) {
+            if (l.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization) {
+                l.getParam("gamma").assign(1);
+            }
+        }
+    }
+
     /** The underlying network (for tests and export). */
     public MultiLayerNetwork network() {
         return net;

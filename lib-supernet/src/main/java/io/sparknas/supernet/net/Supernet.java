@@ -183,6 +183,15 @@ public final class Supernet {
         return op instanceof Op.IBConv && space.layer(layer).keepsShape();
     }
 
+    /**
+     * Whether a layer holding {@code layerOps} (several, one or none) adds its input once to the sum of their branches (DSO-NAS
+     * Eq. 4): where the layer keeps its shape and every op is an inverted bottleneck (none: the layer is the identity). A
+     * ShuffleNetV2 unit passes half its input itself and has no shortcut.
+     */
+    private boolean shortcutOnce(int layer, List<Op> layerOps) {
+        return space.layer(layer).keepsShape() && layerOps.stream().allMatch(op -> op instanceof Op.IBConv);
+    }
+
     /** One SGD step on the single path {@code arch}. {@code labels} are class indices. */
     public StepResult trainStep(Arch arch, INDArray x, int[] labels, int iteration, int epoch) {
         StepResult r = computeGradients(arch, x, labels);
@@ -196,12 +205,12 @@ public final class Supernet {
         int n = (int) x.size(0);
         INDArray h = stem.forward(x, true);
         for (int i = 0; i < arch.layers(); i++) {
-            h = opForward(i, arch.op(i), h, Pass.TRAIN);
+            h = opForward(i, arch.op(i), h, Pass.TRAIN, true);
         }
         HeadPass hp = headPass(h, labels);
         INDArray eps = hp.eps();
         for (int i = arch.layers() - 1; i >= 0; i--) {
-            eps = opBackward(i, arch.op(i), eps);
+            eps = opBackward(i, arch.op(i), eps, true);
         }
         stem.backward(eps);
         return new StepResult(hp.loss(), hp.correct(), n, null);
@@ -230,10 +239,11 @@ public final class Supernet {
 
     /**
      * The output of {@code op} at layer {@code i} for input {@code h}: identity passes {@code h}; an IBConv adds its residual
-     * where the layer keeps its shape; a ShuffleNetV2 unit splits (stride 1: even channels pass, odd ones enter the branch)
-     * or projects (stride 2), and concatenates.
+     * where the layer keeps its shape (unless {@code shortcut} is false: the caller adds it once for several ops); a
+     * ShuffleNetV2 unit splits (stride 1: even channels pass, odd ones enter the branch) or projects (stride 2), and
+     * concatenates.
      */
-    private INDArray opForward(int i, Op op, INDArray h, Pass pass) {
+    private INDArray opForward(int i, Op op, INDArray h, Pass pass, boolean shortcut) {
         if (op instanceof Op.Identity) {
             return h;
         }
@@ -242,7 +252,7 @@ public final class Supernet {
         CandidateBlock main = ops.get(opKey(i, op));
         if (op instanceof Op.IBConv) {
             INDArray o = forward(main, h, pass);
-            if (!residual(i, op)) {
+            if (!shortcut || !residual(i, op)) {
                 return o;
             }
             // in inference the block's output is this pass's own: the residual goes in place
@@ -279,14 +289,14 @@ public final class Supernet {
     }
 
     /** dLoss/dInput of {@code op} at layer {@code i} from dLoss/dOutput, after a training {@link #opForward}; blocks keep their gradients. */
-    private INDArray opBackward(int i, Op op, INDArray eps) {
+    private INDArray opBackward(int i, Op op, INDArray eps, boolean shortcut) {
         if (op instanceof Op.Identity) {
             return eps;
         }
         CandidateBlock main = ops.get(opKey(i, op));
         if (op instanceof Op.IBConv) {
             INDArray e = main.backward(eps);
-            return residual(i, op) ? e.addi(eps) : e;
+            return shortcut && residual(i, op) ? e.addi(eps) : e;
         }
         Layer l = space.layer(i);
         int c = l.inChannels();
@@ -338,13 +348,48 @@ public final class Supernet {
     }
 
     /**
+     * How a weighted layer combines its ops.
+     * <ul>
+     *   <li>{@link #MIXTURE} (DA-NAS Eq. 7): {@code sum_i w_i o_i(x)}, each op with its own shortcut (identity's output is x);
+     *   with weights summing to 1 (a Gumbel-softmax sample) the shortcut counts once.</li>
+     *   <li>{@link #SCALED_BRANCHES} (DSO-NAS Eq. 4): {@code sum_i lambda_i B_i(x) + x}: every op's branch scaled, the
+     *   shortcut added once and unscaled where the layer keeps its shape; identity is no weighted op (the shortcut is always
+     *   there), so a layer without ops is the identity.</li>
+     * </ul>
+     */
+    public enum LayerSum { MIXTURE, SCALED_BRANCHES }
+
+    /**
      * One SGD step on the ops of {@code active} (a subset of each layer's candidates, e.g. those a strategy has not pruned),
      * weighted by {@code w[layer][k]} for the k-th op of {@code active}'s layer; only the active ops' blocks are updated.
      */
     public StepResult weightedTrainStep(Arch active, double[][] w, INDArray x, int[] labels, int iteration, int epoch) {
-        StepResult r = computeWeightedGradients(active, w, x, labels);
+        return weightedTrainStep(active, w, LayerSum.MIXTURE, false, x, labels, iteration, epoch);
+    }
+
+    /**
+     * {@link #weightedTrainStep(Arch, double[][], INDArray, int[], int, int)} with the layers combined as {@code sum} says;
+     * {@code fixedBatchNormScale}: every BatchNorm scale of the parts the step used stays 1 (DSO-NAS section 4.1: "the scaling
+     * parameters in batch normalization layers are fixed to one" while pre-training and searching, so that a lambda cannot
+     * be traded against the scale of its op's last BatchNorm).
+     */
+    public StepResult weightedTrainStep(Arch active, double[][] w, LayerSum sum, boolean fixedBatchNormScale, INDArray x, int[] labels,
+                                        int iteration, int epoch) {
+        StepResult r = computeWeightedGradients(active, w, sum, x, labels);
         applyUpdate(active, iteration, epoch, r.batchSize());
+        if (fixedBatchNormScale) {
+            for (String key : partKeys(active)) {
+                if (!key.equals("classifier")) {
+                    part(key).fixBatchNormScale();
+                }
+            }
+        }
         return r;
+    }
+
+    /** The part of a key of {@link #partKeys}. */
+    private CandidateBlock part(String key) {
+        return key.equals("stem") ? stem : key.equals("head") ? head : ops.get(key);
     }
 
     /** Forward and backward of the weighted supernet over every candidate; every block keeps its gradient; returns dLoss/dw. */
@@ -352,18 +397,26 @@ public final class Supernet {
         return computeWeightedGradients(allOps(), w, x, labels);
     }
 
+    /** {@link #computeWeightedGradients(Arch, double[][], LayerSum, INDArray, int[])} as DA-NAS's mixture. */
+    public StepResult computeWeightedGradients(Arch active, double[][] w, INDArray x, int[] labels) {
+        return computeWeightedGradients(active, w, LayerSum.MIXTURE, x, labels);
+    }
+
     /**
      * Forward and backward of the weighted supernet over the ops of {@code active}: layer i's output is
-     * {@code sum_k w[i][k] o_k(h)} over {@code active.ops(i)} (DA-NAS Eq. 7); the blocks of those ops keep their gradients;
-     * returns dLoss/dw aligned with {@code active}'s ops.
+     * {@code sum_k w[i][k] o_k(h)} over {@code active.ops(i)} (DA-NAS Eq. 7) or {@code sum_k w[i][k] B_k(h) + h} (DSO-NAS Eq. 4),
+     * as {@code sum} says; the blocks of those ops keep their gradients; returns dLoss/dw aligned with {@code active}'s ops
+     * ({@code <dLoss/dOut, o_k(h)>}, resp. {@code <dLoss/dOut, B_k(h)>}, per example).
      */
-    public StepResult computeWeightedGradients(Arch active, double[][] w, INDArray x, int[] labels) {
+    public StepResult computeWeightedGradients(Arch active, double[][] w, LayerSum sum, INDArray x, int[] labels) {
         active.requireIn(space);
         int n = (int) x.size(0);
         int layers = space.size();
         if (w.length != layers) {
             throw new IllegalArgumentException("weights for " + w.length + " layers, the space has " + layers);
         }
+        boolean scaled = sum == LayerSum.SCALED_BRANCHES;
+        boolean[] once = new boolean[layers];
         INDArray h = stem.forward(x, true);
         List<INDArray[]> outs = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
@@ -371,15 +424,26 @@ public final class Supernet {
             if (w[i].length != cands.size()) {
                 throw new IllegalArgumentException("layer " + i + ": " + w[i].length + " weights for " + cands.size() + " active candidates");
             }
+            if (scaled) {
+                if (cands.stream().anyMatch(op -> op instanceof Op.Identity)) {
+                    throw new IllegalArgumentException("layer " + i + ": identity is no weighted op when the shortcut is added once (DSO-NAS Eq. 4)");
+                }
+                once[i] = shortcutOnce(i, cands);
+                if (cands.isEmpty() && !once[i]) {
+                    throw new IllegalArgumentException("layer " + i + " changes the feature map's shape and holds no op");
+                }
+            }
             INDArray[] o = new INDArray[cands.size()];
-            INDArray sum = null;
+            INDArray acc = null;
             for (int c = 0; c < cands.size(); c++) {
-                Op op = cands.get(c);
-                o[c] = opForward(i, op, h, Pass.TRAIN);
-                sum = sum == null ? o[c].mul(w[i][c]) : scaledAdd(sum, w[i][c], o[c]);
+                o[c] = opForward(i, cands.get(c), h, Pass.TRAIN, !scaled);
+                acc = acc == null ? o[c].mul(w[i][c]) : scaledAdd(acc, w[i][c], o[c]);
+            }
+            if (once[i]) {
+                acc = acc == null ? h : acc.addi(h);
             }
             outs.add(o);
-            h = sum;
+            h = acc;
         }
         HeadPass hp = headPass(h, labels);
         INDArray eps = hp.eps();
@@ -388,14 +452,15 @@ public final class Supernet {
             List<Op> cands = active.ops(i);
             INDArray[] o = outs.get(i);
             dw[i] = new double[cands.size()];
-            INDArray epsIn = null;
+            // the shortcut passes eps through unchanged (a copy: the ops' backward passes may reuse their input gradients)
+            INDArray epsIn = once[i] ? eps.dup() : null;
             for (int c = 0; c < cands.size(); c++) {
                 Op op = cands.get(c);
                 // DL4J backpropagates the gradient of the summed loss (its updater divides by the batch size): divide here,
                 // so dw is the gradient of the mean loss that the step reports.
                 dw[i][c] = Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.reduce3.Dot(eps, o[c])).getDouble(0) / n;
                 INDArray ec = eps.mul(w[i][c]);
-                INDArray e = opBackward(i, op, ec);
+                INDArray e = opBackward(i, op, ec, !scaled);
                 epsIn = epsIn == null ? e : epsIn.addi(e);
             }
             eps = epsIn;
@@ -442,32 +507,41 @@ public final class Supernet {
     }
 
     /**
-     * Inference or recalibration output of layer {@code i} (the sum of its ops' outputs, DSO-NAS), freeing its input and
-     * the partial sums once used.
+     * Inference or recalibration output of layer {@code i}: one op's output, or for several ops (DSO-NAS) the sum of their
+     * branches plus the layer's input once where the layer keeps its shape (Eq. 4); no op: the input (identity). Frees its
+     * input and the partial sums once used.
      */
     private INDArray layerForward(int i, List<Op> layerOps, INDArray h, Pass pass) {
+        if (layerOps.isEmpty()) {
+            if (!space.layer(i).keepsShape()) {
+                throw new IllegalArgumentException("layer " + i + " changes the feature map's shape and holds no op");
+            }
+            return h;
+        }
+        if (layerOps.size() == 1) {
+            INDArray o = opForward(i, layerOps.get(0), h, pass, true);
+            if (o != h) {
+                TrainingPass.release(h);
+            }
+            return o;
+        }
+        boolean once = shortcutOnce(i, layerOps);
         INDArray sum = null;
         for (Op op : layerOps) {
-            INDArray o = opForward(i, op, h, pass);
+            INDArray o = opForward(i, op, h, pass, false);
             if (sum == null) {
-                sum = o;
+                sum = o == h ? o.dup() : o;
             } else {
-                INDArray next = sum.add(o);
-                if (sum != h) {
-                    TrainingPass.release(sum);
-                }
+                sum.addi(o);
                 if (o != h) {
                     TrainingPass.release(o);
                 }
-                sum = next;
             }
         }
-        if (sum == null) {
-            return h;
+        if (once) {
+            sum.addi(h);
         }
-        if (sum != h) {
-            TrainingPass.release(h);
-        }
+        TrainingPass.release(h);
         return sum;
     }
 
@@ -610,17 +684,23 @@ public final class Supernet {
                     continue;
                 }
                 String o = chain(g, name, LayerConfigs.op(l, op), last, copy);
-                if (op instanceof Op.IBConv && l.keepsShape()) {
+                if (op instanceof Op.IBConv && l.keepsShape() && arch.ops(i).size() == 1) {
                     g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), o, last);
                     o = name + "_add";
                 }
                 outs.add(o);
             }
             if (outs.size() > 1) {
+                // several ops (DSO-NAS Eq. 4): their branches summed, the layer's input added once where it keeps its shape
+                if (space.layer(i).keepsShape() && arch.ops(i).stream().allMatch(op -> op instanceof Op.IBConv)) {
+                    outs.add(last);
+                }
                 g.addVertex("L" + i + "_sum", new ElementWiseVertex(ElementWiseVertex.Op.Add), outs.toArray(String[]::new));
                 last = "L" + i + "_sum";
             } else if (outs.size() == 1) {
                 last = outs.get(0);
+            } else if (!space.layer(i).keepsShape()) {
+                throw new IllegalArgumentException("layer " + i + " of " + arch.id() + " changes the feature map's shape and holds no op");
             }
         }
         last = chain(g, "head", LayerConfigs.head(space), last, copy);

@@ -26,6 +26,16 @@ class CostModelTest {
     }
 
     @Test
+    void memoryAccessCostOfAnIbconvByHand() {
+        // layer 1, k3e3 (16 -> 48 -> 32, 112 -> 56): pw 112*112*16 + 112*112*48 + 16*48; dw 112*112*48 + 56*56*48 + 48*9;
+        // pwl 56*56*48 + 56*56*32 + 48*32
+        double mac = 112 * 112 * 16 + 112 * 112 * 48 + 16 * 48 + 112 * 112 * 48 + 56 * 56 * 48 + 48 * 9 + 56 * 56 * 48 + 56 * 56 * 32 + 48 * 32;
+        assertEquals(mac / 1e6, new MacCostModel().opCost(space, 1, new Op.IBConv(3, 3)), 1e-12);
+        assertEquals(0.0, new MacCostModel().opCost(space, 2, new Op.Identity()));
+        assertTrue(new MacCostModel().opCost(space, 1, new Op.IBConv(7, 6)) > new MacCostModel().opCost(space, 1, new Op.IBConv(3, 3)));
+    }
+
+    @Test
     void stemAndHeadByHand() {
         // stem 112*112*27*32; head 7*7*320*1280; fc 1280*1000
         double macs = 112 * 112 * 27 * 32 + 7 * 7 * 320 * 1280 + 1280 * 1000;

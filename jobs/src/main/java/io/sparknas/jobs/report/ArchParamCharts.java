@@ -18,26 +18,27 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The report's DDPNAS chart (the paper's Fig. 4): theta of every op per epoch, one small plot per layer; a pruned op's line
- * goes on (its probability is kept for the normalisation) and is drawn thin and gray after its pruning.
+ * The report's per-layer charts of a method's parameter over epochs, one small plot per layer: DDPNAS's theta (the paper's
+ * Fig. 4; a pruned op's line goes on, its probability is kept for the normalisation) and DSO-NAS's lambda (an op stays at 0
+ * once pruned). A pruned op's line is drawn thin and its legend says when it was pruned.
  */
-final class DdpnasCharts {
+final class ArchParamCharts {
 
     private static final int COLUMNS = 4;
     private static final int CELL_WIDTH = 420;
     private static final int CELL_HEIGHT = 260;
 
-    private DdpnasCharts() {
+    private ArchParamCharts() {
     }
 
-    /** Whether a supernet-train stage's arch_params hold theta rows (a DDPNAS run). */
-    static boolean hasTheta(SparkSession spark, RunStore store, String stageDir) {
-        return !spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE)).where("kind = 'theta'").isEmpty();
+    /** Whether a supernet-train stage's arch_params hold rows of {@code kind} ({@code theta}: DDPNAS; {@code lambda}: DSO-NAS). */
+    static boolean has(SparkSession spark, RunStore store, String stageDir, String kind) {
+        return !spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE)).where("kind = '" + kind + "'").isEmpty();
     }
 
-    /** The grid of per-layer theta plots. */
-    static BufferedImage theta(SparkSession spark, RunStore store, String stageDir) {
-        List<Row> rows = spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE)).where("kind in ('theta', 'pruned')")
+    /** The grid of per-layer plots of {@code kind}. */
+    static BufferedImage perLayer(SparkSession spark, RunStore store, String stageDir, String kind) {
+        List<Row> rows = spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE)).where("kind in ('" + kind + "', 'pruned')")
                 .select("epoch", "layer", "op", "value", "kind").orderBy("layer", "op", "epoch").collectAsList();
         Map<Integer, Map<String, XYSeries>> perLayer = new TreeMap<>();
         Map<String, Double> prunedAt = new TreeMap<>();
@@ -47,7 +48,7 @@ final class DdpnasCharts {
             }
         }
         for (Row r : rows) {
-            if (r.getString(4).equals("theta")) {
+            if (r.getString(4).equals(kind)) {
                 perLayer.computeIfAbsent(r.getInt(1), k -> new TreeMap<>()).computeIfAbsent(r.getString(2), XYSeries::new)
                         .add(r.getInt(0), r.getDouble(3));
             }
@@ -73,7 +74,7 @@ final class DdpnasCharts {
                 rend.setSeriesStroke(i, new BasicStroke(pruned == null ? 2.5f : 1f));
                 i++;
             }
-            JFreeChart chart = ReportStage.chart("layer " + layer.getKey(), "epoch", "theta", data, rend, null);
+            JFreeChart chart = ReportStage.chart("layer " + layer.getKey(), "epoch", kind, data, rend, null);
             chart.draw(g, new java.awt.geom.Rectangle2D.Double((cell % COLUMNS) * CELL_WIDTH, (cell / COLUMNS) * CELL_HEIGHT, CELL_WIDTH, CELL_HEIGHT));
             cell++;
         }

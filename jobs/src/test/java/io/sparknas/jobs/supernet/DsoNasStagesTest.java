@@ -1,0 +1,173 @@
+package io.sparknas.jobs.supernet;
+
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.search.SearchSettings;
+import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.testing.SharedSpark;
+import io.sparknas.jobs.testing.Stages;
+import io.sparknas.supernet.cost.FlopsCostModel;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.space.Op;
+import io.sparknas.supernet.space.SearchSpace;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** DSO-NAS supernet training (pre-training, interleaved APG-NAG lambda rounds) and its read-off on a small real Fashion-MNIST run. */
+class DsoNasStagesTest {
+
+    @TempDir
+    static Path root;
+    static SparkSession spark;
+    static SupernetTrainResult dsonas;
+
+    /** 600 train images: D_w 480 (15 weight steps of 16 per worker, 4 rounds), D_lambda 120 (3 lambda rounds per search epoch). */
+    static final Map<String, String> SMALL = Map.ofEntries(Map.entry("nas.ingest.train-per-class", "60"), Map.entry("nas.ingest.val-per-class", "20"),
+            Map.entry("nas.ingest.test-per-class", "20"),
+            Map.entry("nas.run.method", "dsonas"), Map.entry("nas.space.max-layers-per-stage", "2"),
+            Map.entry("nas.dsonas.pretrain-epochs", "1"), Map.entry("nas.dsonas.search-epochs", "2"), Map.entry("nas.dsonas.until-one-op", "false"),
+            Map.entry("nas.dsonas.learning-rate", "0.2"), Map.entry("nas.dsonas.sparsity", "0.3"),
+            Map.entry("nas.supernet.batch-size", "16"), Map.entry("nas.supernet.steps-per-round", "4"), Map.entry("nas.supernet.workers", "2"),
+            Map.entry("nas.supernet.eval.paths", "1"), Map.entry("nas.supernet.eval.recalibration-batches", "1"),
+            Map.entry("nas.supernet.eval.batch-size", "100"), Map.entry("nas.run.checkpoint-interval", "0s"),
+            Map.entry("nas.search.eval.recalibration-batches", "1"), Map.entry("nas.search.eval.batch-size", "100"));
+
+    static StageArgs args(String runId, boolean resume) {
+        StageArgs a = Stages.args("fashion-mnist-tiny.conf", root, runId, false, new HashMap<>(SMALL));
+        return new StageArgs(a.configFile(), a.overrides(), false, resume, a.options(), a.positional());
+    }
+
+    static SupernetSettings supernet(String runId, boolean resume) {
+        StageArgs a = args(runId, resume);
+        return SupernetSettings.from(a.loadConfig(), a);
+    }
+
+    @BeforeAll
+    static void runStages() {
+        spark = SharedSpark.session();
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "d", false, SMALL), spark);
+        dsonas = SupernetTrainStage.run(supernet("d", false), spark);
+    }
+
+    static SearchSpace space() {
+        RunStore store = new RunStore(root.toUri(), "d", spark.sparkContext().hadoopConfiguration());
+        return SpaceTable.read(spark, dsonas.stageUri() + "/space", RunSpace.of(store, "d", supernet("d", false).space()).space());
+    }
+
+    static List<Row> params(String kind) {
+        return spark.read().parquet(dsonas.stageUri() + "/arch_params").where("kind = '" + kind + "'").orderBy("epoch", "layer", "op").collectAsList();
+    }
+
+    @Test
+    void lambdasStartAtOneReachExactZerosAndZeroedOpsStayPruned() {
+        List<Row> lambda = params("lambda");
+        SearchSpace space = space();
+        long weighted = space.layers().stream().mapToLong(l -> l.candidates().stream().filter(o -> !(o instanceof Op.Identity)).count()).sum();
+        for (int e = 1; e <= 3; e++) {
+            int epoch = e;
+            assertEquals(weighted, lambda.stream().filter(r -> r.getInt(1) == epoch).count(), "a lambda row per weighted op, epoch " + e);
+        }
+        // pre-training: every lambda stays 1, nothing pruned
+        assertTrue(lambda.stream().filter(r -> r.getInt(1) == 1).allMatch(r -> r.getDouble(4) == 1.0));
+        long zeros = lambda.stream().filter(r -> r.getInt(1) == 3 && r.getDouble(4) == 0.0).count();
+        assertTrue(zeros > 0, "strong gamma: some lambdas exactly 0 after the search");
+        assertTrue(lambda.stream().filter(r -> r.getInt(1) == 3).anyMatch(r -> r.getDouble(4) > 0), "and some not");
+        List<Row> pruned = params("pruned");
+        assertEquals(zeros, pruned.stream().filter(r -> r.getInt(1) == 3).count(), "every zero lambda is pruned at the epoch's end");
+        for (Row p : pruned) {
+            // pruned at the end of epoch p.value; from then on its lambda is exactly 0
+            assertTrue(lambda.stream().filter(r -> r.getInt(1) >= (int) p.getDouble(4) && r.getInt(2) == p.getInt(2) && r.getString(3).equals(p.getString(3)))
+                    .allMatch(r -> r.getDouble(4) == 0.0), "pruned op " + p);
+        }
+        // a layer that changes the feature map's shape keeps an op
+        for (int l = 0; l < space.size(); l++) {
+            int layer = l;
+            if (!space.layer(l).keepsShape()) {
+                assertTrue(lambda.stream().anyMatch(r -> r.getInt(1) == 3 && r.getInt(2) == layer && r.getDouble(4) > 0), "layer " + l);
+            }
+        }
+    }
+
+    @Test
+    void lambdaRoundsAreSingleStepsOnDLambdaInterleavedWithTheWeightRounds() {
+        List<Row> metrics = spark.read().parquet(dsonas.stageUri() + "/train_metrics").orderBy("epoch", "round").collectAsList();
+        // epoch 1 pre-trains: weight rounds only, on D_w (480 of the 600 train images; the smallest worker shard sets the steps)
+        List<Row> first = metrics.stream().filter(r -> r.getInt(0) == 1).toList();
+        assertTrue(first.stream().allMatch(r -> r.getString(11).equals("weights") && r.getLong(3) == r.getLong(2) * 16));
+        long images = first.stream().mapToLong(r -> r.getLong(3)).sum();
+        assertTrue(images > 380 && images <= 480, images + " images of D_w in the pre-training epoch");
+        for (int e = 2; e <= 3; e++) {
+            int epoch = e;
+            List<String> phases = metrics.stream().filter(r -> r.getInt(0) == epoch).map(r -> r.getString(11)).toList();
+            int wr = (int) phases.stream().filter(p -> p.equals("weights")).count();
+            int ar = phases.size() - wr;
+            assertTrue(wr >= 3 && ar >= 2, phases.toString());
+            RoundOrder order = new RoundOrder(wr, ar, true);
+            for (int r = 0; r < phases.size(); r++) {
+                assertEquals(order.architecture(r) ? "architecture" : "weights", phases.get(r), "epoch " + e + " round " + (r + 1) + " of " + phases);
+            }
+            assertTrue(phases.indexOf("architecture") < phases.lastIndexOf("weights"), "interleaved, not appended: " + phases);
+            // every lambda round is one minibatch of every worker, of D_lambda (120 images: at most 3 steps of 16 per worker)
+            assertTrue(metrics.stream().filter(r -> r.getInt(0) == epoch && r.getString(11).equals("architecture"))
+                    .allMatch(r -> r.getLong(2) == 2 && r.getLong(3) == 2 * 16), "epoch " + e);
+            assertTrue(ar <= 3, ar + " lambda rounds");
+        }
+    }
+
+    @Test
+    void theReadOffKeepsEveryOpWithNonZeroLambdaAsAMultiOpArchitecture() {
+        StageArgs a = args("d", false);
+        SearchStage.run(SearchSettings.from(a.loadConfig(), a), spark);
+        List<Row> generated = spark.read().parquet(root.resolve("d/search/generated_archs").toString()).collectAsList();
+        assertEquals(1, generated.size());
+        Arch arch = Arch.parse(generated.get(0).getString(0));
+        SearchSpace space = space();
+        List<Row> lambda = params("lambda");
+        for (int l = 0; l < space.size(); l++) {
+            int layer = l;
+            List<String> nonZero = new ArrayList<>();
+            for (Op o : space.layer(l).candidates()) {
+                lambda.stream().filter(r -> r.getInt(1) == 3 && r.getInt(2) == layer && r.getString(3).equals(o.name()) && r.getDouble(4) != 0)
+                        .findFirst().ifPresent(r -> nonZero.add(o.name()));
+            }
+            assertEquals(nonZero, arch.ops(l).stream().map(Op::name).toList(), "layer " + l);
+        }
+        assertTrue(java.util.stream.IntStream.range(0, space.size()).anyMatch(l -> arch.ops(l).size() >= 2),
+                "lambdas only partly zeroed: some layer keeps several ops: " + arch.id());
+        assertEquals(new FlopsCostModel().cost(space, arch), generated.get(0).getDouble(3), 1e-9);
+        assertTrue(generated.get(0).getString(7).contains("lambda != 0"), generated.get(0).getString(7));
+    }
+
+    @Test
+    void aKilledDsoNasRunResumesWithTheSameLambdasAndOptimiserState() throws Exception {
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "k", false, SMALL), spark);
+        // cancelled in the first search epoch once two rounds are done (one weight and one lambda round)
+        io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "1 2", () -> SupernetTrainStage.run(supernet("k", false), spark));
+        assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));
+        SupernetTrainResult resumed = SupernetTrainStage.run(supernet("k", true), spark);
+        RunStore ref = new RunStore(root.toUri(), "d", spark.sparkContext().hadoopConfiguration());
+        RunStore res = new RunStore(root.toUri(), "k", spark.sparkContext().hadoopConfiguration());
+        Map<String, String> r = ref.committed("supernet-train").orElseThrow().properties();
+        Map<String, String> k = res.committed("supernet-train").orElseThrow().properties();
+        assertTrue(k.get("strategy_state").contains("lambda") && k.get("strategy_state").contains("optimizer"));
+        assertEquals(r.get("strategy_state"), k.get("strategy_state"), "lambdas, pruning and APG-NAG's step count and momentum");
+        assertEquals(r.get("state_sha256"), k.get("state_sha256"), "supernet weights");
+        assertEquals(spark.read().parquet(dsonas.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList(),
+                spark.read().parquet(resumed.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList());
+    }
+}
