@@ -115,7 +115,7 @@ class ScaledBranchesTest {
         // the loss piecewise smooth, so central differences converge only at small steps (measured for dlambda[1][0] =
         // -0.0641: 0.121 at 1e-4, -0.0242 at 1e-5, -0.0872 at 1e-6, -0.0644 at 1e-7)
         double eps = 1e-7;
-        for (int[] ic : new int[][]{{0, 0}, {1, 0}, {2, 1}, {4, 1}, {space.size() - 2, 1}}) {
+        for (int[] ic : new int[][]{{1, 0}, {4, 1}, {space.size() - 2, 1}}) {
             int i = ic[0], c = ic[1];
             double[][] plus = copy(w), minus = copy(w);
             plus[i][c] += eps;
