@@ -171,35 +171,9 @@ public final class DaNasStrategy implements TrainingStrategy {
 
     @Override
     public void observe(int e, double[][] gradientSum, long steps) {
-        int n = 0;
-        for (double[] l : logits) {
-            n += l.length;
-        }
-        double[] x = new double[n];
-        double[] g = new double[n];
-        boolean[] live = new boolean[n];
-        int k = 0;
-        for (int l = 0; l < full.size(); l++) {
-            if (gradientSum[l].length != alive(l).size()) {
-                throw new IllegalArgumentException("layer " + l + ": gradient for " + gradientSum[l].length + " ops, " + alive(l).size() + " alive");
-            }
-            int j = 0;
-            for (int i = 0; i < logits[l].length; i++, k++) {
-                x[k] = logits[l][i];
-                if (prunedAt[l][i] == 0) {
-                    // the mean over the round's steps: the gradient of the mean loss, whatever the number of workers
-                    g[k] = gradientSum[l][j++] / steps;
-                    live[k] = true;
-                }
-            }
-        }
-        optimizer.step(x, g, live);
-        k = 0;
-        for (double[] l : logits) {
-            for (int i = 0; i < l.length; i++) {
-                l[i] = x[k++];
-            }
-        }
+        FlatParameters f = FlatParameters.of(logits, prunedAt, gradientSum, steps);
+        optimizer.step(f.values, f.gradient, f.live);
+        f.copyTo(logits);
     }
 
     @Override

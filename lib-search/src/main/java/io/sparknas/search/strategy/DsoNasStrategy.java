@@ -196,39 +196,16 @@ public final class DsoNasStrategy implements TrainingStrategy {
 
     @Override
     public void observe(int e, double[][] gradientSum, long steps) {
-        int n = 0;
-        for (double[] l : lambda) {
-            n += l.length;
-        }
-        double[] x = new double[n];
-        double[] g = new double[n];
-        double[] gamma = new double[n];
-        boolean[] active = new boolean[n];
-        int k = 0;
+        FlatParameters f = FlatParameters.of(lambda, prunedAt, gradientSum, steps);
+        double[][] gamma = new double[full.size()][];
         for (int l = 0; l < full.size(); l++) {
-            if (gradientSum[l].length != live(l).size()) {
-                throw new IllegalArgumentException("layer " + l + ": gradient for " + gradientSum[l].length + " ops, " + live(l).size() + " computed");
-            }
-            double[] gl = sparsityWeights(l);
-            int j = 0;
-            for (int i = 0; i < lambda[l].length; i++, k++) {
-                x[k] = lambda[l][i];
-                if (prunedAt[l][i] == 0) {
-                    // the mean over the round's steps: the gradient of the mean loss, whatever the number of workers
-                    g[k] = gradientSum[l][j++] / steps;
-                    gamma[k] = gl[i];
-                    active[k] = true;
-                }
-            }
+            gamma[l] = sparsityWeights(l);
         }
-        optimizer.step(x, g, gamma, active);
-        k = 0;
+        double[][] before = lambda();
+        optimizer.step(f.values, f.gradient, FlatParameters.flatten(gamma), f.live);
+        f.copyTo(lambda);
         for (int l = 0; l < full.size(); l++) {
-            double[] before = lambda[l].clone();
-            for (int i = 0; i < lambda[l].length; i++) {
-                lambda[l][i] = x[k++];
-            }
-            keepOneOp(l, before);
+            keepOneOp(l, before[l]);
         }
     }
 
