@@ -1,0 +1,6 @@
+-- The constrained search's Pareto front (SPOS, PAD-NAS): supernet val accuracy against cost, cheapest first.
+-- runs: spos padnas
+-- columns: arch, cost, mflops, mparams, latency_ms, accuracy
+SELECT arch, cost, mflops, mparams, latency_ms, accuracy
+FROM search_pareto_front
+ORDER BY cost, accuracy DESC

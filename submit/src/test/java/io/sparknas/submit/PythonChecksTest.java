@@ -1,0 +1,41 @@
+package io.sparknas.submit;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Airflow DAGs and the notebooks, checked by their python3 (standard library) checkers: Airflow, Jupyter and PySpark
+ * cannot be installed here, so what is checked is what can drift from the code (DAG tasks against submit/pipeline.sh
+ * --dry-run and the application jar; notebook JSON, cells and the query files they run).
+ */
+class PythonChecksTest {
+
+    @Test
+    void airflowDagsMatchThePipelineAndTheJar() throws Exception {
+        String out = python("submit/airflow/check_dags.py");
+        assertTrue(out.contains("5 DAGs, 12 configuration cases checked; 0 failures"), out);
+    }
+
+    @Test
+    void notebooksAreValidAndRunOnlyTheQueryFiles() throws Exception {
+        String out = python("notebooks/check_notebooks.py");
+        assertTrue(out.contains("3 notebooks, 10 query files checked; 0 failures"), out);
+    }
+
+    private static String python(String script) throws Exception {
+        File log = Files.createTempFile("python-check", ".txt").toFile();
+        Process p = new ProcessBuilder("python3", script).directory(Scripts.projectRoot().toFile()).redirectErrorStream(true)
+                .redirectOutput(log).start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), script + " did not finish in 5 minutes");
+        String out = Files.readString(log.toPath(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), script + ":\n" + out);
+        return out;
+    }
+}
