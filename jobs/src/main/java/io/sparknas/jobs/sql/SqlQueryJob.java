@@ -29,10 +29,13 @@ public final class SqlQueryJob {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch("sql", args, SqlSettings.OPTIONS, true, SqlSettings::from, SqlQueryJob::run);
+        StageLauncher.launch("sql", args, SqlSettings.OPTIONS, true, SqlSettings::from, SqlSettings::sparkConf, SqlQueryJob::run);
     }
 
     public static StageResult run(SqlSettings s, SparkSession spark) throws java.io.IOException {
+        if (s.database() != null) {
+            useDatabase(spark, s.database());
+        }
         return s.session() ? session(s, spark, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)),
                 System.out) : query(s, spark);
     }
@@ -49,7 +52,8 @@ public final class SqlQueryJob {
      */
     static SessionResult session(SqlSettings s, SparkSession spark, java.io.BufferedReader in, java.io.PrintStream out) throws java.io.IOException {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
-        String registered = null;
+        // with --database the catalog's tables answer, not the run's views
+        String registered = s.database() != null ? "catalog" : null;
         int answered = 0;
         StringBuilder stmt = new StringBuilder();
         for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -60,7 +64,7 @@ public final class SqlQueryJob {
             String text = stmt.toString();
             stmt.setLength(0);
             try {
-                String state = store.committedStages().stream().map(r -> r.stageDir() + "@" + r.endedAt()).sorted().toList().toString();
+                String state = s.database() != null ? "catalog" : store.committedStages().stream().map(r -> r.stageDir() + "@" + r.endedAt()).sorted().toList().toString();
                 if (!state.equals(registered)) {
                     // the session's views are the run's committed tables, exactly: a stage re-run or removed since is not
                     // answered from what it was
@@ -92,6 +96,9 @@ public final class SqlQueryJob {
     }
 
     static SqlResult query(SqlSettings s, SparkSession spark) {
+        if (s.database() != null) {
+            return result(spark, statements(s.query()), s);
+        }
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         List<String> views = registerRun(spark, store);
         if (views.isEmpty()) {
@@ -99,6 +106,17 @@ public final class SqlQueryJob {
                     + "): check --run-root and --run-id.");
         }
         return result(spark, statements(s.query()), s).withViews(views);
+    }
+
+    /** Makes {@code database} of the persistent catalog the session's current one; a clear error if it is not there. */
+    private static void useDatabase(SparkSession spark, String database) {
+        io.sparknas.jobs.catalog.RegisterTablesJob.requireHiveCatalog(spark);
+        if (!spark.catalog().databaseExists(database)) {
+            List<String> known = spark.sql("SHOW DATABASES").collectAsList().stream().map(r -> r.getString(0)).sorted().toList();
+            throw new InputDataException("Database " + database + " is not in the catalog (" + known + "): register the run first with "
+                    + "submit/register-tables.sh --run-id ID, and use the same nas.catalog.metastore.");
+        }
+        spark.catalog().setCurrentDatabase(database);
     }
 
     /** Runs the statements in order; the last one's result, at most {@code --limit} rows. */

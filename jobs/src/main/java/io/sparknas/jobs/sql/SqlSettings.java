@@ -1,6 +1,7 @@
 package io.sparknas.jobs.sql;
 
 import com.typesafe.config.Config;
+import io.sparknas.jobs.catalog.CatalogSettings;
 import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.StageArgs;
@@ -19,15 +20,28 @@ import java.util.Set;
  *               {@code --file -}: statements are read from standard input and each one's result is printed ({@link SqlQueryJob#session})
  * @param format {@code table} (aligned, for people) or {@code tsv} (header line, tab-separated, for scripts)
  * @param limit  rows printed at most
+ * @param database with {@code --database NAME}: query Spark's persistent catalog ({@code nas.catalog}) with NAME as the current
+ *                 database (e.g. {@code nas_<run>}, registered by register-tables) instead of a run's views; else null
+ * @param catalog  the catalog {@code --database} reads
  */
-public record SqlSettings(RunSettings run, String query, String format, int limit) {
+public record SqlSettings(RunSettings run, String query, String format, int limit, String database, CatalogSettings catalog) {
 
-    public static final Set<String> OPTIONS = Set.of("file", "format", "limit");
+    public static final Set<String> OPTIONS = Set.of("file", "format", "limit", "database");
+
+    public SqlSettings(RunSettings run, String query, String format, int limit) {
+        this(run, query, format, limit, null, null);
+    }
 
     public static SqlSettings from(Config config, StageArgs args) {
-        if (config.getString("nas.run.id").isBlank()) {
-            throw new InvalidSettingsException("nas-sql needs the run to query: pass --run-id ID (and --run-root URI).");
+        String database = args.options().get("database");
+        if (database == null && config.getString("nas.run.id").isBlank()) {
+            throw new InvalidSettingsException("nas-sql needs the run to query: pass --run-id ID (and --run-root URI), or --database nas_<run> "
+                    + "for a run registered in the catalog.");
         }
+        if (database != null && !database.matches("[A-Za-z0-9_]+")) {
+            throw new InvalidSettingsException("Bad --database " + database + ": a database name is letters, digits and '_' (a run's is nas_<run id>).");
+        }
+        CatalogSettings catalog = database == null ? null : CatalogSettings.from(config);
         RunSettings run = RunSettings.from(config, args);
         String query;
         if (args.options().containsKey("file")) {
@@ -35,7 +49,7 @@ public record SqlSettings(RunSettings run, String query, String format, int limi
                 throw new InvalidSettingsException("Give either a query or --file FILE, not both.");
             }
             if (args.options().get("file").equals("-")) {
-                return new SqlSettings(run, null, format(args), limit(args));
+                return new SqlSettings(run, null, format(args), limit(args), database, catalog);
             }
             Path f = Path.of(args.options().get("file"));
             try {
@@ -48,7 +62,12 @@ public record SqlSettings(RunSettings run, String query, String format, int limi
         } else {
             throw new InvalidSettingsException("nas-sql takes one query (quoted) or --file FILE; got " + args.positional().size() + " arguments.");
         }
-        return new SqlSettings(run, query, format(args), limit(args));
+        return new SqlSettings(run, query, format(args), limit(args), database, catalog);
+    }
+
+    /** The Spark settings the session needs before it starts: the persistent catalog's with {@code --database}. */
+    public java.util.Map<String, String> sparkConf() {
+        return catalog == null ? java.util.Map.of() : catalog.sparkConf();
     }
 
     /** Whether statements come from standard input ({@code --file -}). */
