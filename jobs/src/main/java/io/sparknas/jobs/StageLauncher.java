@@ -19,7 +19,8 @@ import java.util.Set;
  * The shared start-up of every stage's {@code main}: parse the command line, load and validate the configuration,
  * build the {@link SparkSession}, check the ND4J backend, call the stage's {@code run}, print its summary.
  * A failure ends the process with a non-zero status and a one-line cause as the last line of standard error
- * (status 2 for bad arguments or configuration, 3 for a refused overwrite, 1 otherwise).
+ * (status 2 for bad arguments, configuration or an unsupported ND4J backend, 3 for a refused overwrite, 4 for bad input data or upstream stages - a
+ * retry cannot help either -, 1 otherwise).
  */
 public final class StageLauncher {
 
@@ -48,7 +49,14 @@ public final class StageLauncher {
      */
     public static <S, R extends StageResult> void launch(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
                                                          SettingsFactory<S> settingsFactory, StageBody<S, R> body) {
-        int status = run(stage, args, stageOptions, positionalAllowed, settingsFactory, body);
+        launch(stage, args, stageOptions, positionalAllowed, settingsFactory, s -> java.util.Map.of(), body);
+    }
+
+    /** {@link #launch} with Spark settings the job needs before its session starts (e.g. the persistent catalog). */
+    public static <S, R extends StageResult> void launch(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
+                                                         SettingsFactory<S> settingsFactory,
+                                                         java.util.function.Function<S, java.util.Map<String, String>> sparkConf, StageBody<S, R> body) {
+        int status = run(stage, args, stageOptions, positionalAllowed, settingsFactory, sparkConf, body);
         if (status != 0) {
             System.exit(status);
         }
@@ -56,6 +64,12 @@ public final class StageLauncher {
 
     static <S, R extends StageResult> int run(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
                                               SettingsFactory<S> settingsFactory, StageBody<S, R> body) {
+        return run(stage, args, stageOptions, positionalAllowed, settingsFactory, s -> java.util.Map.of(), body);
+    }
+
+    static <S, R extends StageResult> int run(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
+                                              SettingsFactory<S> settingsFactory,
+                                              java.util.function.Function<S, java.util.Map<String, String>> sparkConf, StageBody<S, R> body) {
         S settings;
         Config config;
         try {
@@ -73,7 +87,9 @@ public final class StageLauncher {
             if (!conf.contains("spark.master")) {
                 builder.master("local[*]");
             }
+            sparkConf.apply(settings).forEach(builder::config);
             spark = builder.getOrCreate();
+            SparkJobLabel.set(spark, stage, "reading inputs");
             BackendReport backend = JobEnvironment.backend();
             LOG.info("{}; native build: {}", backend.summary(), backend.buildInfo().replace('\n', ' '));
             NativeBackend.requireUsable(backend, config.getBoolean("nas.backend.require-onednn"));
@@ -85,9 +101,16 @@ public final class StageLauncher {
             return fail(stage, e, 2);
         } catch (StageConflictException e) {
             return fail(stage, e, 3);
+        } catch (io.sparknas.supernet.backend.UnsupportedBackendException e) {
+            return fail(stage, e, 2);
         } catch (Exception | Error e) {
             StageCommit.abortOpen(e);
-            return fail(stage, e, 1);
+            if (missingS3Credentials(e)) {
+                return fail(stage, new InvalidSettingsException("No S3 credentials: S3A found none for the s3a:// paths of this stage. Set "
+                        + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (executors: spark.executorEnv.*), or name a credentials "
+                        + "provider with spark.hadoop.fs.s3a.aws.credentials.provider (README, \"S3\").", e), 2);
+            }
+            return fail(stage, e, causedByInput(e) ? 4 : 1);
         } finally {
             if (spark != null) {
                 spark.stop();
@@ -105,6 +128,28 @@ public final class StageLauncher {
         System.err.println("spark-nas " + stage + " failed: " + cause);
         System.err.flush();
         return status;
+    }
+
+    /** Whether S3A failed for want of credentials (by name: hadoop-aws is the cluster's, not on this module's compile path). */
+    static boolean missingS3Credentials(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage() == null ? "" : t.getMessage();
+            if (t.getClass().getName().equals("org.apache.hadoop.fs.s3a.auth.NoAuthWithAWSException") || m.contains("Unable to load AWS credentials")
+                    || m.contains("No AWS Credentials provided")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the failure is bad input data or a bad upstream stage ({@link InputDataException}), even wrapped by Spark. */
+    static boolean causedByInput(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InputDataException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The most specific message in the cause chain (Spark wraps task failures several times). */

@@ -54,7 +54,7 @@ public final class EasinessStage {
     public static final String CLASS_EASINESS = "class_easiness";
     public static final String NETWORK_AGREEMENT = "network_agreement";
     public static final String NETWORK_ACCURACY = "network_accuracy";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("easiness");
 
     private static final Logger LOG = LoggerFactory.getLogger(EasinessStage.class);
 

@@ -50,7 +50,7 @@ public final class IdxFile {
         int magic = d.readInt();
         if (magic != expectedMagic) {
             throw new InputDataException(name + " is not an IDX " + (expectedMagic == IMAGES_MAGIC ? "images" : "labels")
-                    + " file: magic number " + magic + ", expected " + expectedMagic + ".");
+                    + " file: magic number " + magic + ", expected " + expectedMagic + " (check the file names under nas.ingest.idx, or download it again).");
         }
         int count = d.readInt();
         if (magic == IMAGES_MAGIC) {
@@ -76,7 +76,7 @@ public final class IdxFile {
                 }
                 int r = in.read(buf, 0, (int) Math.min(buf.length, left));
                 if (r < 0) {
-                    throw new InputDataException(name + " ends early: " + left + " bytes short.");
+                    throw new java.io.EOFException(name + " ends early: " + left + " bytes short.");
                 }
                 s = r;
             }

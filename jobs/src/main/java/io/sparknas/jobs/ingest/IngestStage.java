@@ -2,6 +2,7 @@ package io.sparknas.jobs.ingest;
 
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.store.RunStore;
@@ -66,7 +67,7 @@ public final class IngestStage {
     public static final String IMAGES = "images";
     public static final String CLASSES = "classes";
     public static final String REJECTS = "rejects";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("ingest");
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestStage.class);
 
@@ -126,6 +127,7 @@ public final class IngestStage {
         Dataset<Row> manifest = source.manifest.persist(StorageLevel.MEMORY_AND_DISK());
         Dataset<Row> listed = manifest.where(col("reason").isNull());
         Dataset<Row> listRejects = manifest.where(col("reason").isNotNull()).select("path", "reason");
+        SparkJobLabel.set(spark, STAGE, "listing " + s.source());
         long listedCount = listed.count();
         if (listedCount == 0) {
             throw new InputDataException("Input " + s.source() + " holds no image files (" + listRejects.count()
@@ -144,6 +146,7 @@ public final class IngestStage {
         Dataset<Row> decoded = ordered.mapPartitions(new Decode(resizer, new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration())),
                 Encoders.row(DECODED)).persist(StorageLevel.MEMORY_AND_DISK());
 
+        SparkJobLabel.set(spark, STAGE, "decoding " + listedCount + " images in " + partitions + " partitions");
         Dataset<Row> usable = decoded.where(col("reason").isNull()).select("src_split", "class_index", "id");
         Map<String, Map<Integer, Long>> usableCounts = countBy(usable.groupBy("src_split", "class_index").count().collectAsList());
         LOG.info("ingest: decoded in {} s; usable per source split: {}", seconds(t0), totals(usableCounts));
@@ -167,6 +170,7 @@ public final class IngestStage {
         Dataset<Row> images = decoded.where(col("reason").isNull())
                 .join(broadcast(assignment.select("id", "split")), "id")
                 .select("split", "class_index", "id", "height", "width", "channels", "pixels");
+        SparkJobLabel.set(spark, STAGE, "writing images, classes and rejects");
         images.write().partitionBy("split").parquet(commit.tableUri(IMAGES));
         long imageRows = splitCounts.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
         commit.addTable(IMAGES, imageRows, SCHEMA_VERSION, List.of("split"));
@@ -558,10 +562,16 @@ public final class IngestStage {
                         idxPos = 0;
                     }
                     int n = idxHeader.itemBytes();
-                    IdxFile.skipFully(idxIn, (index - idxPos) * n, path);
-                    byte[] gray = idxIn.readNBytes(n);
+                    byte[] gray;
+                    try {
+                        IdxFile.skipFully(idxIn, (index - idxPos) * n, path);
+                        gray = idxIn.readNBytes(n);
+                    } catch (java.io.EOFException e) { // a gzip stream cut short
+                        gray = new byte[0];
+                    }
                     if (gray.length != n) {
-                        throw new InputDataException(path + " ends early at image " + index + ".");
+                        throw new InputDataException("IDX file " + path + " is truncated: it ends at image " + index + " of the " + idxHeader.count()
+                                + " its header promises; download it again (or point nas.ingest.source at a complete copy).");
                     }
                     idxPos = index + 1;
                     byte[] px = resizer.pixelsFromGray(gray, idxHeader.cols(), idxHeader.rows());

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.latency;
 
+import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
@@ -42,7 +43,7 @@ public final class LatencyProfileStage {
 
     public static final String STAGE = "latency-profile";
     public static final String LATENCY = "latency";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("latency-profile");
 
     private static final Logger LOG = LoggerFactory.getLogger(LatencyProfileStage.class);
 
@@ -80,6 +81,7 @@ public final class LatencyProfileStage {
             int repeats = s.repeats();
             long seed = s.seed();
             int total = probes.size();
+            SparkJobLabel.set(spark, "latency-profile", "timing " + total + " probes on " + Math.min(s.parallelism(), total) + " tasks");
             List<Row> rows = jsc.parallelize(probes, Math.min(s.parallelism(), probes.size())).mapPartitions(it -> {
                 LatencyProfiler profiler = new LatencyProfiler(batch, warmup, repeats, seed);
                 String host = InetAddress.getLocalHost().getHostName();

@@ -40,7 +40,7 @@ public final class PruneStage {
     public static final String STAGE = SupernetTrainStage.PRUNE_STAGE;
     public static final String PRUNED_SPACE = SupernetTrainStage.PRUNED_SPACE;
     public static final String PRUNING = "pruning";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("prune");
 
     private static final Logger LOG = LoggerFactory.getLogger(PruneStage.class);
 

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.report;
 
+import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
@@ -55,7 +56,7 @@ public final class ReportStage {
 
     public static final String STAGE = "report";
     public static final String SUMMARY = "summary";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("report");
 
     private static final Logger LOG = LoggerFactory.getLogger(ReportStage.class);
 
@@ -77,6 +78,7 @@ public final class ReportStage {
     public static ReportResult run(ReportSettings s, SparkSession spark) throws Exception {
         System.setProperty("java.awt.headless", "true");
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
+        SparkJobLabel.set(spark, STAGE, "reading the run's tables for charts");
         List<StageRecord> stages = store.committedStages().stream().filter(r -> !r.stage().equals(STAGE)).toList();
         if (stages.stream().noneMatch(r -> r.stage().equals(SearchStage.STAGE))) {
             throw new InputDataException("Run " + s.run().runId() + " has no committed search stage to report on: run submit/search.sh first.");

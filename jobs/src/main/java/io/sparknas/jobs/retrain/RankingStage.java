@@ -38,7 +38,7 @@ public final class RankingStage {
 
     public static final String STAGE = "ranking";
     public static final String RANKING = "ranking";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("ranking");
 
     private static final Logger LOG = LoggerFactory.getLogger(RankingStage.class);
 

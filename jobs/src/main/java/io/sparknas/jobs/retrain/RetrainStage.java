@@ -56,7 +56,7 @@ public final class RetrainStage {
     public static final String CONFUSION = "confusion";
     public static final String METRICS = "retrain_metrics";
     public static final String MODELS = "models";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("retrain");
 
     private static final Logger LOG = LoggerFactory.getLogger(RetrainStage.class);
 
@@ -189,6 +189,7 @@ public final class RetrainStage {
             }
             commit.putProperty("workers", String.valueOf(trainer.workers()));
         }
+        io.sparknas.jobs.SparkJobLabel.set(spark, STAGE, "writing final_models, confusion and retrain_metrics");
         spark.createDataFrame(finals, FINAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(FINAL_MODELS));
         commit.addTable(FINAL_MODELS, finals.size(), SCHEMA_VERSION, List.of());
         spark.createDataFrame(confusion, CONFUSION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(CONFUSION));

@@ -175,7 +175,8 @@ public final class StandaloneTrainer implements AutoCloseable {
                 net.fitMultiDataSet(data);
                 data.unpersist(false);
             }
-            jsc.clearJobGroup();
+            jsc.setJobGroup("retrain-m" + model + "-e" + (e + 1) + "-eval", label + ": epoch " + (e + 1) + "/" + s.epochs()
+                    + ", BatchNorm recalibration and val accuracy", false);
             double sec = (System.nanoTime() - te) / 1e9;
             NativeHeap.collectAndTrim(NativeHeapTrimHook.COLLECTION_INTERVAL_MS);
             double loss = net.getScore();
@@ -200,6 +201,7 @@ public final class StandaloneTrainer implements AutoCloseable {
         if (s.recalibrationBatches() > 0 && val == null) {
             recalibrate(net.getNetwork(), s.recalibrationBatches());
         }
+        jsc.setJobGroup("retrain-m" + model + "-test", label + ": test accuracy", false);
         Evaluation ev = net.evaluate(test, null, EVAL_BATCH);
         double[] perClass = new double[classes];
         for (int k = 0; k < classes; k++) {

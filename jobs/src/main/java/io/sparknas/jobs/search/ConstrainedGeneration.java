@@ -1,5 +1,6 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
@@ -108,6 +109,7 @@ final class ConstrainedGeneration {
         SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         double[] accuracy;
+        SparkJobLabel.set(spark, "search", "ENG: supernet val accuracy of the " + archs.size() + " generated architectures");
         try (PathEvaluator evaluator = new PathEvaluator(spark, store, state, space, opt, s.seed(), s.recalibrationBatches(),
                 s.evalBatchSize(), s.valImages(), tasks)) {
             accuracy = evaluator.accuracy(archs);

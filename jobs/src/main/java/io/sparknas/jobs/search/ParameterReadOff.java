@@ -1,5 +1,6 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
@@ -87,6 +88,7 @@ final class ParameterReadOff {
         SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         double accuracy;
+        SparkJobLabel.set(spark, "search", "read-off: supernet val accuracy of " + arch.id());
         try (PathEvaluator evaluator = new PathEvaluator(spark, store, state, space, opt, s.seed(), s.recalibrationBatches(),
                 s.evalBatchSize(), s.valImages(), tasks)) {
             accuracy = evaluator.accuracy(List.of(arch))[0];

@@ -2,6 +2,7 @@ package io.sparknas.jobs.search;
 
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
@@ -62,7 +63,7 @@ public final class SearchStage {
     public static final String CANDIDATES = "candidates";
     public static final String PARETO_FRONT = "pareto_front";
     public static final String OP_DISTRIBUTION = "op_distribution";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("search");
 
     private static final Logger LOG = LoggerFactory.getLogger(SearchStage.class);
 
@@ -210,6 +211,8 @@ public final class SearchStage {
             while (!ces.done()) {
                 int before = ces.evaluations();
                 long tg = System.nanoTime();
+                SparkJobLabel.set(spark, "search", "CES generation " + (ces.generation() + 1) + "/" + s.generations() + ", evaluating architectures on "
+                        + tasks + " tasks");
                 ces.step();
                 double sec = (System.nanoTime() - tg) / 1e9;
                 evalSeconds += sec;

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -68,8 +69,18 @@ public final class RunStore {
         return fs.makeQualified(new Path(stageDir(stageDir), table)).toString();
     }
 
-    /** The committed record of a stage directory, if {@code _stage.json} exists; refuses an unknown format version. */
+    /**
+     * The committed record of a stage directory, for reading its tables: if {@code _stage.json} exists; refuses an unknown
+     * format version, and tables of another schema version than this code reads ({@link SchemaVersions}).
+     */
     public Optional<StageRecord> committed(String stageDir) {
+        Optional<StageRecord> r = record(stageDir);
+        r.ifPresent(rec -> SchemaVersions.check(rec, new Path(stageDir(stageDir), STAGE_FILE).toString()));
+        return r;
+    }
+
+    /** The committed record of a stage directory as it is, whatever its tables' schema versions (to skip, refuse or --force it, to list it). */
+    public Optional<StageRecord> record(String stageDir) {
         Path file = new Path(stageDir(stageDir), STAGE_FILE);
         try (InputStream in = fs.open(file)) {
             StageRecord r = JSON.readValue(in, StageRecord.class);
@@ -78,6 +89,7 @@ public final class RunStore {
                         + StageRecord.FORMAT_VERSION + ": re-run the stage with --force, or read it with the version that wrote it ("
                         + r.codeVersion() + ").");
             }
+            requireInside(r, stageDir, file);
             return Optional.of(r);
         } catch (FileNotFoundException e) {
             return Optional.empty();
@@ -85,6 +97,25 @@ public final class RunStore {
             throw new UncheckedIOException("Cannot read " + file + ": " + e.getMessage(), e);
         }
     }
+
+    /** A record names its own directory and tables inside it: nothing it names may lead a reader out of the run. */
+    private static void requireInside(StageRecord r, String stageDir, Path file) {
+        if (!stageDir.equals(r.stageDir())) {
+            throw new io.sparknas.jobs.InputDataException(file + " says stage_dir \"" + r.stageDir() + "\" but lies in " + stageDir
+                    + ": the directory was copied or renamed; re-run the stage with --force.");
+        }
+        if (r.tables() != null) {
+            for (Map.Entry<String, StageRecord.Table> t : r.tables().entrySet()) {
+                if (!SAFE_NAME.matcher(t.getKey()).matches() || t.getValue().path() == null || !SAFE_NAME.matcher(t.getValue().path()).matches()) {
+                    throw new io.sparknas.jobs.InputDataException(file + " names table '" + t.getKey() + "' at path '" + t.getValue().path()
+                            + "', which is not a plain name inside the stage directory: the file was edited or is not spark-nas's; re-run the stage with --force.");
+                }
+            }
+        }
+    }
+
+    /** A stage directory, table or run name: letters, digits, '_', '-' and '.' (not starting with '.'). */
+    private static final java.util.regex.Pattern SAFE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
 
     /** Every committed stage of the run, by directory name. */
     public List<StageRecord> committedStages() {
@@ -97,7 +128,7 @@ public final class RunStore {
             Arrays.sort(dirs, Comparator.comparing(s -> s.getPath().getName()));
             for (FileStatus d : dirs) {
                 if (d.isDirectory()) {
-                    committed(d.getPath().getName()).ifPresent(out::add);
+                    record(d.getPath().getName()).ifPresent(out::add);
                 }
             }
         } catch (IOException e) {

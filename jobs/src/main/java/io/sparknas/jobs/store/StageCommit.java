@@ -86,7 +86,8 @@ public final class StageCommit {
     public static StageCommit begin(RunStore store, RunSettings run, String stage, int stageIndex, String configHash, Long seed,
                                     List<StageRecord.Input> inputs) {
         String dir = dirName(stage, stageIndex);
-        StageRecord committed = store.committed(dir).orElse(null);
+        requireFresh(store, dir, inputs);
+        StageRecord committed = store.record(dir).orElse(null);
         String fp = fingerprint(configHash, inputs);
         if (committed != null) {
             if (run.force()) {
@@ -114,6 +115,39 @@ public final class StageCommit {
             store.delete(dir);
         }
         return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, committed, false);
+    }
+
+    /**
+     * Refuses to build on a stale stage: one of this run's input stages was itself built from a stage that has been re-run
+     * since with another config or inputs (its recorded input fingerprint is no longer the committed one), so the two
+     * disagree about the data or the space (e.g. a supernet trained on the ingest that --force replaced).
+     */
+    static void requireFresh(RunStore store, String dir, List<StageRecord.Input> inputs) {
+        for (StageRecord.Input in : inputs) {
+            if (!isStageOfThisRun(in.id())) {
+                continue;
+            }
+            StageRecord upstream = store.record(in.id()).orElse(null);
+            if (upstream == null || upstream.inputs() == null) {
+                continue;
+            }
+            for (StageRecord.Input before : upstream.inputs()) {
+                if (!isStageOfThisRun(before.id())) {
+                    continue;
+                }
+                String now = store.record(before.id()).map(StageRecord::fingerprint).orElse(null);
+                if (!before.hash().equals(now)) {
+                    throw new io.sparknas.jobs.InputDataException("Stage " + in.id() + " of run " + store.runId() + " is stale: it was built from "
+                            + before.id() + " " + shortHash(before.hash()) + ", but " + before.id() + " is now "
+                            + (now == null ? "not committed" : shortHash(now) + " (re-run since)") + ". Re-run " + in.id()
+                            + " with --force before " + dir + " (submit/pipeline.sh --from " + in.id() + " --force re-runs it and the stages after it).");
+                }
+            }
+        }
+    }
+
+    private static boolean isStageOfThisRun(String inputId) {
+        return !inputId.startsWith("source:") && !inputId.contains("/");
     }
 
     /** File under the stage directory holding the fingerprint its checkpoints belong to. */

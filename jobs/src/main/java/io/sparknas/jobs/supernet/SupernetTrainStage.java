@@ -76,7 +76,7 @@ public final class SupernetTrainStage {
     public static final String METRICS = "train_metrics";
     public static final String PATH_EVAL = "path_eval";
     public static final String SPACE = "space";
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("supernet-train");
     /** The stage whose {@code pruned_space} a fine-tuning stage trains (PAD-NAS). */
     public static final String PRUNE_STAGE = "prune";
     public static final String PRUNED_SPACE = "pruned_space";
