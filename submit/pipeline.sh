@@ -47,10 +47,19 @@ if [[ ! -f "$jar" ]]; then
   exit 2
 fi
 # Validate the configuration once, before any stage, and learn the run root, id, method and PAD-NAS stages.
-mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
-  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule nas.danas.cost nas.ddpnas.generation.constraints nas.dsonas.budget) || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
-[[ ${#resolved[@]} -eq 8 ]] || { echo "pipeline: invalid configuration (see above)" >&2; exit 2; }
+query_err="$(mktemp)"
+trap 'rm -f "$query_err"' EXIT
+if ! query_out="$(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
+  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule nas.danas.cost nas.ddpnas.generation.constraints nas.dsonas.budget \
+  nas.catalog.register 2>"$query_err")"; then
+  # the cause as the last line, as every stage ends
+  echo "pipeline: invalid configuration: $(tail -n 1 "$query_err" | sed 's/^spark-nas config: //')" >&2
+  exit 2
+fi
+mapfile -t resolved <<<"$query_out"
+[[ ${#resolved[@]} -eq 9 ]] || { echo "pipeline: the configuration check printed ${#resolved[@]} values, expected 9: is the jar older than this script? rebuild it" >&2; exit 2; }
 root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"; danas_schedule="${resolved[4]}"; danas_cost="${resolved[5]}"; ddpnas_constraints="${resolved[6]}"; dsonas_budget="${resolved[7]}"
+register="${resolved[8]}"
 
 # A stage token is a script name, with -k for stage index k >= 2 (supernet-train-2, search-2, prune-2).
 case "$method" in
@@ -117,6 +126,16 @@ for s in "${stages[@]}"; do
   fi
   echo "pipeline: stage $s done in $(( $(date +%s) - t0 )) s" >&2
 done
+# Not a stage: it writes nothing in the run, and registering again is always safe (nas.catalog.register)
+if [[ "$register" == true ]]; then
+  cmd=("$here/submit/register-tables.sh" "${args[@]}")
+  if [[ $dry_run == 1 ]]; then
+    printf '%q ' "${cmd[@]}"; echo
+  else
+    echo "pipeline: registering the run's tables in the catalog" >&2
+    "${cmd[@]}" || { rc=$?; echo "pipeline: registering the tables failed (exit $rc); the run's stages are committed: re-run submit/register-tables.sh" >&2; exit $rc; }
+  fi
+fi
 if [[ $dry_run == 0 ]]; then
   echo
   echo "Run $run_id finished in $(( $(date +%s) - t_start )) s. Results: $root/$run_id"

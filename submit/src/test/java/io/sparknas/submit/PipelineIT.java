@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -25,7 +26,7 @@ class PipelineIT {
     @Test
     @Order(1)
     void pipelineRunsTheTinyPresetThroughSparkSubmit() throws Exception {
-        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+        Scripts.Run r = pipeline("--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
                 "--run-id", "it", "--master", "local[2]", "-Dnas.retrain.epochs=2");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.out().contains("images: train 2000, val 500, test 1000 (10 classes)"), r.toString());
@@ -166,7 +167,7 @@ class PipelineIT {
         // stages too: prune, supernet-train-2 and search-2 run (M = 3 in the tiny preset), then retrain, ranking and report
         // from prune on, forcing retrain, ranking and report (committed from the SPOS search) to be redone from search-2;
         // a cheaper ranking here (2 models, 1 epoch on 200 images)
-        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+        Scripts.Run r = pipeline("--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
                 "--run-id", "it", "--master", "local[2]", "--method", "padnas", "--from", "prune", "--force", "-Dnas.retrain.epochs=1",
                 "-Dnas.ranking.models=2", "-Dnas.ranking.epochs=1", "-Dnas.ranking.train-images=200");
         assertEquals(0, r.status(), r.toString());
@@ -238,7 +239,7 @@ class PipelineIT {
         assertTrue(pipeline.err().contains("Bad value for nas.ingest.channels = \"x\""), pipeline.toString());
 
         Scripts.Run missing = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", "nope", "select 1");
-        assertEquals(1, missing.status(), missing.toString());
+        assertEquals(4, missing.status(), missing.toString());
         assertTrue(missing.lastErrLine().contains("has no committed stage"), missing.lastErrLine());
     }
 
@@ -268,13 +269,41 @@ class PipelineIT {
     }
 
     @Test
+    @Order(6)
+    void aStageRefusesAnUpstreamOfAnotherSpaceOrOneMadeStaleByAReRun() throws Exception {
+        // run "it"'s ingest and supernet-train copied into two runs: both committed and consistent as copied
+        for (String run : new String[]{"space", "stale"}) {
+            Scripts.copyTree(root.resolve("it/ingest"), root.resolve(run).resolve("ingest"));
+            Scripts.copyTree(root.resolve("it/supernet-train"), root.resolve(run).resolve("supernet-train"));
+        }
+        // searching a supernet trained on mobilenetv2 as if it were shuffle-mobile: the space hashes differ
+        Scripts.Run space = Scripts.run("submit/search.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "space", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile");
+        assertEquals(4, space.status(), space.toString());
+        assertTrue(space.lastErrLine().contains("nas.space") && space.lastErrLine().contains("search failed"), space.lastErrLine());
+        assertFalse(Files.exists(root.resolve("space/search")), "nothing written");
+        // ingest re-run with another split (--force): the supernet was trained on the ingest that is gone
+        Scripts.Run reIngest = Scripts.run("submit/ingest.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "stale", "--master", "local[2]", "--force", "-Dnas.ingest.val-per-class=40");
+        assertEquals(0, reIngest.status(), reIngest.toString());
+        String supernetBefore = Files.readString(root.resolve("stale/supernet-train/_stage.json"));
+        Scripts.Run stale = Scripts.run("submit/search.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+                "--run-id", "stale", "--master", "local[2]", "-Dnas.ingest.val-per-class=40");
+        assertEquals(4, stale.status(), stale.toString());
+        assertTrue(stale.lastErrLine().contains("Stage supernet-train of run stale is stale") && stale.lastErrLine().contains("--from supernet-train --force"),
+                stale.lastErrLine());
+        assertFalse(Files.exists(root.resolve("stale/search")), "nothing written");
+        assertEquals(supernetBefore, Files.readString(root.resolve("stale/supernet-train/_stage.json")), "nothing overwritten");
+    }
+
+    @Test
     @Order(9)
     void daNasRunsOnTheShuffleMobileSpaceThroughSparkSubmit() throws Exception {
         // DA-NAS on its paper's Shuffle+Mobile space (ShuffleNetV2 and Xception units with IBConv ops, 12 candidates per
         // layer): easiness, then the class schedule 2 / 4 / 7 / 10 classes with pruning, the argmax read-off, retrain, report;
         // shuffle op ids parse back in path evaluation, the read-off and retrain
         shareIngest("danas");
-        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
+        Scripts.Run r = pipeline("--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "danas", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile", "-Dnas.retrain.epochs=1",
                 "-Dnas.space.max-layers-per-stage=2");
         assertEquals(0, r.status(), r.toString());
@@ -308,7 +337,7 @@ class PipelineIT {
         // DDPNAS on the tiny preset: 5 epochs of K disjoint paths, theta updated and one op per layer pruned each epoch, then
         // ENG for the preset's three FLOPs bounds from the one supernet, all three retrained
         shareIngest("ddpnas");
-        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
+        Scripts.Run r = pipeline("--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
@@ -341,7 +370,7 @@ class PipelineIT {
         // DSO-NAS on the tiny preset (12 layers): 1 pre-training epoch on D_w, 2 search epochs of APG-NAG lambda rounds on
         // D_lambda interleaved with weight rounds, the read-off (ops with lambda != 0) retrained as searched
         shareIngest("dsonas");
-        Scripts.Run r = Scripts.run("submit/pipeline.sh", "--method", "dsonas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
+        Scripts.Run r = pipeline("--method", "dsonas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "dsonas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.space.max-layers-per-stage=2");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
@@ -372,6 +401,99 @@ class PipelineIT {
         if (Files.isRegularFile(root.resolve("it/ingest/_stage.json"))) {
             Scripts.copyTree(root.resolve("it/ingest"), root.resolve(runId).resolve("ingest"));
         }
+    }
+
+    /**
+     * submit/pipeline.sh with the test's catalog (under the temporary root, not ./catalog) and Spark event logs of every
+     * stage (for {@link #everySparkJobSaysWhichStageAndStepItBelongsTo}).
+     */
+    private static Scripts.Run pipeline(String... args) throws Exception {
+        Files.createDirectories(root.resolve("eventlog"));
+        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = "-Dnas.catalog.metastore=" + root.resolve("catalog");
+        return Scripts.run(java.util.Map.of("NAS_SUBMIT_ARGS", "--conf spark.eventLog.enabled=true --conf spark.eventLog.dir=file:" + root.resolve("eventlog")),
+                "submit/pipeline.sh", all);
+    }
+
+    /** The run each method's notebook queries read: the SPOS run "it" became a PAD-NAS run at order 7. */
+    private static final java.util.Map<String, String> RUN_OF_METHOD = java.util.Map.of("spos", "it", "padnas", "it", "danas", "danas",
+            "ddpnas", "ddpnas", "dsonas", "dsonas");
+
+    @Test
+    @Order(12)
+    void everyNotebookQueryAnswersByNameFromTheCatalogInALaterSession() throws Exception {
+        // the pipelines registered their runs; a new JVM and Spark session on the same metastore reads them by name
+        java.util.List<Path> files;
+        try (java.util.stream.Stream<Path> l = Files.list(Scripts.projectRoot().resolve("notebooks/queries"))) {
+            files = l.filter(f -> f.toString().endsWith(".sql")).sorted().toList();
+        }
+        assertTrue(files.size() >= 10, files.toString());
+        int answered = 0;
+        try (SqlSession q = new SqlSession(root, null, "--database", "nas_it", "-Dnas.catalog.metastore=" + root.resolve("catalog"))) {
+            for (String run : new java.util.TreeSet<>(RUN_OF_METHOD.values())) {
+                // the database mirrors the run's committed tables: one per table of every _stage.json
+                long tables = 0;
+                try (java.util.stream.Stream<Path> dirs = Files.list(root.resolve(run))) {
+                    for (Path d : dirs.filter(d -> Files.isRegularFile(d.resolve("_stage.json"))).toList()) {
+                        tables += new com.fasterxml.jackson.databind.ObjectMapper().readTree(d.resolve("_stage.json").toFile()).get("tables").size();
+                    }
+                }
+                Scripts.Run shown = q.query("show tables in nas_" + run);
+                assertEquals(0, shown.status(), shown.toString());
+                assertEquals(tables, body(shown).split("\n").length, "nas_" + run + " holds every committed table: " + shown.out());
+            }
+            for (Path f : files) {
+                String text = Files.readString(f);
+                java.util.regex.Matcher runs = java.util.regex.Pattern.compile("(?m)^-- runs: (.+)$").matcher(text);
+                java.util.regex.Matcher cols = java.util.regex.Pattern.compile("(?m)^-- columns: (.+)$").matcher(text);
+                assertTrue(runs.find() && cols.find(), f + " names its runs and columns");
+                String query = text.replaceAll("(?m)^\\s*--.*$", "").strip();
+                for (String method : runs.group(1).trim().split("\\s+")) {
+                    Scripts.Run r = q.query("use nas_" + RUN_OF_METHOD.get(method) + "; " + query);
+                    assertEquals(0, r.status(), f.getFileName() + " on the " + method + " run: " + r);
+                    String[] lines = r.out().strip().split("\n");
+                    assertEquals(String.join("\t", cols.group(1).trim().split(",\\s*")), lines[0], f.getFileName() + " columns on " + method);
+                    assertTrue(lines.length > 1, f.getFileName() + " returned no rows on the " + method + " run");
+                    answered++;
+                }
+            }
+        }
+        assertTrue(answered >= 20, "queries answered: " + answered);
+    }
+
+    @Test
+    @Order(13)
+    void everySparkJobSaysWhichStageAndStepItBelongsTo() throws Exception {
+        // the Spark UI's job list: every job of every stage of the five pipelines carries a description naming its stage
+        java.util.Set<String> stages = java.util.Set.of("ingest", "easiness", "latency-profile", "supernet-train", "search", "prune",
+                "retrain", "ranking", "report", "register-tables");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        int jobs = 0;
+        java.util.Set<String> seen = new java.util.TreeSet<>();
+        java.util.List<String> unlabelled = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> logs = Files.list(root.resolve("eventlog"))) {
+            for (Path log : logs.toList()) {
+                for (String line : Files.readAllLines(log)) {
+                    if (!line.contains("\"SparkListenerJobStart\"")) {
+                        continue;
+                    }
+                    com.fasterxml.jackson.databind.JsonNode props = json.readTree(line).path("Properties");
+                    String desc = props.path("spark.job.description").asText("");
+                    String group = props.path("spark.jobGroup.id").asText("");
+                    jobs++;
+                    String stage = stages.stream().filter(st -> desc.startsWith(st + ":") || desc.startsWith(st + " ")).findFirst().orElse(null);
+                    if (stage == null) {
+                        unlabelled.add(log.getFileName() + ": group '" + group + "', description '" + desc + "'");
+                    } else {
+                        seen.add(stage);
+                    }
+                }
+            }
+        }
+        assertTrue(unlabelled.isEmpty(), unlabelled.size() + " of " + jobs + " jobs without a stage description:\n" + String.join("\n", unlabelled));
+        assertTrue(seen.containsAll(java.util.Set.of("ingest", "easiness", "supernet-train", "search", "prune", "retrain", "ranking", "report")),
+                "stages seen in the event logs: " + seen);
+        assertTrue(jobs > 100, "jobs in the event logs: " + jobs);
     }
 
     private static String body(Scripts.Run r) {

@@ -27,10 +27,15 @@ final class SqlSession implements AutoCloseable {
     private final BufferedReader out;
     private final File err;
 
-    SqlSession(Path runRoot, String runId) throws IOException {
+    SqlSession(Path runRoot, String runId, String... extra) throws IOException {
         err = Files.createTempFile("nas-sql-session", ".err").toFile();
-        ProcessBuilder pb = new ProcessBuilder(List.of(Scripts.projectRoot().resolve("submit/nas-sql").toString(), "--run-root", runRoot.toString(),
-                "--run-id", runId, "--format", "tsv", "--file", "-")).directory(Scripts.projectRoot().toFile());
+        List<String> cmd = new java.util.ArrayList<>(List.of(Scripts.projectRoot().resolve("submit/nas-sql").toString(), "--run-root", runRoot.toString(),
+                "--format", "tsv", "--file", "-"));
+        if (runId != null) {
+            cmd.addAll(List.of("--run-id", runId));
+        }
+        cmd.addAll(List.of(extra));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(Scripts.projectRoot().toFile());
         pb.environment().remove("SPARK_HOME");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().put("NAS_DRIVER_MEMORY", "2g");

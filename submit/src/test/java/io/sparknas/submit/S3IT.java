@@ -1,0 +1,183 @@
+package io.sparknas.submit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Artifacts on S3 end to end: a real S3-compatible server (s3proxy in its own JVM on 127.0.0.1), the stages with
+ * {@code --run-root s3a://...} through their scripts, the results read back with nas-sql; credentials from the environment
+ * only, and found nowhere the project writes; the server going away during a stage's write.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class S3IT {
+
+    @TempDir
+    static Path dir;
+    static S3Server s3;
+    static final String ROOT = "s3a://nas/runs";
+    /** Everything the stages printed, for the credentials check. */
+    static final List<String> outputs = new ArrayList<>();
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        s3 = new S3Server(dir);
+        s3.start();
+        s3.bucket("nas");
+        Files.createDirectories(dir.resolve("eventlog"));
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        s3.close();
+    }
+
+    private static Map<String, String> env(boolean credentials, String extraConf) {
+        Map<String, String> env = new HashMap<>(credentials ? s3.credentialsEnv() : Map.of());
+        env.put("NAS_SUBMIT_ARGS", s3.sparkConf() + " --conf spark.eventLog.enabled=true --conf spark.eventLog.dir=file:" + dir.resolve("eventlog")
+                + (extraConf.isEmpty() ? "" : " " + extraConf));
+        // a machine's own AWS settings must not decide the test
+        env.put("AWS_PROFILE", "none");
+        env.put("AWS_CONFIG_FILE", dir.resolve("no-aws-config").toString());
+        env.put("AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-aws-credentials").toString());
+        return env;
+    }
+
+    private static Scripts.Run stage(String script, String runId, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--config", "conf/fashion-mnist-tiny.conf", "--run-root", ROOT, "--run-id", runId, "--master", "local[2]"));
+        args.addAll(List.of(extra));
+        Scripts.Run r = Scripts.run(env(true, ""), "submit/" + script, args.toArray(String[]::new));
+        outputs.add(r.out());
+        outputs.add(r.err());
+        return r;
+    }
+
+    @Test
+    @Order(1)
+    void ingestSupernetTrainSearchAndRetrainOnS3ThenReadBackWithNasSql() throws Exception {
+        for (String[] st : new String[][]{{"ingest.sh"}, {"supernet-train.sh", "-Dnas.supernet.epochs=1"},
+                {"search.sh", "-Dnas.supernet.epochs=1", "-Dnas.search.population=8", "-Dnas.search.generations=1"},
+                {"retrain.sh", "-Dnas.supernet.epochs=1", "-Dnas.search.population=8", "-Dnas.search.generations=1", "-Dnas.retrain.epochs=1"}}) {
+            String[] extra = java.util.Arrays.copyOfRange(st, 1, st.length);
+            Scripts.Run r = stage(st[0], "s3", extra);
+            assertEquals(0, r.status(), st[0] + ": " + r);
+            String name = st[0].replace(".sh", "");
+            assertTrue(Files.isRegularFile(s3.data.resolve("nas/runs/s3").resolve(name).resolve("_stage.json")), name + " committed on S3");
+        }
+        Scripts.Run q = stage("nas-sql", "s3", "--format", "tsv",
+                "select (select count(*) from ingest_images), (select count(*) from search_pareto_front), f.test_images, f.test_accuracy "
+                        + "from retrain_final_models f");
+        assertEquals(0, q.status(), q.toString());
+        String[] row = q.out().strip().split("\n")[1].split("\t");
+        assertEquals("3500", row[0], "train 2000 + val 500 + test 1000 images read back from S3: " + q.out());
+        assertTrue(Integer.parseInt(row[1]) >= 1, q.out());
+        assertEquals("1000", row[2], q.out());
+        assertTrue(Double.parseDouble(row[3]) > 0.1, "the model trained from S3 data is above chance: " + q.out());
+    }
+
+    @Test
+    @Order(2)
+    void missingCredentialsAreAOneLineErrorAndNothingIsWritten() throws Exception {
+        String before = checksums(s3.data);
+        // S3A's default provider chain (configuration, environment, instance profile) finds nothing
+        Scripts.Run r = Scripts.run(env(false, ""), "submit/ingest.sh", "--config", "conf/fashion-mnist-tiny.conf",
+                "--run-root", ROOT, "--run-id", "nocreds", "--master", "local[2]");
+        outputs.add(r.out());
+        outputs.add(r.err());
+        assertEquals(2, r.status(), r.toString());
+        assertTrue(r.lastErrLine().contains("No S3 credentials") && r.lastErrLine().contains("AWS_ACCESS_KEY_ID"), r.lastErrLine());
+        assertEquals(before, checksums(s3.data), "nothing written on S3");
+    }
+
+    @Test
+    @Order(3)
+    void theStoreGoingAwayDuringAWriteCommitsNothingAndARerunCompletes() throws Exception {
+        String committedBefore = checksums(s3.data.resolve("nas/runs/s3"));
+        File out = Files.createTempFile("s3-fault", ".out").toFile();
+        File err = Files.createTempFile("s3-fault", ".err").toFile();
+        // S3A and Spark give up fast here, so the stage fails while the server is away instead of waiting for it
+        String fast = "--conf spark.hadoop.fs.s3a.retry.limit=1 --conf spark.hadoop.fs.s3a.retry.interval=100ms --conf spark.hadoop.fs.s3a.attempts.maximum=1 "
+                + "--conf spark.hadoop.fs.s3a.connection.establish.timeout=1000 --conf spark.hadoop.fs.s3a.connection.timeout=2000";
+        Process p = Scripts.start(env(true, fast), "submit/ingest.sh", out, err, "--config", "conf/fashion-mnist-tiny.conf", "--run-root", ROOT,
+                "--run-id", "s3b", "--master", "local[2]");
+        Path images = s3.data.resolve("nas/runs/s3b/ingest/images");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+        while (!Files.exists(images) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(Files.exists(images), "ingest began writing its images table: " + Files.readString(err.toPath()));
+        s3.stop();
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the stage ends while the store is away");
+        outputs.add(Files.readString(out.toPath()));
+        outputs.add(Files.readString(err.toPath()));
+        assertNotEquals(0, p.exitValue(), "the stage failed: " + Files.readString(err.toPath()));
+        s3.start();
+        assertFalse(Files.exists(s3.data.resolve("nas/runs/s3b/ingest/_stage.json")), "no committed partial stage");
+        assertEquals(committedBefore, checksums(s3.data.resolve("nas/runs/s3")), "the earlier run's committed stages are unchanged");
+        Scripts.Run again = stage("ingest.sh", "s3b");
+        assertEquals(0, again.status(), again.toString());
+        assertTrue(again.err().contains("Clearing uncommitted output of an earlier attempt"), "the re-run cleared the failed attempt's output");
+        Scripts.Run q = stage("nas-sql", "s3b", "--format", "tsv", "select count(*) from ingest_images");
+        assertEquals("3500", q.out().strip().split("\n")[1], q.toString());
+    }
+
+    @Test
+    @Order(4)
+    void theCredentialsAppearInNoLogStageRecordEventLogOrMessage() throws Exception {
+        assertTrue(outputs.size() >= 10, "outputs collected: " + outputs.size());
+        List<String> where = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            if (outputs.get(i).contains(s3.identity) || outputs.get(i).contains(s3.credential)) {
+                where.add("output " + i);
+            }
+        }
+        for (Path root : new Path[]{s3.data, dir.resolve("eventlog")}) {
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+                    if (text.contains(s3.identity) || text.contains(s3.credential)) {
+                        where.add(f.toString());
+                    }
+                }
+            }
+        }
+        try (Stream<Path> logs = Files.list(dir.resolve("eventlog"))) {
+            assertTrue(logs.count() >= 6, "an event log per Spark application");
+        }
+        assertTrue(where.isEmpty(), "credentials found in: " + where);
+    }
+
+    /** Relative path and SHA-256 of every file under a directory. */
+    static String checksums(Path root) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                sb.append(root.relativize(f)).append(' ').append(HexFormat.of().formatHex(sha.digest(Files.readAllBytes(f)))).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+}
