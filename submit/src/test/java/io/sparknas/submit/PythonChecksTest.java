@@ -31,8 +31,13 @@ class PythonChecksTest {
 
     private static String python(String script) throws Exception {
         File log = Files.createTempFile("python-check", ".txt").toFile();
-        Process p = new ProcessBuilder("python3", script).directory(Scripts.projectRoot().toFile()).redirectErrorStream(true)
-                .redirectOutput(log).start();
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", script).directory(Scripts.projectRoot().toFile()).redirectErrorStream(true)
+                    .redirectOutput(log).start();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("python3 is needed for " + script + " (apt-get install -y python3): " + e.getMessage(), e);
+        }
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), script + " did not finish in 5 minutes");
         String out = Files.readString(log.toPath(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), script + ":\n" + out);
