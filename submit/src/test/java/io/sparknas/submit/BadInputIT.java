@@ -102,6 +102,19 @@ class BadInputIT {
     }
 
     @Test
+    void anUnwritableRunRootIsRefusedBeforeAnyWork() throws Exception {
+        Path file = Files.writeString(root.resolve("not-a-dir"), "x");
+        String before = snapshot();
+        List<String> args = List.of("--config", "conf/fashion-mnist-tiny.conf", "--run-root", file.resolve("runs").toString(), "--run-id", "w",
+                "--master", "local[2]");
+        Scripts.Run r = Scripts.run("submit/ingest.sh", args.toArray(String[]::new));
+        assertEquals(4, r.status(), r.toString());
+        assertTrue(r.lastErrLine().contains(file + " is not a directory") && r.lastErrLine().contains("writable --run-root"), r.lastErrLine());
+        assertFalse(r.err().contains("decoding"), "refused before decoding any image: " + r);
+        assertEquals(before, snapshot());
+    }
+
+    @Test
     void aMissingUpstreamStageNamesTheScriptToRun() throws Exception {
         refused(4, List.of("supernet-train", "not committed", "submit/supernet-train.sh"), "search", "base");
     }

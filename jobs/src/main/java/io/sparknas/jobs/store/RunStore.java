@@ -137,6 +137,32 @@ public final class RunStore {
         return out;
     }
 
+    /** Below this much usable space a local run root is refused before a stage starts (a stage would fail half-way). */
+    static final long MIN_FREE_BYTES = 256L << 20;
+
+    /**
+     * Fails before any work when a local run root cannot take a stage's output: its nearest existing ancestor is not a
+     * writable directory, or has less than {@link #MIN_FREE_BYTES} usable. Other file systems (s3a://) are not probed:
+     * a failure there fails the stage without committing it.
+     */
+    public void requireWritable() {
+        if (!"file".equals(fs.getUri().getScheme())) {
+            return;
+        }
+        java.nio.file.Path p = java.nio.file.Paths.get(runDir.toUri());
+        while (p != null && !java.nio.file.Files.exists(p)) {
+            p = p.getParent();
+        }
+        String problem = p == null ? "no part of it exists"
+                : !java.nio.file.Files.isDirectory(p) ? p + " is not a directory"
+                : !java.nio.file.Files.isWritable(p) ? p + " is not writable"
+                : p.toFile().getUsableSpace() < MIN_FREE_BYTES ? p + " has only " + (p.toFile().getUsableSpace() >> 20) + " MB free" : null;
+        if (problem != null) {
+            throw new io.sparknas.jobs.InputDataException("Run root " + root + " cannot take run " + runId + ": " + problem
+                    + ". Give a writable --run-root with space (a local directory or s3a://bucket/prefix).");
+        }
+    }
+
     /** Whether anything (committed or not) is at the stage directory. */
     public boolean exists(String stageDir) {
         try {

@@ -87,6 +87,7 @@ public final class StageCommit {
                                     List<StageRecord.Input> inputs) {
         String dir = dirName(stage, stageIndex);
         requireFresh(store, dir, inputs);
+        store.requireWritable();
         StageRecord committed = store.record(dir).orElse(null);
         String fp = fingerprint(configHash, inputs);
         if (committed != null) {
