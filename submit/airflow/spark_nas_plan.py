@@ -120,3 +120,34 @@ def build_dag(method):
                 previous >> task
             previous = task
     return dag
+
+
+def render(method, task_id, run_id, run_root, config=None, overrides=""):
+    """The bash command Airflow runs for one task of a method's DAG, with the DAG's params filled in (a retried task runs
+    the same command again)."""
+    home = os.environ.get("SPARK_NAS_HOME", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    config = config or os.environ.get("SPARK_NAS_CONFIG", os.path.join(home, "conf", "fashion-mnist-tiny.conf"))
+    values = resolve(home, config, overrides.split(), method=method)
+    for tid, script, extra in task_specs(method, values):
+        if tid == task_id:
+            return command(home, script, extra, config, method, run_id=run_id, run_root=run_root, overrides=overrides)
+    raise ValueError(f"DAG spark_nas_{method} has no task {task_id}: {[t for t, _, _ in task_specs(method, values)]}")
+
+
+if __name__ == "__main__":
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(description="Print the bash command of one task of a spark-nas DAG, params filled in.")
+    p.add_argument("method", choices=METHODS)
+    p.add_argument("task_id")
+    p.add_argument("--run-id", required=True)
+    p.add_argument("--run-root", required=True)
+    p.add_argument("--config")
+    p.add_argument("--overrides", default="")
+    a = p.parse_args()
+    try:
+        print(render(a.method, a.task_id, a.run_id, a.run_root, a.config, a.overrides))
+    except (ValueError, FileNotFoundError) as e:
+        print(f"spark_nas_plan: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -81,6 +81,8 @@ public final class StageLauncher {
         }
         LOG.info("spark-nas {}: resolved configuration\n{}", stage, NasConfig.renderForLog(config));
         SparkSession spark = null;
+        Throwable failure;
+        int status;
         try {
             SparkConf conf = new SparkConf();
             SparkSession.Builder builder = SparkSession.builder().appName("spark-nas " + stage);
@@ -98,24 +100,37 @@ public final class StageLauncher {
             return 0;
         } catch (InvalidSettingsException e) {
             StageCommit.abortOpen(e);
-            return fail(stage, e, 2);
+            failure = e;
+            status = 2;
         } catch (StageConflictException e) {
-            return fail(stage, e, 3);
+            failure = e;
+            status = 3;
         } catch (io.sparknas.supernet.backend.UnsupportedBackendException e) {
-            return fail(stage, e, 2);
+            failure = e;
+            status = 2;
         } catch (Exception | Error e) {
             StageCommit.abortOpen(e);
             if (missingS3Credentials(e)) {
-                return fail(stage, new InvalidSettingsException("No S3 credentials: S3A found none for the s3a:// paths of this stage. Set "
+                failure = new InvalidSettingsException("No S3 credentials: S3A found none for the s3a:// paths of this stage. Set "
                         + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (executors: spark.executorEnv.*), or name a credentials "
-                        + "provider with spark.hadoop.fs.s3a.aws.credentials.provider (README, \"S3\").", e), 2);
+                        + "provider with spark.hadoop.fs.s3a.aws.credentials.provider (README, \"S3\").", e);
+                status = 2;
+            } else if (outOfSpace(e)) {
+                failure = new InputDataException("The file system of the run root is full (No space left on device) while stage " + stage
+                        + " was writing: nothing of the stage is committed, and its last complete checkpoint (if it makes them) is kept. Free "
+                        + "space there and re-run the stage with --resume, or give another --run-root.", e);
+                status = 4;
+            } else {
+                failure = e;
+                status = causedByInput(e) ? 4 : 1;
             }
-            return fail(stage, e, causedByInput(e) ? 4 : 1);
         } finally {
             if (spark != null) {
                 spark.stop();
             }
         }
+        // after Spark has stopped, so that no task still running logs after it: the cause is the last line of standard error
+        return fail(stage, failure, status);
     }
 
     private static int fail(String stage, Throwable e, int status) {
@@ -137,6 +152,21 @@ public final class StageLauncher {
             if (t.getClass().getName().equals("org.apache.hadoop.fs.s3a.auth.NoAuthWithAWSException") || m.contains("Unable to load AWS credentials")
                     || m.contains("No AWS Credentials provided")) {
                 return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a write failed for want of space ({@code ENOSPC}'s message, however Spark or Hadoop wrapped it). */
+    static boolean outOfSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+                return true;
+            }
+            for (Throwable s : t.getSuppressed()) {
+                if (s.getMessage() != null && s.getMessage().contains("No space left on device")) {
+                    return true;
+                }
             }
         }
         return false;

@@ -27,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * supernet-train and search of the tiny preset give bitwise the same supernet ({@code state_sha256} in {@code _stage.json})
  * and the same Pareto front ({@code pareto_front_sha256}: architectures, accuracies and costs) on {@code local[2]} and on
  * {@code local[1]}, on a Spark standalone master + worker (two executor JVMs), and when the driver is SIGKILLed mid-run and
- * the stage is resumed with {@code --resume}.
+ * the stage is resumed with {@code --resume}. The faults of README's table: an executor JVM killed mid-round on the cluster,
+ * the driver killed mid supernet-train, mid search and mid retrain (retrain resumed by re-running its Airflow task's
+ * command), and the run root's disk filling up mid supernet-train; each ends with the undisturbed run's result.
  */
 class DeterminismIT {
 
@@ -40,8 +42,13 @@ class DeterminismIT {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Retrain of the front's 2 most accurate architectures (2 epochs of 4 rounds each), a checkpoint at every round. */
+    static final String RETRAIN = "-Dnas.retrain.top-k=2 -Dnas.run.checkpoint-interval=0";
+
     static String reference;
     static String referenceFront;
+    static String referenceModels;
+    static String referenceFinals;
 
     @BeforeAll
     static void uninterruptedOnTwoCores() throws Exception {
@@ -52,9 +59,13 @@ class DeterminismIT {
         }
         assertOk(stage("supernet-train", "two", "local[2]"));
         assertOk(stage("search", "two", "local[2]"));
+        assertOk(stage("retrain", "two", "local[2]", RETRAIN.split(" ")));
         reference = property("two", "supernet-train", "state_sha256");
         referenceFront = property("two", "search", "pareto_front_sha256");
+        referenceModels = property("two", "retrain", "models_sha256");
+        referenceFinals = finals("two");
         assertEquals(64, reference.length());
+        assertEquals(3, referenceFinals.strip().split("\n").length, "two retrained models:\n" + referenceFinals);
     }
 
     @Test
@@ -67,17 +78,33 @@ class DeterminismIT {
     }
 
     @Test
-    void standaloneClusterGivesTheSameSupernetAndFront(@TempDir Path dir) throws Exception {
+    void standaloneClusterGivesTheSameSupernetAndFrontWithAnExecutorKilledMidRound(@TempDir Path dir) throws Exception {
         // a master and a worker of 2 cores on 127.0.0.1; two executor JVMs of one core each run the 2 workers' tasks
         try (StandaloneCluster cluster = StandaloneCluster.start(dir, 2, "6g")) {
             java.util.Map<String, String> env = java.util.Map.of("NAS_SUBMIT_ARGS", "--conf spark.executor.cores=1 --conf spark.executor.memory=2g");
-            for (String stage : List.of("supernet-train", "search")) {
-                List<String> args = new ArrayList<>(SETTINGS);
-                args.addAll(List.of("--run-root", root.toString(), "--run-id", "cluster", "--master", cluster.url()));
-                assertOk(Scripts.run(env, "submit/" + stage + ".sh", args.toArray(String[]::new)));
+            List<String> args = new ArrayList<>(SETTINGS);
+            args.addAll(List.of("--run-root", root.toString(), "--run-id", "cluster", "--master", cluster.url()));
+            // supernet-train: one executor JVM SIGKILLed 1.5 s into the round after the first checkpoint (rounds take 3-7 s)
+            File out = Files.createTempFile("nas-out", ".txt").toFile();
+            File err = Files.createTempFile("nas-err", ".txt").toFile();
+            Process p = Scripts.start(env, "submit/supernet-train.sh", out, err, args.toArray(String[]::new));
+            Path checkpoints = root.resolve("cluster/supernet-train/_checkpoint");
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+            while (System.nanoTime() < deadline && p.isAlive() && completeCheckpoints(checkpoints).findAny().isEmpty()) {
+                Thread.sleep(50);
             }
+            Thread.sleep(1500);
+            List<ProcessHandle> executors = cluster.executors();
+            assertEquals(2, executors.size(), "two executor JVMs while supernet-train runs:\n" + cluster.workerLog());
+            assertTrue(executors.get(0).destroyForcibly(), "executor killed");
+            assertTrue(p.waitFor(10, TimeUnit.MINUTES), "supernet-train ends");
+            String driver = Files.readString(err.toPath());
+            assertEquals(0, p.exitValue(), Scripts.tail(driver, 60));
+            assertTrue(driver.contains("Lost task") || driver.contains("ExecutorLostFailure"),
+                    "a running task was lost with the executor and run again:\n" + Scripts.tail(driver, 60));
+            assertOk(Scripts.run(env, "submit/search.sh", args.toArray(String[]::new)));
             String log = cluster.workerLog();
-            assertTrue(log.split("Asked to launch executor app-", -1).length - 1 >= 4, "two executor JVMs per application:\n" + log);
+            assertTrue(log.split("Asked to launch executor app-", -1).length - 1 >= 5, "a replacement executor, two per application:\n" + log);
         }
         assertEquals(reference, property("cluster", "supernet-train", "state_sha256"), "supernet trained on a standalone cluster vs local[2]");
         assertEquals(referenceFront, property("cluster", "search", "pareto_front_sha256"), "Pareto front on the cluster vs local[2]");
@@ -101,6 +128,83 @@ class DeterminismIT {
         assertOk(search);
         assertTrue(search.err().contains("resuming after generation 1 of 2"), search.toString());
         assertEquals(referenceFront, property("killed", "search", "pareto_front_sha256"), "resumed search's front vs uninterrupted");
+
+        // retrain through the Airflow DAG's task (its bash command, params filled in): killed in model 2's first epoch after
+        // 2 rounds, model 1 finished; then the same command again, as Airflow retries a failed task on the half-written stage
+        String task = Scripts.runCommand(java.util.Map.of(), "python3 submit/airflow/spark_nas_plan.py spos retrain --run-id killed --run-root "
+                + root + " --overrides '" + RETRAIN + "'").out().strip();
+        assertTrue(task.endsWith("--resume " + RETRAIN), task);
+        java.util.Map<String, String> airflow = java.util.Map.of("SPARK_MASTER", "local[2]");
+        killWhen("retrain", "killed", "position", text -> text.startsWith("1 0 2 "), (out, err) -> Scripts.startCommand(airflow, task, out, err));
+        assertTrue(Files.isRegularFile(root.resolve("killed/retrain/_checkpoint/models/model-0.zip")), "model 1's zip kept in the checkpoint");
+        Scripts.Run retried = Scripts.runCommand(airflow, task);
+        assertOk(retried);
+        assertTrue(retried.err().contains("resuming from checkpoint") && retried.err().contains("1 of 2 models done, model 2 after 0 epochs and 2 rounds"),
+                retried.toString());
+        assertEquals(referenceModels, property("killed", "retrain", "models_sha256"), "resumed retrain's models vs uninterrupted");
+        assertEquals(referenceFinals, finals("killed"), "final_models of the resumed retrain vs uninterrupted");
+        assertTrue(!Files.exists(root.resolve("killed/retrain/_checkpoint")), "checkpoints removed at the commit");
+        for (int m = 0; m < 2; m++) {
+            assertTrue(Files.size(root.resolve("killed/retrain/models/model-" + m + ".zip")) > 100_000, "model " + m + "'s zip");
+        }
+    }
+
+    @Test
+    void aDiskFillingUpMidStageCommitsNothingAndTheStageResumesOnceThereIsSpace(@TempDir Path dir) throws Exception {
+        // a 320 MB file system of its own (tmpfs; the test runs as root, as CI does): more free than the 256 MB a stage asks
+        // for before it starts, then filled up by this test once supernet-train has made its first checkpoint
+        Path disk = Files.createDirectories(dir.resolve("small-disk"));
+        Scripts.Run mount = Scripts.runCommand(java.util.Map.of(), "mount -t tmpfs -o size=320m nas-test-disk '" + disk + "'");
+        assertEquals(0, mount.status(), "the full-disk test mounts a 320 MB tmpfs and needs root for it:\n" + mount);
+        try {
+            Scripts.copyTree(root.resolve("two/ingest"), disk.resolve("disk/ingest"));
+            String ingest = S3IT.checksums(disk.resolve("disk/ingest"));
+            List<String> args = new ArrayList<>(SETTINGS);
+            args.addAll(List.of("--run-root", disk.toString(), "--run-id", "disk", "--master", "local[2]", "-Dnas.run.checkpoint-interval=0"));
+            File out = Files.createTempFile("nas-out", ".txt").toFile();
+            File err = Files.createTempFile("nas-err", ".txt").toFile();
+            Process p = Scripts.start("submit/supernet-train.sh", out, err, args.toArray(String[]::new));
+            Path checkpoints = disk.resolve("disk/supernet-train/_checkpoint");
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+            while (System.nanoTime() < deadline && p.isAlive() && completeCheckpoints(checkpoints).findAny().isEmpty()) {
+                Thread.sleep(50);
+            }
+            Path filler = disk.resolve("filler");
+            long filled = 0;
+            try (java.io.OutputStream o = Files.newOutputStream(filler)) {
+                byte[] mb = new byte[1 << 20];
+                while (true) {
+                    o.write(mb);
+                    filled += mb.length;
+                }
+            } catch (IOException full) {
+                assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.toString());
+            }
+            assertTrue(p.waitFor(10, TimeUnit.MINUTES), "supernet-train ends");
+            String log = Files.readString(err.toPath());
+            assertEquals(4, p.exitValue(), Scripts.tail(log, 60));
+            String last = log.strip().substring(log.strip().lastIndexOf('\n') + 1);
+            assertTrue(last.contains("No space left on device") && last.contains("--resume"), "one line naming the problem and the fix: " + last);
+            assertTrue(!Files.exists(disk.resolve("disk/supernet-train/_stage.json")), "nothing committed");
+            assertEquals(ingest, S3IT.checksums(disk.resolve("disk/ingest")), "the committed ingest is unchanged");
+            assertTrue(completeCheckpoints(checkpoints).findAny().isPresent(), "the last complete checkpoint is kept (" + (filled >> 20) + " MB filled)");
+
+            Files.delete(filler);
+            Scripts.Run resumed = Scripts.run("submit/supernet-train.sh", Stream.concat(args.stream(), Stream.of("--resume")).toArray(String[]::new));
+            assertOk(resumed);
+            assertTrue(resumed.err().contains("resuming at epoch"), resumed.toString());
+            assertEquals(reference, property(disk, "disk", "supernet-train", "state_sha256"), "supernet resumed after the full disk vs uninterrupted");
+        } finally {
+            Scripts.runCommand(java.util.Map.of(), "umount -l '" + disk + "'");
+        }
+    }
+
+    /** final_models without its wall-time column: model, arch, test accuracy, per-class accuracy, images, size. */
+    private static String finals(String runId) throws Exception {
+        Scripts.Run r = Scripts.run("submit/nas-sql", "--run-root", root.toString(), "--run-id", runId, "--format", "tsv",
+                "select model, arch, test_accuracy, per_class_accuracy, test_images, mparams, mflops from retrain_final_models order by model");
+        assertOk(r);
+        return r.out();
     }
 
     /** Starts a stage and SIGKILLs its driver JVM once a complete checkpoint's file satisfies {@code when}. */
@@ -108,9 +212,19 @@ class DeterminismIT {
         List<String> args = new ArrayList<>(SETTINGS);
         args.addAll(List.of("--run-root", root.toString(), "--run-id", runId, "--master", "local[2]"));
         args.addAll(List.of(extra));
+        killWhen(stage, runId, file, when, (out, err) -> Scripts.start("submit/" + stage + ".sh", out, err, args.toArray(String[]::new)));
+    }
+
+    /** A way to start a stage's process with its output going to two files. */
+    interface Starter {
+        Process start(File out, File err) throws IOException;
+    }
+
+    /** {@link #killWhen} for a process started by {@code starter} (its descendants, the driver JVM among them, killed too). */
+    private static void killWhen(String stage, String runId, String file, Predicate<String> when, Starter starter) throws Exception {
         File out = Files.createTempFile("nas-out", ".txt").toFile();
         File err = Files.createTempFile("nas-err", ".txt").toFile();
-        Process p = Scripts.start("submit/" + stage + ".sh", out, err, args.toArray(String[]::new));
+        Process p = starter.start(out, err);
         Path checkpoints = root.resolve(runId).resolve(stage).resolve("_checkpoint");
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
         boolean killed = false;
@@ -118,6 +232,7 @@ class DeterminismIT {
             Optional<String> hit = completeCheckpoints(checkpoints).map(d -> d.resolve(file)).filter(Files::isRegularFile)
                     .map(DeterminismIT::read).filter(when).findFirst();
             if (hit.isPresent()) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
                 killed = true;
                 break;
@@ -158,6 +273,10 @@ class DeterminismIT {
     }
 
     private static String property(String runId, String stage, String key) throws IOException {
+        return property(root, runId, stage, key);
+    }
+
+    private static String property(Path root, String runId, String stage, String key) throws IOException {
         JsonNode n = JSON.readTree(root.resolve(runId).resolve(stage).resolve("_stage.json").toFile());
         JsonNode v = n.path("properties").path(key);
         assertTrue(v.isTextual(), key + " in " + runId + "/" + stage + "/_stage.json");

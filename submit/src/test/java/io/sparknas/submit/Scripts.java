@@ -68,6 +68,29 @@ final class Scripts {
         return pb.redirectOutput(out).redirectError(err).start();
     }
 
+    /** Starts a bash command line (e.g. an Airflow task's bash_command) from the project root, as {@link #start} does a script. */
+    static Process startCommand(java.util.Map<String, String> env, String commandLine, File out, File err) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", commandLine).directory(projectRoot().toFile());
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().put("NAS_DRIVER_MEMORY", "3g");
+        pb.environment().putAll(env);
+        return pb.redirectOutput(out).redirectError(err).start();
+    }
+
+    /** Runs a bash command line to its end (at most 10 minutes). */
+    static Run runCommand(java.util.Map<String, String> env, String commandLine) throws IOException, InterruptedException {
+        File out = Files.createTempFile("nas-out", ".txt").toFile();
+        File err = Files.createTempFile("nas-err", ".txt").toFile();
+        Process p = startCommand(env, commandLine, out, err);
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            throw new IllegalStateException(commandLine + " did not finish in 10 minutes:\n" + tail(Files.readString(err.toPath()), 30));
+        }
+        return new Run(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8), Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    }
+
     static Run run(String script, String... args) throws IOException, InterruptedException {
         return run(java.util.Map.of(), script, args);
     }

@@ -64,6 +64,19 @@ final class StandaloneCluster implements AutoCloseable {
         return Files.readString(logs.resolve("worker.log"));
     }
 
+    /** The executor JVMs the worker runs now (children of the worker process). */
+    List<ProcessHandle> executors() {
+        return worker.toHandle().descendants().filter(h -> commandLine(h).contains("CoarseGrainedExecutorBackend")).toList();
+    }
+
+    private static String commandLine(ProcessHandle h) {
+        try {
+            return Files.readString(Path.of("/proc", String.valueOf(h.pid()), "cmdline"), StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return h.info().commandLine().orElse("");
+        }
+    }
+
     private static Process java(Path home, Path log, String cp, String main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -161,13 +161,42 @@ public final class RetrainStage {
                                        List<Candidate> candidates, LatencyTable latency) throws Exception {
         FlopsCostModel flops = new FlopsCostModel();
         ParamsCostModel params = new ParamsCostModel();
-        List<Row> finals = new ArrayList<>();
-        List<Row> confusion = new ArrayList<>();
-        List<Row> metrics = new ArrayList<>();
-        try (StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), 0)) {
-            for (int m = 0; m < candidates.size(); m++) {
+        String dir = commit.stageDir();
+        // the trainer first: it switches DL4J's oneDNN helpers on (when asked) before the checkpoint's network is built, as
+        // an uninterrupted run's was; a network built without them recalibrates BatchNorm with other rounding
+        StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), 0);
+        java.util.Optional<RetrainCheckpoint.Numbered> cp = commit.resuming() ? RetrainCheckpoint.latest(store, dir) : java.util.Optional.empty();
+        commit.markCheckpoints();
+        List<Row> finals = new ArrayList<>(cp.map(c -> c.checkpoint().finals()).orElse(List.of()));
+        List<Row> confusion = new ArrayList<>(cp.map(c -> c.checkpoint().confusion()).orElse(List.of()));
+        List<Row> metrics = new ArrayList<>(cp.map(c -> c.checkpoint().metrics()).orElse(List.of()));
+        List<String> hashes = new ArrayList<>(cp.map(c -> c.checkpoint().hashes()).orElse(List.of()));
+        int first = cp.map(c -> c.checkpoint().model()).orElse(0);
+        long[] number = {cp.map(RetrainCheckpoint.Numbered::number).orElse(0L)};
+        if (cp.isPresent()) {
+            LOG.info("retrain: resuming from checkpoint {}: {} of {} models done{}", number[0], first, candidates.size(),
+                    cp.get().checkpoint().progress() == null ? "" : ", model " + (first + 1) + " after " + cp.get().checkpoint().progress().epochsDone()
+                            + " epochs and " + cp.get().checkpoint().progress().roundsDone() + " rounds");
+        } else if (commit.resuming()) {
+            LOG.info("retrain: --resume found no complete checkpoint; starting with model 1");
+        }
+        long intervalNanos = s.run().checkpointInterval().toNanos();
+        try (trainer) {
+            for (int m = first; m < candidates.size(); m++) {
                 Candidate c = candidates.get(m);
-                StandaloneTrainer.Trained t = trainer.train(c.arch(), m, "retrain: model " + (m + 1) + "/" + candidates.size());
+                StandaloneTrainer.Progress from = m == first && cp.isPresent() ? cp.get().checkpoint().progress() : null;
+                int model = m;
+                long[] last = {System.nanoTime()};
+                String label = "retrain: model " + (m + 1) + "/" + candidates.size();
+                StandaloneTrainer.Trained t = trainer.train(from != null ? from.network() : trainer.fresh(c.arch()),
+                        c.arch().id(), m, label, row -> {
+                        }, from, p -> {
+                            // every epoch's end, and any round boundary once the interval has passed
+                            if (p.epochsDone() < s.epochs() && (p.roundsDone() == 0 || System.nanoTime() - last[0] >= intervalNanos)) {
+                                RetrainCheckpoint.write(store, dir, ++number[0], new RetrainCheckpoint(model, p, finals, confusion, metrics, hashes));
+                                last[0] = System.nanoTime();
+                            }
+                        });
                 metrics.addAll(t.metrics());
                 int classes = space.classes();
                 for (int k = 0; k < classes; k++) {
@@ -176,13 +205,15 @@ public final class RetrainStage {
                     }
                 }
                 String modelPath = commit.tableUri(MODELS) + "/model-" + m + ".zip";
-                try (FSDataOutputStream out = store.fileSystem().create(new Path(modelPath), false)) {
+                try (FSDataOutputStream out = store.fileSystem().create(RetrainCheckpoint.modelFile(store, dir, m), true)) {
                     ModelSerializer.writeModel(t.network(), out, false);
                 }
+                hashes.add(paramsSha256(t.network()));
                 Double lat = latency == null ? null : new LatencyCostModel(latency).cost(space, c.arch());
                 finals.add(RowFactory.create(m, c.arch().id(), c.source(), c.supernetAccuracy(), t.evaluation().accuracy(), toList(t.perClassAccuracy()),
                         (long) t.evaluation().getNumRowCounter(), params.cost(space, c.arch()), flops.cost(space, c.arch()), lat, s.epochs(),
                         t.wallSeconds(), modelPath));
+                RetrainCheckpoint.write(store, dir, ++number[0], new RetrainCheckpoint(m + 1, null, finals, confusion, metrics, hashes));
                 LOG.info("retrain: model {}/{} {}: test accuracy {} on {} images (supernet accuracy {}), {} s", m + 1, candidates.size(),
                         c.arch().id(), String.format("%.4f", t.evaluation().accuracy()), (long) t.evaluation().getNumRowCounter(),
                         c.supernetAccuracy() == null ? "-" : String.format("%.4f", c.supernetAccuracy()), String.format("%.0f", t.wallSeconds()));
@@ -196,9 +227,29 @@ public final class RetrainStage {
         commit.addTable(CONFUSION, confusion.size(), SCHEMA_VERSION, List.of());
         spark.createDataFrame(metrics, StandaloneTrainer.METRICS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(METRICS));
         commit.addTable(METRICS, metrics.size(), SCHEMA_VERSION, List.of());
+        RetrainCheckpoint.publishModels(store, dir, commit.tableUri(MODELS), spark.sparkContext().hadoopConfiguration());
         commit.putProperty("models", String.valueOf(candidates.size()));
         commit.putProperty("space_hash", space.hash());
-        return commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+        commit.putProperty("models_sha256", sha256(String.join("\n", hashes).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+        store.deleteUnder(dir, "_checkpoint");
+        return record;
+    }
+
+    /** sha256 of a network's parameters (BatchNorm statistics included) as little-endian floats. */
+    static String paramsSha256(org.deeplearning4j.nn.graph.ComputationGraph g) {
+        float[] f = g.params().dup().data().asFloat();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(f.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(f);
+        return sha256(b.array());
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static List<Double> toList(double[] a) {

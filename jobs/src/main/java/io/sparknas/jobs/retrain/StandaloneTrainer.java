@@ -66,6 +66,14 @@ public final class StandaloneTrainer implements AutoCloseable {
                     Augmenter augmenter, int workers, int recalibrationBatches, int epochValImages, boolean oneDnnHelpers) {
     }
 
+    /**
+     * Where a model's training stands at an averaging-round boundary: the driver's network (parameters, BatchNorm statistics
+     * and updater state) after {@code epochsDone} whole epochs and {@code roundsDone} rounds of the next, the metrics rows of
+     * the whole epochs, and the training wall time so far. What a checkpoint saves and {@link #train} continues from.
+     */
+    public record Progress(ComputationGraph network, int epochsDone, int roundsDone, List<Row> metrics, double wallSeconds) {
+    }
+
     /** A trained model, its test evaluation and its per-epoch metrics rows. */
     public record Trained(ComputationGraph network, Evaluation evaluation, double[] perClassAccuracy, List<Row> metrics, double wallSeconds) {
     }
@@ -139,8 +147,13 @@ public final class StandaloneTrainer implements AutoCloseable {
 
     /** {@link #train} calling {@code onEpoch} with each epoch's metrics row (layout {@link #METRICS_SCHEMA}) as it ends. */
     public Trained train(Arch arch, int model, String label, java.util.function.Consumer<Row> onEpoch) {
+        return train(fresh(arch), arch.id(), model, label, onEpoch);
+    }
+
+    /** The stand-alone network of {@code arch} with fresh weights initialised from the settings' seed. */
+    public ComputationGraph fresh(Arch arch) {
         OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), "cosine", 1, 0, 0);
-        return train(Supernet.standalone(space, arch, opt, s.seed()), arch.id(), model, label, onEpoch);
+        return Supernet.standalone(space, arch, opt, s.seed());
     }
 
     /**
@@ -148,7 +161,23 @@ public final class StandaloneTrainer implements AutoCloseable {
      * settings' schedule; the learning rate is set per epoch.
      */
     public Trained train(ComputationGraph graph, String description, int model, String label, java.util.function.Consumer<Row> onEpoch) {
-        long t0 = System.nanoTime();
+        return train(graph, description, model, label, onEpoch, null, p -> {
+        });
+    }
+
+    /**
+     * {@link #train}, continuing from {@code from} when it is not null (its network replaces {@code graph}), and calling
+     * {@code atBoundary} after every averaging round but an epoch's last, and after every epoch's end (recalibration, val
+     * accuracy and metrics row done; {@code roundsDone == 0}). Continuing from a boundary gives bitwise the network an
+     * uninterrupted run has there: each round's data and augmentation depend on (seed, epoch, worker, round) only, the
+     * learning rate on the epoch, and dl4j-spark's averaging on the parameters and updater state the progress holds.
+     */
+    public Trained train(ComputationGraph graph, String description, int model, String label, java.util.function.Consumer<Row> onEpoch,
+                         Progress from, java.util.function.Consumer<Progress> atBoundary) {
+        long t0 = System.nanoTime() - (from == null ? 0 : (long) (from.wallSeconds() * 1e9));
+        if (from != null) {
+            graph = from.network();
+        }
         int classes = space.classes();
         // Data-set objects hold batch-size images each; they stay in the worker's partition (no repartitioning), and a round's
         // minibatches are not cached: dl4j-spark's count of them recomputes them from the cached images (milliseconds)
@@ -161,19 +190,26 @@ public final class StandaloneTrainer implements AutoCloseable {
         SparkComputationGraph net = new SparkComputationGraph(jsc, graph, tm);
         LOG.info("{}: {} ({} parameters), {} epochs on {} train images, {} workers x batch {}; DL4J oneDNN helpers on {} of {} layers", label,
                 description, graph.numParams(), s.epochs(), trainImages, workers, s.batchSize(), OneDnnLayerHelpers.helpedLayers(graph), graph.getNumLayers());
-        List<Row> metrics = new ArrayList<>();
-        for (int e = 0; e < s.epochs(); e++) {
+        List<Row> metrics = new ArrayList<>(from == null ? List.of() : from.metrics());
+        if (from != null) {
+            LOG.info("{}: resuming after {} of {} epochs and {} averaging rounds of the next", label, from.epochsDone(), s.epochs(), from.roundsDone());
+        }
+        for (int e = from == null ? 0 : from.epochsDone(); e < s.epochs(); e++) {
             long te = System.nanoTime();
             double lr = s.learningRate() * 0.5 * (1 + Math.cos(Math.PI * e / s.epochs()));
             net.getNetwork().setLearningRate(lr);
             int roundImages = s.batchSize() * s.averagingFrequency();
             int rounds = (maxShard + roundImages - 1) / roundImages;
-            for (int r = 0; r < rounds; r++) {
+            int firstRound = from != null && e == from.epochsDone() ? from.roundsDone() : 0;
+            for (int r = firstRound; r < rounds; r++) {
                 jsc.setJobGroup("retrain-m" + model + "-e" + (e + 1) + "-r" + (r + 1), label + ": epoch " + (e + 1) + "/" + s.epochs() + ", averaging round "
                         + (r + 1) + "/" + rounds, false);
                 JavaRDD<org.nd4j.linalg.dataset.api.MultiDataSet> data = round(e, r);
                 net.fitMultiDataSet(data);
                 data.unpersist(false);
+                if (r < rounds - 1) {
+                    atBoundary.accept(new Progress(net.getNetwork(), e, r + 1, List.copyOf(metrics), (System.nanoTime() - t0) / 1e9));
+                }
             }
             jsc.setJobGroup("retrain-m" + model + "-e" + (e + 1) + "-eval", label + ": epoch " + (e + 1) + "/" + s.epochs()
                     + ", BatchNorm recalibration and val accuracy", false);
@@ -191,6 +227,7 @@ public final class StandaloneTrainer implements AutoCloseable {
             Row row = RowFactory.create(model, e + 1, loss, valAccuracy, lr, sec, trainImages / sec);
             metrics.add(row);
             onEpoch.accept(row);
+            atBoundary.accept(new Progress(net.getNetwork(), e + 1, 0, List.copyOf(metrics), (System.nanoTime() - t0) / 1e9));
             double elapsed = (System.nanoTime() - t0) / 1e9;
             LOG.info("{} epoch {}/{}: loss {}, {}learning rate {}, {} images/s, driver resident {} GB, ETA {} s", label, e + 1, s.epochs(),
                     String.format("%.4f", loss),

@@ -34,6 +34,7 @@ record SearchCheckpoint(ConstrainedNsga2.State state, List<String[]> history) {
         }
         StageCheckpoints cps = new StageCheckpoints(store, dir);
         long n = state.generation() + 1L;
+        cps.begin(n);
         cps.writeText(n, EVALUATED, ev.toString());
         cps.writeText(n, POPULATION, String.join("\n", state.population()));
         cps.writeText(n, HISTORY, h.toString());

@@ -35,6 +35,17 @@ public final class StageCheckpoints {
         return DIR + "/" + String.format("%010d", n) + "/" + name;
     }
 
+    /**
+     * Starts writing checkpoint {@code n}: removes what an interrupted attempt left of it (a kill, a full disk or a lost
+     * object store mid-write leave a checkpoint without its marker, and Spark refuses to write a table over one).
+     */
+    public void begin(long n) {
+        if (store.readText(stageDir, path(n, COMPLETE)).isPresent()) {
+            throw new IllegalStateException("checkpoint " + n + " at " + store.stageDir(stageDir) + " is complete already; a checkpoint is never rewritten");
+        }
+        store.deleteUnder(stageDir, DIR + "/" + String.format("%010d", n));
+    }
+
     /** Where Spark writes a table of checkpoint {@code n}. */
     public String tableUri(long n, String table) {
         return store.tableUri(stageDir, path(n, table));
@@ -47,6 +58,26 @@ public final class StageCheckpoints {
     public String readText(long n, String name) {
         return store.readText(stageDir, path(n, name)).orElseThrow(() -> new IllegalStateException("checkpoint " + n + " at "
                 + store.stageDir(stageDir) + " lacks " + name + ": re-run with --force"));
+    }
+
+    /** A new binary file of checkpoint {@code n} (replacing a partial one an interrupted attempt left). */
+    public java.io.OutputStream create(long n, String name) {
+        Path p = new Path(store.stageDir(stageDir), path(n, name));
+        try {
+            return store.fileSystem().create(p, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A binary file of checkpoint {@code n}. */
+    public java.io.InputStream open(long n, String name) {
+        Path p = new Path(store.stageDir(stageDir), path(n, name));
+        try {
+            return store.fileSystem().open(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + p + " (checkpoint " + n + "): " + e.getMessage() + "; re-run with --force", e);
+        }
     }
 
     /** Makes checkpoint {@code n} the one in force (its marker, written last), then deletes the older ones. */

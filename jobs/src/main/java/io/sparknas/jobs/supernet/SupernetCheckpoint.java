@@ -26,6 +26,7 @@ record SupernetCheckpoint(int epoch, int roundsDone, SupernetState state, List<R
 
     static void write(SparkSession spark, StageCheckpoints cps, long number, int epoch, int roundsDone, SupernetState state, List<Row> metrics,
                       String strategyState, List<Row> archParams) {
+        cps.begin(number);
         StateTable.write(spark, state, cps.tableUri(number, STATE));
         cps.writeText(number, STRATEGY, strategyState);
         ArchParamsTable.write(spark, archParams, cps.tableUri(number, ARCH_PARAMS));

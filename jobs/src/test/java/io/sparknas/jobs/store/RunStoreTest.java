@@ -114,6 +114,24 @@ class RunStoreTest {
     }
 
     @Test
+    void aHalfWrittenCheckpointIsClearedWhenItsNumberIsWrittenAgainAndACompleteOneIsNeverRewritten() throws IOException {
+        RunStore store = store();
+        StageCheckpoints cps = new StageCheckpoints(store, "supernet-train");
+        cps.writeText(1, "position", "0 1");
+        cps.complete(1, "round 1");
+        // the attempt that died writing checkpoint 2 left a part of a table (Spark would refuse to write over it)
+        Path partial = Files.createDirectories(root.resolve("r/supernet-train/" + cps.path(2, "state")));
+        Files.writeString(partial.resolve("part-00000.parquet"), "half");
+        cps.begin(2);
+        assertFalse(Files.exists(partial), "the interrupted attempt's part of checkpoint 2 removed");
+        cps.writeText(2, "position", "0 2");
+        cps.complete(2, "round 2");
+        assertEquals("0 2", cps.readText(2, "position"));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cps.begin(2));
+        assertTrue(e.getMessage().contains("never rewritten"), e.getMessage());
+    }
+
+    @Test
     void aFailedStageLosesItsPartialOutputButKeepsItsCheckpoints() throws IOException {
         RunStore store = store();
         StageCommit c = StageCommit.begin(store, run(false), "supernet-train", 0, "h1", 1L, inputs("a"));
