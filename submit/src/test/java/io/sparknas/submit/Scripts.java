@@ -60,7 +60,12 @@ final class Scripts {
         List<String> cmd = new ArrayList<>();
         cmd.add(projectRoot().resolve(script).toString());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(projectRoot().toFile());
+        return start(new ProcessBuilder(cmd), env, out, err);
+    }
+
+    /** Starts a process from the project root with the environment every test run uses (no SPARK_HOME, 127.0.0.1). */
+    private static Process start(ProcessBuilder pb, java.util.Map<String, String> env, File out, File err) throws IOException {
+        pb.directory(projectRoot().toFile());
         pb.environment().remove("SPARK_HOME");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().put("NAS_DRIVER_MEMORY", "3g");
@@ -70,12 +75,7 @@ final class Scripts {
 
     /** Starts a bash command line (e.g. an Airflow task's bash_command) from the project root, as {@link #start} does a script. */
     static Process startCommand(java.util.Map<String, String> env, String commandLine, File out, File err) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("bash", "-c", commandLine).directory(projectRoot().toFile());
-        pb.environment().remove("SPARK_HOME");
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        pb.environment().put("NAS_DRIVER_MEMORY", "3g");
-        pb.environment().putAll(env);
-        return pb.redirectOutput(out).redirectError(err).start();
+        return start(new ProcessBuilder("bash", "-c", commandLine), env, out, err);
     }
 
     /** Runs a bash command line to its end (at most 10 minutes). */

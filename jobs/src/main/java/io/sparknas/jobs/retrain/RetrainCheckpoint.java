@@ -125,7 +125,10 @@ record RetrainCheckpoint(int model, StandaloneTrainer.Progress progress, List<Ro
             if (fs.exists(to)) {
                 fs.delete(to, true);
             }
-            if (fs.exists(from) && !org.apache.hadoop.fs.FileUtil.copy(fs, from, fs, to, false, conf)) {
+            if (!fs.exists(from)) {
+                throw new IllegalStateException("retrain's model files are missing at " + from + ": re-run retrain with --force");
+            }
+            if (!org.apache.hadoop.fs.FileUtil.copy(fs, from, fs, to, false, conf)) {
                 throw new IOException("copy returned false");
             }
         } catch (IOException e) {
