@@ -237,6 +237,7 @@ public final class SupernetTrainStage {
 
         long trainStart = System.nanoTime();
         long lastCheckpoint = System.nanoTime();
+        long lastProgress = System.nanoTime();
         long roundNumber = 0;
         for (int e = 0; e < startEpoch; e++) {
             roundNumber += rounds(weightSteps[e], s) + archRounds(strategy.epochPlan(e), archSteps[e], s);
@@ -296,6 +297,12 @@ public final class SupernetTrainStage {
                 roundsThisAttempt++;
                 roundNumber++;
                 boolean epochEnd = r == total - 1;
+                if (!epochEnd && System.nanoTime() - lastProgress >= PROGRESS_INTERVAL_NANOS) {
+                    // long epochs (the weighted strategies on a large data set) say how far they are between epoch lines
+                    LOG.info("supernet-train: epoch {}/{}, round {}/{} ({} round): loss {}, {} images/s", e + 1, epochs, r + 1, total,
+                            arch ? "architecture" : "weight", String.format("%.4f", rr.lossSum() / rr.steps()), String.format("%.1f", rr.images() / wall));
+                    lastProgress = System.nanoTime();
+                }
                 if (epochEnd) {
                     List<Arch> sampled = strategy.evaluations(e);
                     if (!sampled.isEmpty()) {
@@ -477,6 +484,9 @@ public final class SupernetTrainStage {
     }
 
     /** The epoch's log line, from its rounds' metrics (also those done before a resume). */
+    /** A progress line at most this often within an epoch. */
+    private static final long PROGRESS_INTERVAL_NANOS = 60_000_000_000L;
+
     private static void logEpoch(int e, int epochs, String label, List<Row> metrics, double etaSeconds) {
         double loss = 0;
         long steps = 0;
