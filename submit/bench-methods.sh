@@ -144,6 +144,7 @@ EOF
     "SELECT model, round(mflops, 2), round(mparams, 3), round(latency_ms, 1), round(test_accuracy, 4), arch FROM retrain_final_models ORDER BY model" 2>/dev/null \
     | while IFS=$'\t' read -r model mflops mparams latency acc arch; do
         [[ "$model" =~ ^[0-9]+$ ]] || continue
-        echo "FIGURE $id method $method search $hours | model $model: $mflops MFLOPs, $mparams M params, ${latency:-?} ms, test accuracy $acc | $arch"
+        [[ "$latency" == NULL ]] && latency="?"
+        echo "FIGURE $id method $method search $hours | model $model: $mflops MFLOPs, $mparams M params, $latency ms, test accuracy $acc | $arch"
       done
 done
