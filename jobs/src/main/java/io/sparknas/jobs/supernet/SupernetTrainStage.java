@@ -483,10 +483,10 @@ public final class SupernetTrainStage {
         };
     }
 
-    /** The epoch's log line, from its rounds' metrics (also those done before a resume). */
     /** A progress line at most this often within an epoch. */
     private static final long PROGRESS_INTERVAL_NANOS = 60_000_000_000L;
 
+    /** The epoch's log line, from its rounds' metrics (also those done before a resume). */
     private static void logEpoch(int e, int epochs, String label, List<Row> metrics, double etaSeconds) {
         double loss = 0;
         long steps = 0;

@@ -44,7 +44,9 @@ class ArrayPoolTest {
             INDArray big = ArrayPool.take(DataType.FLOAT, 80, 1024, 1024);
             ArrayPool.release(big);
             assertFalse(big.closeable());
-            assertNotSame(big, ArrayPool.take(DataType.FLOAT, 80, 1024, 1024));
+            INDArray fresh = ArrayPool.take(DataType.FLOAT, 80, 1024, 1024);
+            assertNotSame(big, fresh);
+            fresh.close();
         });
         Throwable[] failure = new Throwable[1];
         t.setUncaughtExceptionHandler((th, e) -> failure[0] = e);
