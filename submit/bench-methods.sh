@@ -14,7 +14,8 @@
 #   PREFIX-danas-all      DA-NAS' 'All' row (paper Table 4): all classes from the start, no pruning
 #   PREFIX-dsonas-G       DSO-NAS with nas.dsonas.sparsity = G for each G of --gammas (default: the config's and 4x it) (issue 19)
 # Then (alone with --summary) prints one line per retrained architecture, starting with FIGURE:
-#   run, method, search hours (every stage before retrain: ingest excluded), architecture cost, test accuracy.
+#   run, method, search hours (every stage before retrain: ingest excluded; a SPOS run after the first counts the
+#   supernet-train it copied), architecture cost, test accuracy.
 # The run root must be a local path (the summary reads the _stage.json files directly).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
