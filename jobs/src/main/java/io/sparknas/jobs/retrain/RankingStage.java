@@ -32,7 +32,8 @@ import java.util.Set;
  * Stage ranking (PAD-NAS section 4.3, Table 8): N architectures spread at about equal cost distances along a search's Pareto
  * front are trained from scratch for a short budget ({@link StandaloneTrainer}) and Kendall's tau between their supernet
  * accuracy and their stand-alone test accuracy says how far the supernet's ranking can be trusted. Output {@code ranking}:
- * per architecture both accuracies, its cost and ranks, and the tau (also a property of the stage).
+ * per architecture both accuracies, its cost and ranks, and the tau (also a property of the stage). A checkpoint after
+ * every model ({@link RankingCheckpoint}) lets {@code --resume} train only the models not yet done.
  */
 public final class RankingStage {
 
@@ -74,11 +75,31 @@ public final class RankingStage {
         }
         double[] sup = new double[picked.size()];
         double[] alone = new double[picked.size()];
+        String dir = commit.stageDir();
+        java.util.Optional<RankingCheckpoint.Numbered> cp = commit.resuming() ? RankingCheckpoint.latest(store, dir) : java.util.Optional.empty();
+        commit.markCheckpoints();
+        List<String> doneArchs = new ArrayList<>(cp.map(c -> c.checkpoint().archs()).orElse(List.of()));
+        List<Double> doneAccuracies = new ArrayList<>(cp.map(c -> c.checkpoint().accuracies()).orElse(List.of()));
+        for (int i = 0; i < doneArchs.size(); i++) {
+            if (i >= picked.size() || !doneArchs.get(i).equals(picked.get(i).arch().id())) {
+                throw new IllegalStateException("ranking's checkpoint at " + store.stageDir(dir) + " holds model " + (i + 1) + " = " + doneArchs.get(i)
+                        + ", which is not the architecture this attempt picked: re-run ranking with --force");
+            }
+            sup[i] = picked.get(i).supernetAccuracy();
+            alone[i] = doneAccuracies.get(i);
+        }
+        if (cp.isPresent()) {
+            LOG.info("ranking: resuming from checkpoint {}: {} of {} models done", cp.get().number(), doneArchs.size(), picked.size());
+        }
+        long number = cp.map(RankingCheckpoint.Numbered::number).orElse(0L);
         try (StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), s.trainImages())) {
-            for (int i = 0; i < picked.size(); i++) {
+            for (int i = doneArchs.size(); i < picked.size(); i++) {
                 StandaloneTrainer.Trained t = trainer.train(picked.get(i).arch(), i, "ranking: model " + (i + 1) + "/" + picked.size());
                 sup[i] = picked.get(i).supernetAccuracy();
                 alone[i] = t.evaluation().accuracy();
+                doneArchs.add(picked.get(i).arch().id());
+                doneAccuracies.add(alone[i]);
+                RankingCheckpoint.write(store, dir, ++number, new RankingCheckpoint(doneArchs, doneAccuracies));
                 LOG.info("ranking: model {}/{}: supernet accuracy {}, stand-alone test accuracy {} ({} epochs on {} images)", i + 1, picked.size(),
                         String.format("%.4f", sup[i]), String.format("%.4f", alone[i]), s.epochs(), trainer.trainImages());
             }
@@ -104,6 +125,7 @@ public final class RankingStage {
         commit.putProperty("source", source);
         LOG.info("ranking: Kendall tau between supernet and stand-alone accuracy over {} architectures: {}", rows.size(), String.format("%.4f", tau));
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
+        store.deleteUnder(dir, "_checkpoint");
         return RankingResult.read(spark, store, record, false);
     }
 

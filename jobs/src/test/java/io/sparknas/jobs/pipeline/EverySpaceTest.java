@@ -36,15 +36,7 @@ class EverySpaceTest {
     @TempDir
     static Path root;
 
-    static final Map<String, String> SMALL = Map.ofEntries(Map.entry("nas.ingest.train-per-class", "30"), Map.entry("nas.ingest.val-per-class", "10"),
-            Map.entry("nas.ingest.test-per-class", "10"), Map.entry("nas.supernet.epochs", "1"), Map.entry("nas.supernet.batch-size", "32"),
-            Map.entry("nas.supernet.steps-per-round", "2"), Map.entry("nas.supernet.eval.paths", "2"),
-            Map.entry("nas.supernet.eval.recalibration-batches", "1"), Map.entry("nas.supernet.eval.batch-size", "50"),
-            Map.entry("nas.search.population", "4"), Map.entry("nas.search.generations", "1"), Map.entry("nas.search.cost-max", "0"),
-            Map.entry("nas.search.eval.recalibration-batches", "1"), Map.entry("nas.search.eval.batch-size", "50"),
-            Map.entry("nas.retrain.epochs", "1"), Map.entry("nas.retrain.batch-size", "32"), Map.entry("nas.retrain.epoch-val-images", "50"),
-            Map.entry("nas.retrain.recalibration-batches", "1"), Map.entry("nas.ranking.models", "2"), Map.entry("nas.ranking.epochs", "1"),
-            Map.entry("nas.ranking.train-images", "100"));
+    static final Map<String, String> SMALL = io.sparknas.jobs.testing.SmallRun.SETTINGS;
 
     @ParameterizedTest
     @ValueSource(strings = {"mobilenetv2-large", "shufflenetv2"})

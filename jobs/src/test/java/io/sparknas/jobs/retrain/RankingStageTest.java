@@ -1,0 +1,84 @@
+package io.sparknas.jobs.retrain;
+
+import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.search.SearchSettings;
+import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.supernet.SupernetSettings;
+import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.jobs.testing.CancelAt;
+import io.sparknas.jobs.testing.SharedSpark;
+import io.sparknas.jobs.testing.Stages;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Ranking killed after its first model and resumed: only the rest is trained, and it equals an uninterrupted ranking. */
+class RankingStageTest {
+
+    @TempDir
+    static Path root;
+
+    static final Map<String, String> SMALL = io.sparknas.jobs.testing.SmallRun.SETTINGS;
+
+    static RankingSettings ranking(boolean force, boolean resume) {
+        StageArgs a = Stages.args("fashion-mnist-tiny.conf", root, "r", false, SMALL);
+        StageArgs b = new StageArgs(a.configFile(), a.overrides(), force, resume, a.options(), a.positional());
+        return RankingSettings.from(b.loadConfig(), b);
+    }
+
+    @Test
+    void aKilledRankingResumesAfterItsLastFinishedModelAndEqualsAnUninterruptedOne() throws Exception {
+        SparkSession spark = SharedSpark.session();
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "r", false, SMALL), spark);
+        StageArgs args = Stages.args("fashion-mnist-tiny.conf", root, "r", false, SMALL);
+        SupernetTrainStage.run(SupernetSettings.from(args.loadConfig(), args), spark);
+        SearchStage.run(SearchSettings.from(args.loadConfig(), args), spark);
+
+        Path checkpoints = root.resolve("r/ranking/_checkpoint");
+        CancelAt.checkpoint(spark, checkpoints, "1", () -> RankingStage.run(ranking(false, false), spark));
+        assertFalse(Files.exists(root.resolve("r/ranking/_stage.json")), "a killed ranking is not committed");
+        // the kept checkpoint's first model, its accuracy replaced by a value no training gives: the resumed stage must take it
+        // from there instead of training that model again
+        Path models;
+        try (Stream<Path> files = Files.walk(checkpoints)) {
+            models = files.filter(f -> f.getFileName().toString().equals("models")).findFirst().orElseThrow();
+        }
+        String[] first = Files.readString(models).strip().split(" ");
+        assertEquals(2, first.length, "one finished model in the checkpoint: " + Files.readString(models));
+        Files.writeString(models, first[0] + " 0.123456\n");
+        Files.deleteIfExists(models.resolveSibling(".models.crc"));
+        RankingStage.run(ranking(false, true), spark);
+        assertFalse(Files.exists(checkpoints), "checkpoints removed at the commit");
+        List<Row> resumed = rows(spark);
+
+        RankingStage.run(ranking(true, false), spark);
+        List<Row> uninterrupted = rows(spark);
+        assertEquals(2, resumed.size());
+        assertEquals(first[0], resumed.get(0).getString(0));
+        assertEquals(0.123456, resumed.get(0).getDouble(3), 0, "model 1 read from the checkpoint, not trained again");
+        assertTrue(uninterrupted.get(0).getDouble(3) != 0.123456);
+        for (int i = 0; i < 2; i++) {
+            for (int c = 0; c < 3; c++) {
+                assertEquals(uninterrupted.get(i).get(c), resumed.get(i).get(c), "model " + (i + 1) + " column " + c);
+            }
+        }
+        assertEquals(uninterrupted.get(1).getDouble(3), resumed.get(1).getDouble(3), 0, "model 2, trained after the resume, as in the uninterrupted ranking");
+    }
+
+    private static List<Row> rows(SparkSession spark) {
+        return spark.read().parquet(root.resolve("r/ranking/ranking").toString()).select("arch", "cost", "supernet_accuracy", "standalone_accuracy",
+                "on_front", "kendall_tau").collectAsList();
+    }
+}
