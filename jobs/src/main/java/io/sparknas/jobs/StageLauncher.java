@@ -129,8 +129,33 @@ public final class StageLauncher {
                 spark.stop();
             }
         }
-        // after Spark has stopped, so that no task still running logs after it: the cause is the last line of standard error
+        // after Spark has stopped and the tasks of the failed job have ended, so that none logs after it: the cause is the
+        // last line of standard error
+        awaitLocalTasks(LOCAL_TASK_WAIT_MS);
         return fail(stage, failure, status);
+    }
+
+    /** How long a failing stage waits for local-mode task threads still running before it prints its cause. */
+    static final long LOCAL_TASK_WAIT_MS = 30_000;
+
+    /**
+     * Waits until no local-mode task thread runs, at most {@code timeoutMs}. {@code SparkContext.stop()} does not wait for the
+     * tasks a failed job left running (a cancelled task runs to its end unless it looks at its kill flag), and in local mode
+     * they run in this JVM and log their own failure when they end. Seen once in DeterminismIT's full-disk test: the last
+     * line of standard error was a stack trace's {@code at java.lang.Thread.run}, below the stage's one-line cause (a
+     * checkpoint's Parquet tables are written by two tasks; the second failing after the first had failed the job).
+     */
+    static void awaitLocalTasks(long timeoutMs) {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (System.nanoTime() < deadline && Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.isAlive() && t.getName().startsWith("Executor task launch worker"))) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static int fail(String stage, Throwable e, int status) {

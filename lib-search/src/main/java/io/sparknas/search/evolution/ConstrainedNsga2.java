@@ -344,7 +344,7 @@ public final class ConstrainedNsga2 {
         private double crossoverProbability = 0.9;
         private double mutationProbability = Double.NaN;
         private double mutationDistributionIndex = 3;
-        private int maxRetries = 100;
+        private int maxRetries = 1000;
         private long seed = 1;
 
         private Builder(SearchSpace space, CostModel cost, ArchEvaluator evaluator) {

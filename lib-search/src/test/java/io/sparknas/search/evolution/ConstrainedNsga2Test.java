@@ -189,6 +189,30 @@ class ConstrainedNsga2Test {
     }
 
     @Test
+    void aNarrowFeasibleRegionStillFillsTheInitialPopulationWithTheDefaultRetries() {
+        // a bound that 0.7% of uniform draws meet (the full Fashion-MNIST space under 6.5 MFLOPs: 22 of 3,200): 100 draws
+        // per member found about 22 of 32 and failed; the default must fill the population with feasible members
+        java.util.Random rnd = new java.util.Random(7);
+        double[] costs = new double[20_000];
+        for (int i = 0; i < costs.length; i++) {
+            int[] idx = new int[SPACE.size()];
+            for (int l = 0; l < idx.length; l++) {
+                idx[l] = rnd.nextInt(SPACE.layer(l).candidates().size());
+            }
+            costs[i] = FLOPS.cost(SPACE, Arch.ofIndices(SPACE, idx));
+        }
+        java.util.Arrays.sort(costs);
+        double max = costs[(int) (0.007 * costs.length)];
+        ConstrainedNsga2 ces = ConstrainedNsga2.builder(SPACE, FLOPS, new AnalyticEvaluator(1)).populationSize(32).generations(1)
+                .costBounds(0, max).seed(3).build();
+        ces.step();
+        assertEquals(32, ces.population().size());
+        for (ConstrainedNsga2.Member m : ces.population()) {
+            assertTrue(m.arch().cost() <= max, m.arch().arch().id() + " at " + m.arch().cost() + " > " + max);
+        }
+    }
+
+    @Test
     void findsTheOptimumOfAToyScore() {
         // a small space (3 candidates per layer, 3^7 architectures); accuracy falls with the distance (in candidate index)
         // from a target architecture, which scores 1: each of 10 runs of the default search (population 64, 40 generations) must
