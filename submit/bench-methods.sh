@@ -12,10 +12,12 @@
 #                         of its ingest and supernet-train (issue 18's comparison)
 #   PREFIX-danas          DA-NAS: easy -> all classes, pruning (issue 17)
 #   PREFIX-danas-all      DA-NAS' 'All' row (paper Table 4): all classes from the start, no pruning
-#   PREFIX-dsonas-G       DSO-NAS with nas.dsonas.sparsity = G for each G of --gammas (default: the config's and 4x it) (issue 19)
+#   PREFIX-dsonas-G       DSO-NAS with nas.dsonas.sparsity = G for each G of --gammas (default: the config's and 4x it);
+#                         the first pre-trains, the others search from its pre-training (issue 19)
 # Then (alone with --summary) prints one line per retrained architecture, starting with FIGURE:
 #   run, method, search hours (every stage before retrain: ingest excluded; a SPOS run after the first counts the
-#   supernet-train it copied), architecture cost, test accuracy.
+#   supernet-train it copied; a DSO-NAS run after the first does not count the pre-training it shares), architecture
+#   cost, test accuracy.
 # The run root must be a local path (the summary reads the _stage.json files directly).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -114,7 +116,19 @@ if [[ $summary_only == 0 ]]; then
       danas) pipeline danas "$prefix-danas" ;;
       danas-all) pipeline danas "$prefix-danas-all" -Dnas.danas.schedule=all -Dnas.danas.prune=false ;;
       dsonas)
-        for g in ${gammas//,/ }; do pipeline dsonas "$prefix-dsonas-$g" "-Dnas.dsonas.sparsity=$g"; done ;;
+        # the first gamma pre-trains; the others start their search from its kept pre-training (nas.dsonas.pretrained-run:
+        # pre-training does not read gamma, and the result equals pre-training again) and from a copy of its ingest
+        first=""
+        for g in ${gammas//,/ }; do
+          id="$prefix-dsonas-$g"
+          if [[ -z "$first" ]]; then
+            first="$id"
+            pipeline dsonas "$id" "-Dnas.dsonas.sparsity=$g"
+          else
+            copy_stage "$first" "$id" ingest
+            pipeline dsonas "$id" "-Dnas.dsonas.sparsity=$g" "-Dnas.dsonas.pretrained-run=$first"
+          fi
+        done ;;
     esac
   done
 fi
@@ -135,9 +149,12 @@ for name in sorted(os.listdir(run)):
     if name in ('ingest', 'retrain', 'ranking', 'report') or not os.path.isfile(f):
         continue
     d = json.load(open(f))
-    sec = (t(d['ended_at']) - t(d['started_at'])).total_seconds()
+    # work over all attempts of a resumed stage (elapsed_seconds); the last attempt's wall time for stages committed before it
+    sec = float(d.get('properties', {}).get('elapsed_seconds') or (t(d['ended_at']) - t(d['started_at'])).total_seconds())
     total += sec; parts.append('%s %.0f s' % (name, sec))
-print('%.2f h (%s)' % (total / 3600, ', '.join(parts)))
+f = os.path.join(run, 'supernet-train', '_stage.json')
+shared = json.load(open(f)).get('properties', {}).get('pretrained_from', '') if os.path.isfile(f) else ''
+print('%.2f h (%s)' % (total / 3600, ', '.join(parts) + ('; pre-training shared with ' + shared + ', not counted' if shared else '')))
 EOF
 )"
   method="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["method"])' "$dir/retrain/_stage.json")"

@@ -473,9 +473,16 @@ class PipelineIT {
         int jobs = 0;
         java.util.Set<String> seen = new java.util.TreeSet<>();
         java.util.List<String> unlabelled = new java.util.ArrayList<>();
+        int shufflesChecked = 0;
         try (java.util.stream.Stream<Path> logs = Files.list(root.resolve("eventlog"))) {
             for (Path log : logs.toList()) {
                 for (String line : Files.readAllLines(log)) {
+                    if (line.contains("\"SparkListenerEnvironmentUpdate\"")) {
+                        // the launcher's default: 8 shuffle partitions, not Spark's 200 (the stages' SQL shuffles are small)
+                        assertEquals("8", json.readTree(line).path("Spark Properties").path("spark.sql.shuffle.partitions").asText(),
+                                log.getFileName() + ": spark.sql.shuffle.partitions");
+                        shufflesChecked++;
+                    }
                     if (!line.contains("\"SparkListenerJobStart\"")) {
                         continue;
                     }
@@ -496,6 +503,7 @@ class PipelineIT {
         assertTrue(seen.containsAll(java.util.Set.of("ingest", "easiness", "supernet-train", "search", "prune", "retrain", "ranking", "report")),
                 "stages seen in the event logs: " + seen);
         assertTrue(jobs > 100, "jobs in the event logs: " + jobs);
+        assertTrue(shufflesChecked > 20, shufflesChecked + " stage launches' Spark properties checked");
     }
 
     private static String body(Scripts.Run r) {

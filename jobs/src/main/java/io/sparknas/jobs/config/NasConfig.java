@@ -64,7 +64,34 @@ public final class NasConfig {
             throw new InvalidSettingsException("Cannot resolve the configuration: " + e.getMessage(), e);
         }
         validate(user, merged, reference);
-        return merged;
+        return typed(merged, reference);
+    }
+
+    /**
+     * Replaces each string where reference.conf has a number or boolean (how {@code -D} values arrive) by the value a
+     * config file would give, so {@code -Dnas.search.max-retries=1000} is the same configuration, and the same stage
+     * config hash, as writing {@code max-retries = 1000} in a file or leaving the default of 1000. Call after
+     * {@link #validate}, which has proven every such string converts.
+     */
+    private static Config typed(Config merged, Config reference) {
+        Config out = merged;
+        for (String path : leafPaths(reference.getObject(ROOT), ROOT)) {
+            if (!merged.hasPath(path) || !reference.hasPath(path)) {
+                continue;
+            }
+            ConfigValue v = merged.getValue(path);
+            ConfigValueType want = reference.getValue(path).valueType();
+            if (v.valueType() != ConfigValueType.STRING || (want != ConfigValueType.NUMBER && want != ConfigValueType.BOOLEAN)) {
+                continue;
+            }
+            ConfigValue parsed = ConfigFactory.parseString("v = " + ((String) v.unwrapped()).trim()).getValue("v");
+            if (parsed.valueType() != want) {
+                // e.g. "yes" for a boolean: Typesafe Config converts it on read, the file syntax would not
+                parsed = ConfigValueFactory.fromAnyRef(want == ConfigValueType.NUMBER ? merged.getNumber(path) : merged.getBoolean(path));
+            }
+            out = out.withValue(path, parsed.withOrigin(v.origin()));
+        }
+        return out;
     }
 
     static Config overridesConfig(Map<String, String> overrides) {

@@ -21,18 +21,42 @@ public final class StageCheckpoints {
 
     static final String DIR = "_checkpoint";
     private static final String COMPLETE = "_COMPLETE";
+    /** Seconds of work the stage stands at when checkpoint n completes ({@link StageCommit#openElapsedSeconds}). */
+    private static final String ELAPSED = "_elapsed";
 
     private final RunStore store;
     private final String stageDir;
+    private final String dir;
 
+    /** The stage's checkpoints in {@code _checkpoint/}, deleted when the stage commits. */
     public StageCheckpoints(RunStore store, String stageDir) {
         this.store = store;
         this.stageDir = stageDir;
+        this.dir = DIR;
+    }
+
+    /** True for a directory of checkpoints, which a failed attempt keeps for {@code --resume}. */
+    static boolean isCheckpointDir(String name) {
+        return name.equals(DIR) || name.startsWith(DIR + "-");
+    }
+
+    /**
+     * Checkpoints in another directory of the stage, {@code dir/<n>/}, named {@code _checkpoint-*}: a snapshot the committed
+     * stage keeps (a commit deletes only {@code _checkpoint/}; a failed attempt keeps every {@code _checkpoint*} directory),
+     * such as DSO-NAS's weights at the end of pre-training.
+     */
+    public StageCheckpoints(RunStore store, String stageDir, String dir) {
+        if (!dir.startsWith(DIR + "-")) {
+            throw new IllegalArgumentException("a kept checkpoint directory is named " + DIR + "-*, not " + dir);
+        }
+        this.store = store;
+        this.stageDir = stageDir;
+        this.dir = dir;
     }
 
     /** Path of a file or table of checkpoint {@code n}, relative to the stage directory. */
     public String path(long n, String name) {
-        return DIR + "/" + String.format("%010d", n) + "/" + name;
+        return dir + "/" + String.format("%010d", n) + "/" + name;
     }
 
     /**
@@ -43,7 +67,7 @@ public final class StageCheckpoints {
         if (store.readText(stageDir, path(n, COMPLETE)).isPresent()) {
             throw new IllegalStateException("checkpoint " + n + " at " + store.stageDir(stageDir) + " is complete already; a checkpoint is never rewritten");
         }
-        store.deleteUnder(stageDir, DIR + "/" + String.format("%010d", n));
+        store.deleteUnder(stageDir, dir + "/" + String.format("%010d", n));
     }
 
     /** Where Spark writes a table of checkpoint {@code n}. */
@@ -82,12 +106,18 @@ public final class StageCheckpoints {
 
     /** Makes checkpoint {@code n} the one in force (its marker, written last), then deletes the older ones. */
     public void complete(long n, String summary) {
+        StageCommit.openElapsedSeconds(stageDir).ifPresent(sec -> store.writeText(stageDir, path(n, ELAPSED), String.valueOf(sec)));
         store.writeText(stageDir, path(n, COMPLETE), summary);
         for (long old : numbers()) {
             if (old < n) {
-                store.deleteUnder(stageDir, DIR + "/" + String.format("%010d", old));
+                store.deleteUnder(stageDir, dir + "/" + String.format("%010d", old));
             }
         }
+    }
+
+    /** Seconds of work behind checkpoint {@code n}; 0 for a checkpoint written before this was recorded. */
+    double elapsedSeconds(long n) {
+        return store.readText(stageDir, path(n, ELAPSED)).map(t -> Double.parseDouble(t.trim())).orElse(0.0);
     }
 
     /** The highest-numbered complete checkpoint, if any. */
@@ -104,7 +134,7 @@ public final class StageCheckpoints {
     private List<Long> numbers() {
         List<Long> out = new ArrayList<>();
         FileSystem fs = store.fileSystem();
-        Path dir = new Path(store.stageDir(stageDir), DIR);
+        Path dir = new Path(store.stageDir(stageDir), this.dir);
         try {
             if (!fs.exists(dir)) {
                 return out;

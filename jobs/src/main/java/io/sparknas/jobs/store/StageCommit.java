@@ -44,6 +44,9 @@ public final class StageCommit {
     private final Map<String, StageRecord.Table> tables = new LinkedHashMap<>();
     private final Map<String, String> properties = new LinkedHashMap<>();
     private final boolean resuming;
+    /** Seconds the attempts before this one spent up to the checkpoint this one resumes from (0 when not resuming). */
+    private final double resumedSeconds;
+    private final long startNanos = System.nanoTime();
 
     private StageCommit(RunStore store, RunSettings run, String stage, int stageIndex, String configHash, Long seed,
                         List<StageRecord.Input> inputs, StageRecord existing, boolean resuming) {
@@ -61,6 +64,22 @@ public final class StageCommit {
         this.inputs = List.copyOf(inputs);
         this.fingerprint = fingerprint(configHash, inputs);
         this.existing = existing;
+        this.resumedSeconds = resuming ? new StageCheckpoints(store, stageDir).latest().stream()
+                .mapToDouble(n -> new StageCheckpoints(store, stageDir).elapsedSeconds(n)).findFirst().orElse(0) : 0;
+    }
+
+    /**
+     * The work the open attempt of this JVM stands for, in seconds: its own wall time plus, when it resumed, the earlier
+     * attempts' time up to its checkpoint (so a stage interrupted and resumed reports about what it would take in one go;
+     * the work redone after the last checkpoint counts once). Empty when no attempt is open.
+     */
+    static java.util.OptionalDouble openElapsedSeconds(String stageDir) {
+        StageCommit c = open;
+        return c == null || !c.stageDir.equals(stageDir) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(c.elapsedSeconds());
+    }
+
+    private double elapsedSeconds() {
+        return resumedSeconds + (System.nanoTime() - startNanos) / 1e9;
     }
 
     /** {@code stage} or {@code stage-k} for progressive stages (k >= 1; 0 means not indexed). */
@@ -151,6 +170,12 @@ public final class StageCommit {
         return !inputId.startsWith("source:") && !inputId.contains("/");
     }
 
+    /**
+     * Property of every committed stage: the seconds of work it took over all its attempts (started_at and ended_at are
+     * the committing attempt's; see {@link #openElapsedSeconds}).
+     */
+    public static final String ELAPSED_SECONDS = "elapsed_seconds";
+
     /** File under the stage directory holding the fingerprint its checkpoints belong to. */
     public static final String CHECKPOINT_FINGERPRINT = "_checkpoint/fingerprint";
 
@@ -219,6 +244,7 @@ public final class StageCommit {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        properties.put(ELAPSED_SECONDS, String.format(java.util.Locale.ROOT, "%.1f", elapsedSeconds()));
         StageRecord record = new StageRecord(StageRecord.FORMAT_VERSION, stage, stageDir, stageIndex, run.runId(), run.method(),
                 CodeVersion.get(), configHash, fingerprint, seed, config, new ArrayList<>(inputs), new LinkedHashMap<>(tables),
                 startedAt.toString(), Instant.now().toString(), StageRecord.COMMITTED, new LinkedHashMap<>(sparkInfo), backend,
@@ -227,7 +253,8 @@ public final class StageCommit {
         if (open == this) {
             open = null;
         }
-        LOG.info("Committed stage {} at {}", stageDir, store.stageDir(stageDir));
+        LOG.info("Committed stage {} at {} ({} s of work{})", stageDir, store.stageDir(stageDir), properties.get(ELAPSED_SECONDS),
+                resumedSeconds > 0 ? String.format(java.util.Locale.ROOT, ", %.1f s of them before it was resumed", resumedSeconds) : "");
         return record;
     }
 
@@ -237,7 +264,7 @@ public final class StageCommit {
 
     /**
      * After a failure (StageLauncher): removes what the open attempt wrote, keeping its checkpoints ({@code _checkpoint/},
-     * with the fingerprint they belong to) when it made any, so {@code --resume} can continue; the stage stays uncommitted.
+     * with the fingerprint they belong to, and kept ones such as {@code _checkpoint-pretrained/}) when it made any, so {@code --resume} can continue; the stage stays uncommitted.
      */
     public static void abortOpen(Throwable cause) {
         StageCommit c = open;
@@ -254,7 +281,7 @@ public final class StageCommit {
             org.apache.hadoop.fs.Path dir = c.store.stageDir(c.stageDir);
             if (fs.exists(dir)) {
                 for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(dir)) {
-                    if (!f.getPath().getName().equals(StageCheckpoints.DIR)) {
+                    if (!StageCheckpoints.isCheckpointDir(f.getPath().getName())) {
                         fs.delete(f.getPath(), true);
                     }
                 }

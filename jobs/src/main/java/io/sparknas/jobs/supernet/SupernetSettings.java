@@ -25,7 +25,8 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
                                int evalPaths, int recalibrationBatches, int evalBatchSize, List<Integer> finetuneEpochs,
                                List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, DaNasStrategy.Settings danas,
-                               String danasCost, DdpnasStrategy.Settings ddpnas, DsoNasStrategy.Settings dsonas) {
+                               String danasCost, DdpnasStrategy.Settings ddpnas, DsoNasStrategy.Settings dsonas,
+                               String dsonasPretrainedRun) {
 
     /**
      * The config sections the output of stage k depends on: the first stage's not on the fine-tuning epochs, so changing them
@@ -103,7 +104,8 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
                 ftEpochs, ftRates, ftWarmup, danas(r), r.oneOf("nas.danas.cost", Set.of("flops", "params", "latency")),
-                ddpnas(r, r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)), dsonas(r));
+                ddpnas(r, r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)), dsonas(r),
+                config.getString("nas.dsonas.pretrained-run").trim());
     }
 
     /** {@code nas.dsonas} (lib-search reference.conf), validated. */

@@ -130,13 +130,16 @@ public final class SupernetTrainStage {
         }
         StrategySelection.Selected selected = StrategySelection.select(s, spark, store, space);
         inputs.addAll(selected.inputs());
+        Optional<DsoNasPretraining.Source> pretrained = s.run().method().equals("dsonas")
+                ? DsoNasPretraining.source(s, spark, rs.ingest().fingerprint()) : Optional.empty();
+        pretrained.ifPresent(p -> inputs.add(p.input()));
         StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
                 NasConfig.hash(s.run().config(), s.sections()), s.seed(), inputs);
         if (commit.skipped()) {
             return SupernetTrainResult.read(spark, store, commit.existing(), true);
         }
         try {
-            StageRecord record = train(s, spark, store, commit, space, inherited, selected.strategy());
+            StageRecord record = train(s, spark, store, commit, space, inherited, selected.strategy(), pretrained, rs.ingest().fingerprint());
             return SupernetTrainResult.read(spark, store, record, false);
         } catch (RuntimeException e) {
             LOG.error("supernet-train failed; its checkpoints (if any) stay at {}: re-run with --resume to continue from the last "
@@ -150,7 +153,8 @@ public final class SupernetTrainStage {
     }
 
     private static StageRecord train(SupernetSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space,
-                                     Inherited inherited, TrainingStrategy strategy) {
+                                     Inherited inherited, TrainingStrategy strategy, Optional<DsoNasPretraining.Source> pretrained,
+                                     String ingestFingerprint) {
         int epochs = strategy.epochs();
         int workers = s.workers();
         int batch = s.batchSize();
@@ -210,6 +214,26 @@ public final class SupernetTrainStage {
         String dir = commit.stageDir();
         StageCheckpoints checkpoints = new StageCheckpoints(store, dir);
         Optional<SupernetCheckpoint> cp = commit.resuming() ? SupernetCheckpoint.latest(spark, checkpoints) : Optional.empty();
+        int pretrainEpochs = DsoNasPretraining.epochs(s);
+        StageCheckpoints kept = new StageCheckpoints(store, dir, DsoNasPretraining.DIR);
+        if (cp.isEmpty() && pretrained.isPresent()) {
+            SupernetCheckpoint p = pretrained.get().checkpoint();
+            if (p.epoch() != pretrainEpochs - 1 || p.roundsDone() < rounds(weightSteps[p.epoch()], s)) {
+                throw new InputDataException("nas.dsonas.pretrained-run = \"" + pretrained.get().runId() + "\": its kept checkpoint is at epoch "
+                        + (p.epoch() + 1) + " after " + p.roundsDone() + " rounds, not at the end of pre-training epoch " + pretrainEpochs
+                        + ": re-run that run's supernet-train with --force.");
+            }
+            // its weights and rounds; this run's own rows of the pre-training epochs (they show this run's gamma)
+            List<Row> rows = new ArrayList<>();
+            for (int e = 0; e < pretrainEpochs; e++) {
+                for (TrainingStrategy.ArchParam a : strategy.endEpoch(e)) {
+                    rows.add(ArchParamsTable.row(strategy.method(), a));
+                }
+            }
+            cp = Optional.of(new SupernetCheckpoint(p.epoch(), p.roundsDone(), p.state(), p.metrics(), strategy.state(), rows));
+            LOG.info("supernet-train: DSO-NAS starts its search from the pre-training of run {} ({} epochs, kept at {}), as nas.dsonas.pretrained-run says",
+                    pretrained.get().runId(), pretrainEpochs, pretrained.get().input().uri());
+        }
         if (cp.isPresent()) {
             startEpoch = cp.get().epoch();
             startRound = cp.get().roundsDone();
@@ -312,6 +336,10 @@ public final class SupernetTrainStage {
                         archParams.add(ArchParamsTable.row(strategy.method(), p));
                     }
                 }
+                if (epochEnd && e == pretrainEpochs - 1) {
+                    // before the checkpoint of this epoch's end, so a resume from that checkpoint finds it kept
+                    DsoNasPretraining.keep(spark, kept, e, r + 1, state, metrics, strategy.state(), archParams);
+                }
                 if (epochEnd || System.nanoTime() - lastCheckpoint >= s.run().checkpointInterval().toNanos()) {
                     SupernetCheckpoint.write(spark, checkpoints, roundNumber, e, r + 1, state, metrics, strategy.state(), archParams);
                     lastCheckpoint = System.nanoTime();
@@ -405,6 +433,12 @@ public final class SupernetTrainStage {
         commit.putProperty("workers", String.valueOf(workers));
         commit.putProperty("epochs_trained", String.valueOf(trainedEpochs));
         commit.putProperty("effective_batch", String.valueOf(workers * batch));
+        if (pretrainEpochs > 0 && kept.latest().isPresent()) {
+            commit.putProperty(DsoNasPretraining.FINGERPRINT, DsoNasPretraining.fingerprint(s.run().config(), ingestFingerprint));
+        }
+        if (pretrainEpochs > 0) {
+            commit.putProperty(DsoNasPretraining.FROM, pretrained.map(DsoNasPretraining.Source::runId).orElse(""));
+        }
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(dir, "_checkpoint");
         train.unpersist();

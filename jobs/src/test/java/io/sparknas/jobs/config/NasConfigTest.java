@@ -1,6 +1,7 @@
 package io.sparknas.jobs.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueType;
 import io.sparknas.jobs.ingest.IngestSettings;
 import io.sparknas.jobs.testing.TestConfigs;
 import org.junit.jupiter.api.Test;
@@ -107,6 +108,29 @@ class NasConfigTest {
         Config c = NasConfig.load(null, Map.of("nas.ingest.seed", "2"));
         assertEquals(NasConfig.hash(a, List.of("nas.ingest")), NasConfig.hash(b, List.of("nas.ingest")));
         assertNotEquals(NasConfig.hash(a, List.of("nas.ingest")), NasConfig.hash(c, List.of("nas.ingest")));
+    }
+
+    @Test
+    void aDashDOverrideIsTheSameConfigurationAsTheFileValueOrTheDefault(@TempDir Path dir) throws IOException {
+        // -D values arrive as strings; a string "1000" used to render (and hash) differently from the number 1000,
+        // so re-running a stage with the default spelled out on the command line was refused as a different config
+        List<String> search = List.of("nas.search");
+        Config defaults = NasConfig.load(null, Map.of());
+        int retries = defaults.getInt("nas.search.max-retries");
+        Config spelledOut = NasConfig.load(null, Map.of("nas.search.max-retries", " " + retries));
+        assertEquals(NasConfig.hash(defaults, search), NasConfig.hash(spelledOut, search));
+        assertEquals(NasConfig.renderJson(defaults, "nas.search"), NasConfig.renderJson(spelledOut, "nas.search"));
+
+        File f = dir.resolve("a.conf").toFile();
+        Files.writeString(f.toPath(), "nas.supernet.optimizer.learning-rate = 0.05\nnas.danas.prune = false\n");
+        Config fromFile = NasConfig.load(f, Map.of());
+        Config fromOverrides = NasConfig.load(null, Map.of("nas.supernet.optimizer.learning-rate", "0.05", "nas.danas.prune", "false"));
+        for (String section : List.of("nas.supernet", "nas.danas")) {
+            assertEquals(NasConfig.renderJson(fromFile, section), NasConfig.renderJson(fromOverrides, section), section);
+        }
+        assertEquals(ConfigValueType.BOOLEAN, NasConfig.load(null, Map.of("nas.danas.prune", "yes")).getValue("nas.danas.prune").valueType());
+        assertNotEquals(NasConfig.hash(defaults, search),
+                NasConfig.hash(NasConfig.load(null, Map.of("nas.search.max-retries", String.valueOf(retries + 1))), search));
     }
 
     @Test

@@ -48,13 +48,31 @@ class DsoNasStagesTest {
             Map.entry("nas.search.eval.recalibration-batches", "1"), Map.entry("nas.search.eval.batch-size", "100"));
 
     static StageArgs args(String runId, boolean resume) {
-        StageArgs a = Stages.args("fashion-mnist-tiny.conf", root, runId, false, new HashMap<>(SMALL));
+        return args(runId, resume, Map.of());
+    }
+
+    static StageArgs args(String runId, boolean resume, Map<String, String> extra) {
+        Map<String, String> o = new HashMap<>(SMALL);
+        o.putAll(extra);
+        StageArgs a = Stages.args("fashion-mnist-tiny.conf", root, runId, false, o);
         return new StageArgs(a.configFile(), a.overrides(), false, resume, a.options(), a.positional());
     }
 
     static SupernetSettings supernet(String runId, boolean resume) {
-        StageArgs a = args(runId, resume);
+        return supernet(runId, resume, Map.of());
+    }
+
+    static SupernetSettings supernet(String runId, boolean resume, Map<String, String> extra) {
+        StageArgs a = args(runId, resume, extra);
         return SupernetSettings.from(a.loadConfig(), a);
+    }
+
+    static Map<String, String> properties(String runId) {
+        return new RunStore(root.toUri(), runId, spark.sparkContext().hadoopConfiguration()).committed("supernet-train").orElseThrow().properties();
+    }
+
+    static List<Row> table(SupernetTrainResult r, String table, String... order) {
+        return spark.read().parquet(r.stageUri() + "/" + table).orderBy(order[0], java.util.Arrays.copyOfRange(order, 1, order.length)).collectAsList();
     }
 
     @BeforeAll
@@ -169,5 +187,49 @@ class DsoNasStagesTest {
         assertEquals(r.get("state_sha256"), k.get("state_sha256"), "supernet weights");
         assertEquals(spark.read().parquet(dsonas.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList(),
                 spark.read().parquet(resumed.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList());
+        // the pre-training was kept before the kill and survived the failed attempt
+        assertEquals(r.get(DsoNasPretraining.FINGERPRINT), k.get(DsoNasPretraining.FINGERPRINT));
+        // the stage's time counts the killed attempt's work up to its checkpoint (the pre-training epoch and two rounds)
+        io.sparknas.jobs.store.StageRecord kr = res.committed("supernet-train").orElseThrow();
+        double attempt = java.time.Duration.between(java.time.Instant.parse(kr.startedAt()), java.time.Instant.parse(kr.endedAt())).toMillis() / 1e3;
+        double elapsed = Double.parseDouble(k.get(io.sparknas.jobs.store.StageCommit.ELAPSED_SECONDS));
+        assertTrue(elapsed > attempt + 5, "elapsed " + elapsed + " s, the resumed attempt alone " + attempt + " s");
+    }
+
+    @Test
+    void aSearchStartedFromAnotherRunsPreTrainingEqualsPreTrainingItself() {
+        // another gamma and budget: the search differs, the pre-training does not
+        Map<String, String> gamma = Map.of("nas.dsonas.sparsity", "0.1", "nas.dsonas.budget", "none");
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "own", false, SMALL), spark);
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "shared", false, SMALL), spark);
+        SupernetTrainResult own = SupernetTrainStage.run(supernet("own", false, gamma), spark);
+        Map<String, String> fromD = new HashMap<>(gamma);
+        fromD.put("nas.dsonas.pretrained-run", "d");
+        SupernetTrainResult shared = SupernetTrainStage.run(supernet("shared", false, fromD), spark);
+
+        Map<String, String> d = properties("d");
+        Map<String, String> o = properties("own");
+        Map<String, String> sh = properties("shared");
+        assertTrue(d.get(DsoNasPretraining.FINGERPRINT).equals(o.get(DsoNasPretraining.FINGERPRINT)), "same pre-training: " + d + " / " + o);
+        assertTrue(Files.isDirectory(root.resolve("d/supernet-train/" + DsoNasPretraining.DIR)), "the committed stage keeps its pre-training");
+        assertFalse(Files.exists(root.resolve("d/supernet-train/_checkpoint")), "and drops its checkpoints");
+        assertEquals("d", sh.get(DsoNasPretraining.FROM));
+        assertEquals("", o.get(DsoNasPretraining.FROM));
+        assertFalse(d.get("state_sha256").equals(o.get("state_sha256")), "gamma changes the searched supernet, so the comparison below means something");
+        assertEquals(o.get("state_sha256"), sh.get("state_sha256"), "supernet weights, bit for bit");
+        assertEquals(o.get("strategy_state"), sh.get("strategy_state"), "lambdas, pruning and APG-NAG's state");
+        assertEquals(table(own, "arch_params", "epoch", "layer", "op", "kind"), table(shared, "arch_params", "epoch", "layer", "op", "kind"),
+                "arch_params, the pre-training epochs' gamma rows included (this run's gamma, not d's)");
+        String[] cols = {"epoch", "round", "steps", "images", "loss", "train_accuracy", "learning_rate", "phase"};
+        assertEquals(spark.read().parquet(own.stageUri() + "/train_metrics").selectExpr(cols).orderBy("epoch", "round").collectAsList(),
+                spark.read().parquet(shared.stageUri() + "/train_metrics").selectExpr(cols).orderBy("epoch", "round").collectAsList(),
+                "every round, the pre-training's (taken from d) included");
+
+        // a pre-training of another schedule is refused, naming the key
+        Map<String, String> longer = new HashMap<>(fromD);
+        longer.put("nas.dsonas.search-epochs", "3");
+        io.sparknas.jobs.InputDataException e = org.junit.jupiter.api.Assertions.assertThrows(io.sparknas.jobs.InputDataException.class,
+                () -> SupernetTrainStage.run(supernet("shared", false, longer), spark));
+        assertTrue(e.getMessage().contains("nas.dsonas.search-epochs is 2 there, 3 here"), e.getMessage());
     }
 }

@@ -1,0 +1,128 @@
+package io.sparknas.jobs.supernet;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.config.NasConfig;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageCheckpoints;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.supernet.net.SupernetState;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * DSO-NAS's pre-training (Zhang et al., Algorithm 1 line 3: weights trained on D_w with every lambda = 1) kept for other runs.
+ * A DSO-NAS supernet-train keeps its weights at the end of pre-training in {@code _checkpoint-pretrained/} with a fingerprint
+ * of everything pre-training depends on; a run with {@code nas.dsonas.pretrained-run} starts its search from them. Nothing
+ * in pre-training reads gamma, the budget or the lambda optimiser's settings (lambda is 1 throughout and no lambda step is
+ * taken), so a run with another gamma that starts there trains exactly as if it had pre-trained itself: same seed-derived
+ * batches and paths, same learning-rate schedule (it spans pre-training and the search, so the search epochs must match).
+ */
+final class DsoNasPretraining {
+
+    /** The kept checkpoint directory in the stage directory. */
+    static final String DIR = "_checkpoint-pretrained";
+    /** Property of the committed stage: the fingerprint of its pre-training. */
+    static final String FINGERPRINT = "pretrained_fingerprint";
+    /** Property: the run whose pre-training this run's search started from ("" when it pre-trained itself). */
+    static final String FROM = "pretrained_from";
+
+    /** The config pre-training depends on: not the search's keys (sparsity, budget, learning-rate, momentum, clipping, ...). */
+    static final List<String> PATHS = List.of("nas.space", "nas.supernet", "nas.run.method", "nas.dsonas.weight-share",
+            "nas.dsonas.pretrain-epochs", "nas.dsonas.search-epochs", "nas.dsonas.fixed-batchnorm-scale");
+
+    private DsoNasPretraining() {
+    }
+
+    /** What a run's pre-training is a function of: {@link #PATHS} and the ingest it trains on. */
+    static String fingerprint(Config config, String ingestFingerprint) {
+        return NasConfig.sha256(NasConfig.hash(config, PATHS) + " " + ingestFingerprint);
+    }
+
+    /** Another run's pre-training, as this run's input. */
+    record Source(String runId, StageRecord.Input input, SupernetCheckpoint checkpoint) {
+    }
+
+    /**
+     * The pre-training of run {@code nas.dsonas.pretrained-run}, checked against this run's: an error naming the keys that
+     * differ (or the ingest) when it is not the pre-training this run would do.
+     */
+    static Optional<Source> source(SupernetSettings s, SparkSession spark, String ingestFingerprint) {
+        String other = s.dsonasPretrainedRun();
+        if (other.isEmpty()) {
+            return Optional.empty();
+        }
+        String key = "nas.dsonas.pretrained-run = \"" + other + "\"";
+        if (other.equals(s.run().runId())) {
+            throw new InputDataException(key + " names this run: give the id of another DSO-NAS run under the same nas.run.root, or \"\".");
+        }
+        if (s.dsonas().pretrainEpochs() == 0) {
+            throw new InputDataException(key + " with nas.dsonas.pretrain-epochs = 0: there is no pre-training to take; set it to the "
+                    + "other run's pre-training epochs or drop nas.dsonas.pretrained-run.");
+        }
+        RunStore store = new RunStore(s.run().root(), other, spark.sparkContext().hadoopConfiguration());
+        StageRecord record = store.committed(SupernetTrainStage.STAGE).orElseThrow(() -> new InputDataException(key + ": run " + other
+                + " has no committed supernet-train at " + store.stageDir(SupernetTrainStage.STAGE) + ": run that DSO-NAS run's supernet-train first."));
+        String theirs = record.properties().get(FINGERPRINT);
+        if (theirs == null) {
+            throw new InputDataException(key + ": the supernet-train of run " + other + " (" + store.stageDir(SupernetTrainStage.STAGE)
+                    + ") kept no pre-training (method " + record.method() + "; a DSO-NAS run with nas.dsonas.pretrain-epochs > 0 keeps one).");
+        }
+        String ours = fingerprint(s.run().config(), ingestFingerprint);
+        if (!theirs.equals(ours)) {
+            throw new InputDataException(key + ": run " + other + " pre-trained with another configuration or data: " + differences(s.run().config(),
+                    record, ingestFingerprint) + ". Make them equal, or drop nas.dsonas.pretrained-run to pre-train here.");
+        }
+        StageCheckpoints kept = new StageCheckpoints(store, SupernetTrainStage.STAGE, DIR);
+        SupernetCheckpoint cp = SupernetCheckpoint.latest(spark, kept).orElseThrow(() -> new InputDataException(key + ": "
+                + store.stageDir(SupernetTrainStage.STAGE) + "/" + DIR + " holds no complete checkpoint: re-run that run's supernet-train with --force."));
+        return Optional.of(new Source(other, new StageRecord.Input(other + "/" + SupernetTrainStage.STAGE + "/" + DIR,
+                store.stageDir(SupernetTrainStage.STAGE) + "/" + DIR, theirs), cp));
+    }
+
+    /** The keys of {@link #PATHS} whose values differ between this config and the other run's record, or the ingest. */
+    private static String differences(Config ours, StageRecord theirs, String ingestFingerprint) {
+        Config recorded = ConfigFactory.parseString(theirs.config().toString()).atPath(NasConfig.ROOT);
+        List<String> out = new ArrayList<>();
+        for (String p : PATHS) {
+            String a = ours.hasPath(p) ? NasConfig.renderJson(ours, p) : "null";
+            String b = recorded.hasPath(p) ? NasConfig.renderJson(recorded, p) : "null";
+            if (!a.equals(b)) {
+                out.add(p + " is " + shorten(b) + " there, " + shorten(a) + " here");
+            }
+        }
+        String theirIngest = theirs.inputs().stream().filter(i -> i.id().equals(io.sparknas.jobs.ingest.IngestStage.STAGE))
+                .map(StageRecord.Input::hash).findFirst().orElse("");
+        if (!theirIngest.equals(ingestFingerprint)) {
+            out.add("the ingest differs (fingerprint " + abbreviate(theirIngest) + " there, " + abbreviate(ingestFingerprint) + " here)");
+        }
+        return out.isEmpty() ? "the recorded configuration differs (another code version?)" : String.join("; ", out);
+    }
+
+    private static String shorten(String json) {
+        return json.length() <= 200 ? json : json.substring(0, 200) + "...";
+    }
+
+    private static String abbreviate(String h) {
+        return h.length() <= 12 ? h : h.substring(0, 12);
+    }
+
+    /** Keeps the weights, strategy state and rows at the end of pre-training (epoch {@code epoch}, all its rounds done). */
+    static void keep(SparkSession spark, StageCheckpoints kept, int epoch, int rounds, SupernetState state, List<Row> metrics,
+                     String strategyState, List<Row> archParams) {
+        if (kept.latest().isPresent()) {
+            return; // kept by an attempt this one resumes
+        }
+        SupernetCheckpoint.write(spark, kept, 0, epoch, rounds, state, metrics, strategyState, archParams);
+    }
+
+    /** The pre-training epochs: {@code nas.dsonas.pretrain-epochs} for DSO-NAS, else none. */
+    static int epochs(SupernetSettings s) {
+        return s.run().method().equals("dsonas") ? s.dsonas().pretrainEpochs() : 0;
+    }
+}
