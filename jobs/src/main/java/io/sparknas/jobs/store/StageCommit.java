@@ -64,8 +64,8 @@ public final class StageCommit {
         this.inputs = List.copyOf(inputs);
         this.fingerprint = fingerprint(configHash, inputs);
         this.existing = existing;
-        this.resumedSeconds = resuming ? new StageCheckpoints(store, stageDir).latest().stream()
-                .mapToDouble(n -> new StageCheckpoints(store, stageDir).elapsedSeconds(n)).findFirst().orElse(0) : 0;
+        StageCheckpoints checkpoints = new StageCheckpoints(store, stageDir);
+        this.resumedSeconds = resuming ? checkpoints.latest().stream().mapToDouble(checkpoints::elapsedSeconds).findFirst().orElse(0) : 0;
     }
 
     /**

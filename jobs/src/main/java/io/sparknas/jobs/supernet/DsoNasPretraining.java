@@ -10,6 +10,8 @@ import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.supernet.net.SupernetState;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +26,8 @@ import java.util.Optional;
  * batches and paths, same learning-rate schedule (it spans pre-training and the search, so the search epochs must match).
  */
 final class DsoNasPretraining {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DsoNasPretraining.class);
 
     /** The kept checkpoint directory in the stage directory. */
     static final String DIR = "_checkpoint-pretrained";
@@ -65,10 +69,30 @@ final class DsoNasPretraining {
             throw new InputDataException(key + " with nas.dsonas.pretrain-epochs = 0: there is no pre-training to take; set it to the "
                     + "other run's pre-training epochs or drop nas.dsonas.pretrained-run.");
         }
-        RunStore store = new RunStore(s.run().root(), other, spark.sparkContext().hadoopConfiguration());
-        StageRecord record = store.committed(SupernetTrainStage.STAGE).orElseThrow(() -> new InputDataException(key + ": run " + other
-                + " has no committed supernet-train at " + store.stageDir(SupernetTrainStage.STAGE) + ": run that DSO-NAS run's supernet-train first."));
-        String theirs = record.properties().get(FINGERPRINT);
+        RunStore store;
+        StageRecord record;
+        String theirs;
+        List<String> chain = new ArrayList<>();
+        while (true) {
+            String run = other;
+            chain.add(run);
+            store = new RunStore(s.run().root(), run, spark.sparkContext().hadoopConfiguration());
+            RunStore at = store;
+            record = store.committed(SupernetTrainStage.STAGE).orElseThrow(() -> new InputDataException(key + ": run " + run
+                    + " has no committed supernet-train at " + at.stageDir(SupernetTrainStage.STAGE) + ": run that DSO-NAS run's supernet-train first."));
+            theirs = record.properties().get(FINGERPRINT);
+            String from = record.properties().getOrDefault(FROM, "");
+            if (theirs != null || from.isEmpty()) {
+                break;
+            }
+            // that run searched from a third run's pre-training and kept none of its own: take the pre-training it took
+            if (chain.contains(from) || from.equals(s.run().runId())) {
+                throw new InputDataException(key + ": the runs' nas.dsonas.pretrained-run form a cycle (" + String.join(" -> ", chain)
+                        + " -> " + from + "): give the id of the run that pre-trained.");
+            }
+            LOG.info("supernet-train: run {} searched from the pre-training of run {} and kept none of its own; taking run {}'s", run, from, from);
+            other = from;
+        }
         if (theirs == null) {
             throw new InputDataException(key + ": the supernet-train of run " + other + " (" + store.stageDir(SupernetTrainStage.STAGE)
                     + ") kept no pre-training (method " + record.method() + "; a DSO-NAS run with nas.dsonas.pretrain-epochs > 0 keeps one).");
@@ -78,11 +102,11 @@ final class DsoNasPretraining {
             throw new InputDataException(key + ": run " + other + " pre-trained with another configuration or data: " + differences(s.run().config(),
                     record, ingestFingerprint) + ". Make them equal, or drop nas.dsonas.pretrained-run to pre-train here.");
         }
+        String keptDir = store.stageDir(SupernetTrainStage.STAGE) + "/" + DIR;
         StageCheckpoints kept = new StageCheckpoints(store, SupernetTrainStage.STAGE, DIR);
         SupernetCheckpoint cp = SupernetCheckpoint.latest(spark, kept).orElseThrow(() -> new InputDataException(key + ": "
-                + store.stageDir(SupernetTrainStage.STAGE) + "/" + DIR + " holds no complete checkpoint: re-run that run's supernet-train with --force."));
-        return Optional.of(new Source(other, new StageRecord.Input(other + "/" + SupernetTrainStage.STAGE + "/" + DIR,
-                store.stageDir(SupernetTrainStage.STAGE) + "/" + DIR, theirs), cp));
+                + keptDir + " holds no complete checkpoint: re-run that run's supernet-train with --force."));
+        return Optional.of(new Source(other, new StageRecord.Input(other + "/" + SupernetTrainStage.STAGE + "/" + DIR, keptDir, theirs), cp));
     }
 
     /** The keys of {@link #PATHS} whose values differ between this config and the other run's record, or the ingest. */

@@ -231,5 +231,13 @@ class DsoNasStagesTest {
         io.sparknas.jobs.InputDataException e = org.junit.jupiter.api.Assertions.assertThrows(io.sparknas.jobs.InputDataException.class,
                 () -> SupernetTrainStage.run(supernet("shared", false, longer), spark));
         assertTrue(e.getMessage().contains("nas.dsonas.search-epochs is 2 there, 3 here"), e.getMessage());
+
+        // "shared" kept no pre-training of its own: naming it takes the one it took, d's (checked, so refused the same way)
+        Map<String, String> chained = new HashMap<>(longer);
+        chained.put("nas.dsonas.pretrained-run", "shared");
+        e = org.junit.jupiter.api.Assertions.assertThrows(io.sparknas.jobs.InputDataException.class,
+                () -> SupernetTrainStage.run(supernet("own", false, chained), spark));
+        assertTrue(e.getMessage().contains("run d pre-trained with another configuration") && e.getMessage().contains("search-epochs is 2 there, 3 here"),
+                e.getMessage());
     }
 }
