@@ -84,7 +84,8 @@ class DeterminismIT {
             java.util.Map<String, String> env = java.util.Map.of("NAS_SUBMIT_ARGS", "--conf spark.executor.cores=1 --conf spark.executor.memory=2g");
             List<String> args = new ArrayList<>(SETTINGS);
             args.addAll(List.of("--run-root", root.toString(), "--run-id", "cluster", "--master", cluster.url()));
-            // supernet-train: one executor JVM SIGKILLed 1.5 s into the round after the first checkpoint (rounds take 3-7 s)
+            // supernet-train: after the first checkpoint, an executor JVM SIGKILLed while its log shows a task running (rounds take
+            // 3-7 s; a fixed delay could land between two rounds on a busy machine)
             File out = Files.createTempFile("nas-out", ".txt").toFile();
             File err = Files.createTempFile("nas-err", ".txt").toFile();
             Process p = Scripts.start(env, "submit/supernet-train.sh", out, err, args.toArray(String[]::new));
@@ -93,10 +94,20 @@ class DeterminismIT {
             while (System.nanoTime() < deadline && p.isAlive() && completeCheckpoints(checkpoints).findAny().isEmpty()) {
                 Thread.sleep(50);
             }
-            Thread.sleep(1500);
             List<ProcessHandle> executors = cluster.executors();
             assertEquals(2, executors.size(), "two executor JVMs while supernet-train runs:\n" + cluster.workerLog());
-            assertTrue(executors.get(0).destroyForcibly(), "executor killed");
+            ProcessHandle busy = null;
+            while (busy == null && System.nanoTime() < deadline && p.isAlive()) {
+                for (ProcessHandle h : executors) {
+                    if (busy == null && cluster.runsATask(h)) {
+                        busy = h;
+                    }
+                }
+                Thread.sleep(50);
+            }
+            assertTrue(busy != null, "an executor running a task after the first checkpoint:\n" + cluster.workerLog());
+            Thread.sleep(300); // into the task's compute
+            assertTrue(busy.destroyForcibly(), "executor killed");
             assertTrue(p.waitFor(10, TimeUnit.MINUTES), "supernet-train ends");
             String driver = Files.readString(err.toPath());
             assertEquals(0, p.exitValue(), Scripts.tail(driver, 60));

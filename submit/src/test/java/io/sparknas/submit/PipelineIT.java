@@ -298,216 +298,28 @@ class PipelineIT {
         assertEquals(supernetBefore, Files.readString(root.resolve("stale/supernet-train/_stage.json")), "nothing overwritten");
     }
 
-    @Test
-    @Order(9)
-    void daNasRunsOnTheShuffleMobileSpaceThroughSparkSubmit() throws Exception {
-        // DA-NAS on its paper's Shuffle+Mobile space (ShuffleNetV2 and Xception units with IBConv ops, 12 candidates per
-        // layer): easiness, then the class schedule 2 / 4 / 7 / 10 classes with pruning, the argmax read-off, retrain, report;
-        // shuffle op ids parse back in path evaluation, the read-off and retrain
-        shareIngest("danas");
-        Scripts.Run r = pipeline("--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
-                root.toString(), "--run-id", "danas", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile", "-Dnas.retrain.epochs=1",
-                "-Dnas.space.max-layers-per-stage=2");
-        assertEquals(0, r.status(), r.toString());
-        assertTrue(r.err().contains("stages: ingest easiness supernet-train search retrain report"), r.toString());
-        assertTrue(r.out().contains("easiness committed") && r.out().contains("classes, easiest first:"), r.toString());
-        try (SqlSession q = new SqlSession(root, "danas")) {
-            Scripts.Run agree = q.query("select count(*), min(spearman) from easiness_network_agreement");
-            String[] g = agree.out().strip().split("\n")[1].split("\t");
-            assertEquals("3", g[0], agree.out());
-            // measured 0.82-0.89 on the tiny preset: the three networks agree on which classes are easy (Observation 3)
-            assertTrue(Double.parseDouble(g[1]) > 0.3, "reference networks' agreement: " + agree.out());
-            Scripts.Run live = q.query("select epoch, max(live), min(live) from (select epoch, layer, sum(cast(value > 0 as int)) as live from "
-                    + "supernet_train_arch_params where kind = 'probability' group by epoch, layer) group by epoch order by epoch");
-            assertEquals("1\t12\t12\n2\t7\t7\n3\t4\t4\n4\t2\t2", body(live), "12 candidates pruned to 7, 4, 2 in the three steps: " + live.out());
-            Scripts.Run classes = q.query("select epoch, max(classes), sum(if(phase = 'architecture', 1, 0)) > 0 from supernet_train_train_metrics "
-                    + "group by epoch order by epoch");
-            assertEquals("1\t2\tfalse\n2\t4\ttrue\n3\t7\ttrue\n4\t10\ttrue", body(classes), classes.out());
-            Scripts.Run fin = q.query("select g.arch = f.arch, f.test_accuracy from search_generated_archs g "
-                    + "cross join retrain_final_models f");
-            String[] f = body(fin).split("\t");
-            assertEquals("true", f[0], "retrain trains the read-off architecture: " + fin.out());
-            assertTrue(Double.parseDouble(f[1]) > 0.1, "the retrained DA-NAS architecture above chance: " + fin.out());
-        }
-        String html = Files.readString(root.resolve("danas/report/index.html"));
-        assertTrue(html.contains("src=\"easiness.png\"") && html.contains("src=\"supernet-train_arch_params.png\""), html);
-    }
-
-    @Test
-    @Order(10)
-    void ddpnasPrunesItsDistributionAndGeneratesOneArchitecturePerConstraintThroughSparkSubmit() throws Exception {
-        // DDPNAS on the tiny preset: 5 epochs of K disjoint paths, theta updated and one op per layer pruned each epoch, then
-        // ENG for the preset's three FLOPs bounds from the one supernet, all three retrained
-        shareIngest("ddpnas");
-        Scripts.Run r = pipeline("--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
-                root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1");
-        assertEquals(0, r.status(), r.toString());
-        assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
-        try (SqlSession q = new SqlSession(root, "ddpnas")) {
-            Scripts.Run live = q.query("select epoch, max(live), min(live) from (select epoch, layer, sum(cast(kind = 'theta' as int)) - "
-                    + "sum(cast(kind = 'pruned' as int)) as live from supernet_train_arch_params group by epoch, layer) group by epoch order by epoch");
-            // 7 ops (stride-1 layers: 6 IBConv + identity) and 6 lose one per epoch down to one per section; the first layer's 3 ops to 1
-            assertEquals("1\t6\t2\n2\t5\t1\n3\t4\t1\n4\t3\t1\n5\t2\t1", body(live), "pruning per epoch: " + live.out());
-            Scripts.Run gen = q.query("select constraint, mflops, cast(regexp_extract(constraint, '<= (.*)', 1) as double) >= mflops, "
-                    + "chosen_by like '%proven optimal%' from search_generated_archs order by mflops");
-            String[] rows = body(gen).split("\n");
-            assertEquals(3, rows.length, gen.out());
-            for (String row : rows) {
-                String[] f = row.split("\t");
-                assertEquals("true", f[2], "within its bound: " + row);
-                assertEquals("true", f[3], "proven optimal: " + row);
-            }
-            Scripts.Run fin = q.query("select count(*), min(f.test_accuracy) from search_generated_archs g join retrain_final_models f on g.arch = f.arch");
-            String[] f = body(fin).split("\t");
-            assertEquals("3", f[0], "every generated architecture is retrained: " + fin.out());
-            assertTrue(Double.parseDouble(f[1]) > 0.1, "retrained DDPNAS architectures above chance: " + fin.out());
-        }
-        String html = Files.readString(root.resolve("ddpnas/report/index.html"));
-        assertTrue(html.contains("src=\"supernet-train_theta.png\""), html);
-    }
-
-    @Test
-    @Order(11)
-    void dsoNasDrivesLambdasToExactZerosAndRetrainsItsMultiOpArchitectureThroughSparkSubmit() throws Exception {
-        // DSO-NAS on the tiny preset (12 layers): 1 pre-training epoch on D_w, 2 search epochs of APG-NAG lambda rounds on
-        // D_lambda interleaved with weight rounds, the read-off (ops with lambda != 0) retrained as searched
-        shareIngest("dsonas");
-        Scripts.Run r = pipeline("--method", "dsonas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
-                root.toString(), "--run-id", "dsonas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.space.max-layers-per-stage=2");
-        assertEquals(0, r.status(), r.toString());
-        assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
-        try (SqlSession q = new SqlSession(root, "dsonas")) {
-            Scripts.Run lam = q.query("select epoch, min(value), max(value), sum(cast(value = 0 as int)) from supernet_train_arch_params "
-                    + "where kind = 'lambda' group by epoch order by epoch");
-            String[] epochs = body(lam).split("\n");
-            assertEquals(3, epochs.length, lam.out());
-            assertEquals("1\t1.0\t1.0\t0", epochs[0], "pre-training leaves every lambda at 1: " + lam.out());
-            assertTrue(Integer.parseInt(epochs[2].split("\t")[3]) > 0, "lambdas reach exact zeros: " + lam.out());
-            Scripts.Run phases = q.query("select epoch, sum(if(phase = 'architecture', 1, 0)) from supernet_train_train_metrics group by epoch order by epoch");
-            assertTrue(body(phases).startsWith("1\t0\n2\t"), "no lambda rounds while pre-training: " + phases.out());
-            Scripts.Run fin = q.query("select g.arch, g.arch = f.arch, f.test_accuracy, g.mflops from search_generated_archs g cross join retrain_final_models f");
-            String[] f = body(fin).split("\t");
-            assertEquals("true", f[1], "retrain trains the read-off architecture: " + fin.out());
-            assertTrue(f[0].contains("+"), "the read-off keeps several ops in some layer (measured: the first layer keeps all three): " + fin.out());
-            assertTrue(Double.parseDouble(f[2]) > 0.1, "the retrained DSO-NAS architecture above chance: " + fin.out());
-        }
-        String html = Files.readString(root.resolve("dsonas/report/index.html"));
-        assertTrue(html.contains("src=\"supernet-train_lambda.png\""), html);
-    }
-
-    /**
-     * Gives run {@code runId} the SPOS run's committed ingest (the same images; the pipeline then skips its ingest), saving
-     * a stage per pipeline; when this test runs alone there is none, and the pipeline ingests.
-     */
-    private static void shareIngest(String runId) throws java.io.IOException {
-        if (Files.isRegularFile(root.resolve("it/ingest/_stage.json"))) {
-            Scripts.copyTree(root.resolve("it/ingest"), root.resolve(runId).resolve("ingest"));
-        }
-    }
-
-    /**
-     * submit/pipeline.sh with the test's catalog (under the temporary root, not ./catalog) and Spark event logs of every
-     * stage (for {@link #everySparkJobSaysWhichStageAndStepItBelongsTo}).
-     */
+    /** submit/pipeline.sh with this class's catalog and event logs ({@link PipelineRuns#pipeline}). */
     private static Scripts.Run pipeline(String... args) throws Exception {
-        Files.createDirectories(root.resolve("eventlog"));
-        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
-        all[args.length] = "-Dnas.catalog.metastore=" + root.resolve("catalog");
-        return Scripts.run(java.util.Map.of("NAS_SUBMIT_ARGS", "--conf spark.eventLog.enabled=true --conf spark.eventLog.dir=file:" + root.resolve("eventlog")),
-                "submit/pipeline.sh", all);
+        return PipelineRuns.pipeline(root, args);
     }
-
-    /** The run each method's notebook queries read: the SPOS run "it" became a PAD-NAS run at order 7. */
-    private static final java.util.Map<String, String> RUN_OF_METHOD = java.util.Map.of("spos", "it", "padnas", "it", "danas", "danas",
-            "ddpnas", "ddpnas", "dsonas", "dsonas");
 
     @Test
     @Order(12)
     void everyNotebookQueryAnswersByNameFromTheCatalogInALaterSession() throws Exception {
-        // the pipelines registered their runs; a new JVM and Spark session on the same metastore reads them by name
-        java.util.List<Path> files;
-        try (java.util.stream.Stream<Path> l = Files.list(Scripts.projectRoot().resolve("notebooks/queries"))) {
-            files = l.filter(f -> f.toString().endsWith(".sql")).sorted().toList();
-        }
-        assertTrue(files.size() >= 10, files.toString());
-        int answered = 0;
-        try (SqlSession q = new SqlSession(root, null, "--database", "nas_it", "-Dnas.catalog.metastore=" + root.resolve("catalog"))) {
-            for (String run : new java.util.TreeSet<>(RUN_OF_METHOD.values())) {
-                // the database mirrors the run's committed tables: one per table of every _stage.json
-                long tables = 0;
-                try (java.util.stream.Stream<Path> dirs = Files.list(root.resolve(run))) {
-                    for (Path d : dirs.filter(d -> Files.isRegularFile(d.resolve("_stage.json"))).toList()) {
-                        tables += new com.fasterxml.jackson.databind.ObjectMapper().readTree(d.resolve("_stage.json").toFile()).get("tables").size();
-                    }
-                }
-                Scripts.Run shown = q.query("show tables in nas_" + run);
-                assertEquals(0, shown.status(), shown.toString());
-                assertEquals(tables, body(shown).split("\n").length, "nas_" + run + " holds every committed table: " + shown.out());
-            }
-            for (Path f : files) {
-                String text = Files.readString(f);
-                java.util.regex.Matcher runs = java.util.regex.Pattern.compile("(?m)^-- runs: (.+)$").matcher(text);
-                java.util.regex.Matcher cols = java.util.regex.Pattern.compile("(?m)^-- columns: (.+)$").matcher(text);
-                assertTrue(runs.find() && cols.find(), f + " names its runs and columns");
-                String query = text.replaceAll("(?m)^\\s*--.*$", "").strip();
-                for (String method : runs.group(1).trim().split("\\s+")) {
-                    Scripts.Run r = q.query("use nas_" + RUN_OF_METHOD.get(method) + "; " + query);
-                    assertEquals(0, r.status(), f.getFileName() + " on the " + method + " run: " + r);
-                    String[] lines = r.out().strip().split("\n");
-                    assertEquals(String.join("\t", cols.group(1).trim().split(",\\s*")), lines[0], f.getFileName() + " columns on " + method);
-                    assertTrue(lines.length > 1, f.getFileName() + " returned no rows on the " + method + " run");
-                    answered++;
-                }
-            }
-        }
-        assertTrue(answered >= 20, "queries answered: " + answered);
+        // the pipelines registered run "it" (SPOS, then PAD-NAS from prune on); a new JVM and Spark session on the same
+        // metastore reads it by name; the DA-NAS, DDPNAS and DSO-NAS queries run in MethodPipelinesIT
+        int answered = PipelineRuns.assertEveryNotebookQueryAnswers(root, java.util.Map.of("spos", "it", "padnas", "it"));
+        assertTrue(answered >= 10, "queries answered: " + answered);
     }
 
     @Test
     @Order(13)
     void everySparkJobSaysWhichStageAndStepItBelongsTo() throws Exception {
-        // the Spark UI's job list: every job of every stage of the five pipelines carries a description naming its stage
-        java.util.Set<String> stages = java.util.Set.of("ingest", "easiness", "latency-profile", "supernet-train", "search", "prune",
-                "retrain", "ranking", "report", "register-tables");
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        int jobs = 0;
-        java.util.Set<String> seen = new java.util.TreeSet<>();
-        java.util.List<String> unlabelled = new java.util.ArrayList<>();
-        int shufflesChecked = 0;
-        try (java.util.stream.Stream<Path> logs = Files.list(root.resolve("eventlog"))) {
-            for (Path log : logs.toList()) {
-                for (String line : Files.readAllLines(log)) {
-                    if (line.contains("\"SparkListenerEnvironmentUpdate\"")) {
-                        // the launcher's default: 8 shuffle partitions, not Spark's 200 (the stages' SQL shuffles are small)
-                        assertEquals("8", json.readTree(line).path("Spark Properties").path("spark.sql.shuffle.partitions").asText(),
-                                log.getFileName() + ": spark.sql.shuffle.partitions");
-                        shufflesChecked++;
-                    }
-                    if (!line.contains("\"SparkListenerJobStart\"")) {
-                        continue;
-                    }
-                    com.fasterxml.jackson.databind.JsonNode props = json.readTree(line).path("Properties");
-                    String desc = props.path("spark.job.description").asText("");
-                    String group = props.path("spark.jobGroup.id").asText("");
-                    jobs++;
-                    String stage = stages.stream().filter(st -> desc.startsWith(st + ":") || desc.startsWith(st + " ")).findFirst().orElse(null);
-                    if (stage == null) {
-                        unlabelled.add(log.getFileName() + ": group '" + group + "', description '" + desc + "'");
-                    } else {
-                        seen.add(stage);
-                    }
-                }
-            }
-        }
-        assertTrue(unlabelled.isEmpty(), unlabelled.size() + " of " + jobs + " jobs without a stage description:\n" + String.join("\n", unlabelled));
-        assertTrue(seen.containsAll(java.util.Set.of("ingest", "easiness", "supernet-train", "search", "prune", "retrain", "ranking", "report")),
-                "stages seen in the event logs: " + seen);
-        assertTrue(jobs > 100, "jobs in the event logs: " + jobs);
-        assertTrue(shufflesChecked > 20, shufflesChecked + " stage launches' Spark properties checked");
-    }
-
-    private static String body(Scripts.Run r) {
-        String out = r.out().strip();
-        return out.substring(out.indexOf('\n') + 1);
+        // the Spark UI's job list: every job of every stage of the SPOS and PAD-NAS pipelines names its stage
+        int[] seen = PipelineRuns.assertEverySparkJobNamesItsStage(root, java.util.Set.of("ingest", "latency-profile", "supernet-train", "search",
+                "prune", "retrain", "ranking", "report"));
+        assertTrue(seen[0] > 50, "jobs in the event logs: " + seen[0]);
+        // SPOS: 7 stages and the tables' registration; PAD-NAS from prune: 6 and the registration
+        assertTrue(seen[1] >= 15, seen[1] + " stage launches' Spark properties checked");
     }
 }

@@ -21,12 +21,14 @@ final class StandaloneCluster implements AutoCloseable {
     private final Process worker;
     private final String url;
     private final Path logs;
+    private final Path work;
 
-    private StandaloneCluster(Process master, Process worker, String url, Path logs) {
+    private StandaloneCluster(Process master, Process worker, String url, Path logs, Path work) {
         this.master = master;
         this.worker = worker;
         this.url = url;
         this.logs = logs;
+        this.work = work;
     }
 
     /** Starts a master and one worker offering {@code cores} cores and {@code memory} (e.g. "6g") under {@code dir}. */
@@ -48,11 +50,12 @@ final class StandaloneCluster implements AutoCloseable {
         Process master = java(home, logs.resolve("master.log"), cp, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                 "--port", String.valueOf(port), "--webui-port", String.valueOf(freePort()));
         await(master, logs.resolve("master.log"), "I have been elected leader");
+        Path work = Files.createDirectories(dir.resolve("work"));
         Process worker = java(home, logs.resolve("worker.log"), cp, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                 "--cores", String.valueOf(cores), "--memory", memory, "--webui-port", String.valueOf(freePort()),
-                "--work-dir", Files.createDirectories(dir.resolve("work")).toString(), url);
+                "--work-dir", work.toString(), url);
         await(worker, logs.resolve("worker.log"), "Successfully registered with master");
-        return new StandaloneCluster(master, worker, url, logs);
+        return new StandaloneCluster(master, worker, url, logs, work);
     }
 
     String url() {
@@ -67,6 +70,40 @@ final class StandaloneCluster implements AutoCloseable {
     /** The executor JVMs the worker runs now (children of the worker process). */
     List<ProcessHandle> executors() {
         return worker.toHandle().descendants().filter(h -> commandLine(h).contains("CoarseGrainedExecutorBackend")).toList();
+    }
+
+    /**
+     * Whether an executor of {@link #executors()} runs a task now: its log (the worker keeps it as
+     * {@code work/<app id>/<executor id>/stderr}) shows more tasks started than finished.
+     */
+    boolean runsATask(ProcessHandle executor) throws IOException {
+        String[] args = commandLine(executor).split("\0");
+        String app = null;
+        String id = null;
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals("--app-id")) {
+                app = args[i + 1];
+            } else if (args[i].equals("--executor-id")) {
+                id = args[i + 1];
+            }
+        }
+        if (app == null || id == null) {
+            return false;
+        }
+        Path log = work.resolve(app).resolve(id).resolve("stderr");
+        if (!Files.exists(log)) {
+            return false;
+        }
+        String text = Files.readString(log, StandardCharsets.UTF_8);
+        return count(text, "Executor: Running task ") > count(text, "Executor: Finished task ");
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private static String commandLine(ProcessHandle h) {

@@ -9,6 +9,7 @@ import io.sparknas.jobs.retrain.StandaloneTrainer;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.supernet.RunSpace;
 import io.sparknas.supernet.net.OptimizerSettings;
+import io.sparknas.supernet.net.ArchitectureGraph;
 import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
@@ -140,7 +141,7 @@ public final class RetrainBench {
             int id = w;
             workers[w] = new Thread(() -> {
                 if (dl4j) {
-                    rates[id] = graphTrain(Supernet.standalone(space, arch, opt, rs.seed() + id), xs, ys, space.classes(), 3, 20);
+                    rates[id] = graphTrain(ArchitectureGraph.standalone(space, arch, opt, rs.seed() + id), xs, ys, space.classes(), 3, 20);
                 } else {
                     rates[id] = EngineBench.train(new Supernet(space, opt, rs.seed() + id), xs, ys, 3, 20, () -> arch);
                 }

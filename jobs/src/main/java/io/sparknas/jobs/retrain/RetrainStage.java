@@ -16,11 +16,9 @@ import io.sparknas.supernet.cost.LatencyCostModel;
 import io.sparknas.supernet.cost.LatencyProbe;
 import io.sparknas.supernet.cost.LatencyTable;
 import io.sparknas.supernet.cost.ParamsCostModel;
-import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
 import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -37,8 +35,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Stage retrain: trains found architectures from scratch as stand-alone DL4J networks ({@link Supernet#standalone}: the
- * supernet's block definitions, fresh weights) with dl4j-spark ({@link SparkComputationGraph} and a
+ * Stage retrain: trains found architectures from scratch as stand-alone DL4J networks
+ * ({@link io.sparknas.supernet.net.ArchitectureGraph#standalone}: the supernet's block definitions, fresh weights) with dl4j-spark ({@link SparkComputationGraph} and a
  * {@link ParameterAveragingTrainingMaster}, data read by the executors from the run's Parquet images), then evaluates them
  * on the {@code test} split.
  *

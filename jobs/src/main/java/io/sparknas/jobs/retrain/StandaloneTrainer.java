@@ -7,6 +7,7 @@ import io.sparknas.jobs.supernet.Sample;
 import io.sparknas.supernet.backend.OneDnnLayerHelpers;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.OptimizerSettings;
+import io.sparknas.supernet.net.ArchitectureGraph;
 import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
@@ -44,7 +45,7 @@ import java.util.Random;
  * round). After every epoch (when {@code epochValImages > 0}) BatchNorm is recalibrated and the model's accuracy on the first
  * val images is logged and recorded.
  *
- * <p>Memory: the networks use DL4J workspaces ({@link Supernet#standalone}); {@link NativeHeapTrimHook} and the end of every
+ * <p>Memory: the networks use DL4J workspaces ({@link ArchitectureGraph#standalone}); {@link NativeHeapTrimHook} and the end of every
  * epoch return freed native memory to the operating system (resident memory per epoch: {@code submit/bench-retrain.sh}).
  */
 public final class StandaloneTrainer implements AutoCloseable {
@@ -153,7 +154,7 @@ public final class StandaloneTrainer implements AutoCloseable {
     /** The stand-alone network of {@code arch} with fresh weights initialised from the settings' seed. */
     public ComputationGraph fresh(Arch arch) {
         OptimizerSettings opt = new OptimizerSettings(s.learningRate(), s.momentum(), s.weightDecay(), "cosine", 1, 0, 0);
-        return Supernet.standalone(space, arch, opt, s.seed());
+        return ArchitectureGraph.standalone(space, arch, opt, s.seed());
     }
 
     /**

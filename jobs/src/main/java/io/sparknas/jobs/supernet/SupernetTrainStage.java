@@ -176,32 +176,10 @@ public final class SupernetTrainStage {
             valCounts = classCounts(val, space.classes());
         }
         // steps of every epoch (a strategy's schedule is fixed up front), and where each epoch starts in the learning-rate schedule
-        int[] weightSteps = new int[epochs];
-        int[] archSteps = new int[epochs];
-        int[] iterationBase = new int[epochs + 1];
-        for (int e = 0; e < epochs; e++) {
-            TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
-            long min = minImages(trainCounts, weightView(plan, space.classes()));
-            weightSteps[e] = (int) (min / batch);
-            if (weightSteps[e] < 1) {
-                throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + "): the smallest of the " + workers + " worker shards of the "
-                        + "train split has " + min + " images of the epoch's classes but nas.supernet.batch-size is " + batch
-                        + ": lower nas.supernet.batch-size or nas.supernet.workers" + (plan.classes().length < space.classes()
-                        ? ", or raise the first of nas.danas.class-fractions." : "."));
-            }
-            if (plan.architectureSteps()) {
-                boolean onVal = plan.architectureSplit().equals("val");
-                long v = minImages(onVal ? valCounts : trainCounts, architectureView(plan, space.classes()));
-                if (v < 1) {
-                    throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + ") takes architecture steps on " + (onVal ? "val" : "the train images "
-                            + "the weight steps leave out") + ", but a worker shard holds no image of the epoch's classes there: " + (onVal
-                            ? "set nas.ingest.val-per-class > 0 (re-run ingest) or lower nas.supernet.workers." : "lower the weights' share of train or nas.supernet.workers."));
-                }
-                // a shard smaller than a batch still gives one step (its images repeat in the batch)
-                archSteps[e] = (int) Math.max(1, v / batch);
-            }
-            iterationBase[e + 1] = iterationBase[e] + weightSteps[e];
-        }
+        EpochSteps epochSteps = EpochSteps.of(strategy, space.classes(), workers, batch, trainCounts, valCounts);
+        int[] weightSteps = epochSteps.weight();
+        int[] archSteps = epochSteps.architecture();
+        int[] iterationBase = epochSteps.iterationBase();
         strategy.trainingShape(workers, weightSteps);
         OptimizerSettings opt = new OptimizerSettings(s.stageLearningRate(), s.momentum(), s.weightDecay(), s.schedule(),
                 iterationBase[epochs], iterationBase[Math.min(epochs, s.stageWarmupEpochs())], s.labelSmoothing());
@@ -350,32 +328,9 @@ public final class SupernetTrainStage {
                 roundsLeft += rounds(weightSteps[k], s) + archRounds(strategy.epochPlan(k), archSteps[k], s);
             }
             logEpoch(e, epochs, plan.label(), metrics, (System.nanoTime() - trainStart) / 1e9 / Math.max(1, roundsThisAttempt) * roundsLeft);
-            if (strategy instanceof DaNasStrategy d) {
-                SearchSpace live = d.space();
-                LOG.info("supernet-train: DA-NAS after epoch {}: live candidates per layer {}, expected cost {} ({}), argmax {}", e + 1,
-                        live.layers().stream().map(l -> String.valueOf(l.candidates().size())).toList(), String.format("%.3f", d.expectedCost()),
-                        s.danasCost(), d.readOff().orElseThrow().id());
-            }
-            if (strategy instanceof DdpnasStrategy d) {
-                double[][] th = d.theta();
-                int[][] pr = d.prunedAt();
-                List<String> best = new ArrayList<>();
-                for (int l = 0; l < th.length; l++) {
-                    int b = -1;
-                    for (int i = 0; i < th[l].length; i++) {
-                        if (pr[l][i] == 0 && (b < 0 || th[l][i] > th[l][b])) {
-                            b = i;
-                        }
-                    }
-                    best.add(space.layer(l).candidates().get(b).code());
-                }
-                LOG.info("supernet-train: DDPNAS after epoch {}: remaining ops per layer {}, highest theta per layer {}{}", e + 1,
-                        d.space().layers().stream().map(l -> String.valueOf(l.candidates().size())).toList(), String.join("-", best),
-                        d.stopped() ? " (one op per section left: the stopping rule)" : "");
-            }
-            if (strategy instanceof DsoNasStrategy d) {
-                LOG.info("supernet-train: DSO-NAS after epoch {}: ops computed per layer {}, non-zero lambdas per layer {}", e + 1,
-                        java.util.Arrays.toString(d.liveCounts()), d.readOff().orElseThrow().id());
+            String summary = strategy.epochSummary();
+            if (!summary.isEmpty()) {
+                LOG.info("supernet-train: {} after epoch {}: {}", strategy.method(), e + 1, summary);
             }
             if (strategy.converged() && e < epochs - 1) {
                 LOG.info("supernet-train: {} converged after epoch {} of at most {}: training ends here", strategy.method(), e + 1, epochs);

@@ -258,6 +258,14 @@ public final class DaNasStrategy implements TrainingStrategy {
         return Arch.single(ops);
     }
 
+    /** Live candidates per layer, the expected cost against beta (Eq. 8, 10) and the argmax read-off. */
+    @Override
+    public String epochSummary() {
+        return "live candidates per layer " + space().layers().stream().map(l -> String.valueOf(l.candidates().size())).toList()
+                + ", expected cost " + String.format("%.3f", expectedCost()) + " (target " + s.loss().beta() + "), argmax "
+                + readOff().orElseThrow().id();
+    }
+
     /** Expected cost under softmax(a) of the live candidates (Eq. 8 without noise), in the cost model's unit. */
     public double expectedCost() {
         double c = fixedCost;

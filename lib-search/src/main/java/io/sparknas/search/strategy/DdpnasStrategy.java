@@ -384,6 +384,23 @@ public final class DdpnasStrategy implements TrainingStrategy {
         return true;
     }
 
+    /** Remaining ops per layer, the op of highest theta per layer, and whether the stopping rule holds. */
+    @Override
+    public String epochSummary() {
+        List<String> best = new ArrayList<>();
+        for (int l = 0; l < theta.length; l++) {
+            int b = -1;
+            for (int i = 0; i < theta[l].length; i++) {
+                if (prunedAt[l][i] == 0 && (b < 0 || theta[l][i] > theta[l][b])) {
+                    b = i;
+                }
+            }
+            best.add(full.layer(l).candidates().get(b).code());
+        }
+        return "remaining ops per layer " + space().layers().stream().map(l -> String.valueOf(l.candidates().size())).toList()
+                + ", highest theta per layer " + String.join("-", best) + (stopped() ? " (one op per section left: the stopping rule)" : "");
+    }
+
     /** DDPNAS outputs its architectures by constrained generation in the search stage (Eq. 9-10), not here. */
     @Override
     public Optional<Arch> readOff() {

@@ -385,6 +385,12 @@ public final class DsoNasStrategy implements TrainingStrategy {
         return ops;
     }
 
+    /** Ops computed per layer and the ops of non-zero lambda (the read-off). */
+    @Override
+    public String epochSummary() {
+        return "ops computed per layer " + java.util.Arrays.toString(liveCounts()) + ", non-zero lambdas per layer " + readOff().orElseThrow().id();
+    }
+
     /** Ops per layer still computed. */
     public int[] liveCounts() {
         return java.util.stream.IntStream.range(0, full.size()).map(l -> live(l).size()).toArray();

@@ -73,6 +73,14 @@ public interface TrainingStrategy {
         return false;
     }
 
+    /**
+     * One log line for the end of an epoch, after {@link #endEpoch}: what the method's parameters say now (candidates left,
+     * the current read-off); empty for a method with nothing to report (uniform sampling).
+     */
+    default String epochSummary() {
+        return "";
+    }
+
     /** The end of epoch {@code e}: may prune candidates; returns the epoch's {@code arch_params} rows (none for uniform sampling). */
     List<ArchParam> endEpoch(int e);
 

@@ -1,7 +1,7 @@
 package io.sparknas.supernet.backend;
 
 import io.sparknas.supernet.net.OptimizerSettings;
-import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.net.ArchitectureGraph;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
 import io.sparknas.supernet.space.SearchSpaces;
@@ -33,11 +33,11 @@ class OneDnnLayerHelpersTest {
         try {
             System.setProperty(OneDnnLayerHelpers.PROPERTY, "true");
             assertTrue(!OneDnnLayerHelpers.active());
-            plain = Supernet.standalone(space, arch, opt, 3);
+            plain = ArchitectureGraph.standalone(space, arch, opt, 3);
             System.clearProperty(OneDnnLayerHelpers.PROPERTY);
             OneDnnLayerHelpers.enable();
             assertTrue(OneDnnLayerHelpers.active(), "helpers on for the oneDNN native build");
-            helped = Supernet.standalone(space, arch, opt, 3);
+            helped = ArchitectureGraph.standalone(space, arch, opt, 3);
         } finally {
             if (before == null) {
                 System.clearProperty(OneDnnLayerHelpers.PROPERTY);

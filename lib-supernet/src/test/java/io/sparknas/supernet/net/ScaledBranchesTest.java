@@ -219,7 +219,7 @@ class ScaledBranchesTest {
         ComputationGraph exported = net.export(arch);
         assertTrue(SupernetTest.maxAbsDiff(predicted, exported.outputSingle(false, x)) <= 1e-9, "export vs inference");
         // retraining builds the same graph with its own weights: given the supernet's, it computes the searched formula
-        ComputationGraph standalone = Supernet.standalone(space, arch, SupernetTest.OPT, 5);
+        ComputationGraph standalone = ArchitectureGraph.standalone(space, arch, SupernetTest.OPT, 5);
         assertEquals(exported.numParams(), standalone.numParams(), "the retrained network has the searched layers");
         assertEquals(exported.getConfiguration().getVertexInputs(), standalone.getConfiguration().getVertexInputs(),
                 "the retrained network is wired as searched");

@@ -243,9 +243,9 @@ class SupernetTest {
         Supernet net = new Supernet(space, OPT, 9);
         Arch arch = path();
         ComputationGraph exported = net.export(arch);
-        ComputationGraph a = Supernet.standalone(space, arch, OPT, 5);
-        ComputationGraph b = Supernet.standalone(space, arch, OPT, 5);
-        ComputationGraph c = Supernet.standalone(space, arch, OPT, 6);
+        ComputationGraph a = ArchitectureGraph.standalone(space, arch, OPT, 5);
+        ComputationGraph b = ArchitectureGraph.standalone(space, arch, OPT, 5);
+        ComputationGraph c = ArchitectureGraph.standalone(space, arch, OPT, 6);
         assertEquals(exported.numParams(), a.numParams(), "same layers as the supernet's path");
         assertEquals(exported.getNumLayers(), a.getNumLayers());
         assertEquals(0.0, maxAbsDiff(a.params(), b.params()), "same seed, same initial weights");
@@ -259,8 +259,8 @@ class SupernetTest {
     @Test
     void standaloneGraphTrainsInWorkspacesExactlyAsWithout() {
         Arch arch = path();
-        ComputationGraph ws = Supernet.standalone(space, arch, OPT, 5);
-        ComputationGraph none = Supernet.standalone(space, arch, OPT, 5, org.deeplearning4j.nn.conf.WorkspaceMode.NONE);
+        ComputationGraph ws = ArchitectureGraph.standalone(space, arch, OPT, 5);
+        ComputationGraph none = ArchitectureGraph.standalone(space, arch, OPT, 5, org.deeplearning4j.nn.conf.WorkspaceMode.NONE);
         assertEquals(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED, ws.getConfiguration().getTrainingWorkspaceMode());
         assertEquals(0.0, maxAbsDiff(ws.params(), none.params()), "same initial weights");
         INDArray before = ws.params().dup();
