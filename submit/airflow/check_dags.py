@@ -117,10 +117,9 @@ def check_plans(plan, jar_entries):
             cls = main_class(script)
             if cls is None or cls.replace(".", "/") + ".class" not in jar_entries:
                 fail(f"{method}: task {task_id}: {script} starts {cls}, which is not in {JAR}")
-            # the rendered command's arguments, as Airflow would run them with the default params
-            rendered = plan.command(HOME, script, extra, CONFIG, method, run_id="airflow-20261202T000000",
-                                    run_root=values["nas.run.root"], overrides=" ".join(shlex.quote(o) for o in overrides))
-            argv = shlex.split(rendered)[1:]
+            # the arguments the task starts its script with, as Airflow would run it with the default params
+            env = {"NAS_RUN_ID": "airflow-20261202T000000", "NAS_RUN_ROOT": values["nas.run.root"], "NAS_OVERRIDES": " ".join(overrides)}
+            argv = plan.run_task(HOME, CONFIG, method, values, script, extra, env, execute=False)[1:]
             if "--stage-index" in argv:
                 i = argv.index("--stage-index")
                 argv = argv[:i] + argv[i + 2:]

@@ -124,8 +124,8 @@ public final class StageLauncher {
             StageCommit.abortOpen(e);
             if (missingS3Credentials(e)) {
                 failure = new InvalidSettingsException("No S3 credentials: S3A found none for the s3a:// paths of this stage. Set "
-                        + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (executors: spark.executorEnv.*), or name a credentials "
-                        + "provider with spark.hadoop.fs.s3a.aws.credentials.provider (README, \"S3\").", e);
+                        + "spark.hadoop.hadoop.security.credential.provider.path to a credential file made with submit/hadoop-credential, or "
+                        + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment of the driver and the workers' hosts (README, \"S3\").", e);
                 status = 2;
             } else if (outOfSpace(e)) {
                 failure = new InputDataException("The file system of the run root is full (No space left on device) while stage " + stage

@@ -99,6 +99,9 @@ class BadInputIT {
         edit(json, "\"path\" : \"images\"", "\"path\" : \"../../../outside\"");
         refused(4, List.of("../../../outside", "--force"), "nas-sql", "evil", "select count(*) from ingest_images");
         refused(4, List.of("../../../outside"), "supernet-train", "evil");
+        // DSO-NAS's pre-training of another run is named by its run id, never a path
+        refused(2, List.of("nas.dsonas.pretrained-run", "../../base", "a run id"), "supernet-train", "base", "-Dnas.run.method=dsonas",
+                "-Dnas.dsonas.pretrained-run=../../base");
     }
 
     @Test
@@ -111,6 +114,46 @@ class BadInputIT {
         assertEquals(4, r.status(), r.toString());
         assertTrue(r.lastErrLine().contains(file + " is not a directory") && r.lastErrLine().contains("writable --run-root"), r.lastErrLine());
         assertFalse(r.err().contains("decoding"), "refused before decoding any image: " + r);
+        assertEquals(before, snapshot());
+    }
+
+    @Test
+    void aReadOnlyRunRootOrOneWithUnder256MbFreeIsRefusedBeforeAnyWork(@TempDir Path dir) throws Exception {
+        // file systems of their own (tmpfs; the test runs as root, as CI does, and root may write anywhere else)
+        Path small = Files.createDirectories(dir.resolve("small"));
+        Path readOnly = Files.createDirectories(dir.resolve("read-only"));
+        Scripts.Run mount = Scripts.runCommand(java.util.Map.of(), "mount -t tmpfs -o size=100m nas-test-small '" + small
+                + "' && mount -t tmpfs -o ro,size=1m nas-test-ro '" + readOnly + "'");
+        assertEquals(0, mount.status(), "this test mounts two tmpfs and needs root for it:\n" + mount);
+        try {
+            for (Path runRoot : List.of(small.resolve("runs"), readOnly.resolve("runs"))) {
+                List<String> args = List.of("--config", "conf/fashion-mnist-tiny.conf", "--run-root", runRoot.toString(), "--run-id", "w",
+                        "--master", "local[2]");
+                Scripts.Run r = Scripts.run("submit/ingest.sh", args.toArray(String[]::new));
+                assertEquals(4, r.status(), r.toString());
+                String problem = runRoot.startsWith(small) ? small + " has only 100 MB free" : readOnly + " is not writable";
+                assertTrue(r.lastErrLine().contains(problem) && r.lastErrLine().contains("writable --run-root with space"), r.lastErrLine());
+                assertFalse(r.err().contains("decoding"), "refused before decoding any image: " + r);
+                try (Stream<Path> left = Files.list(runRoot.getParent())) {
+                    assertEquals(List.of(), left.toList(), "nothing written");
+                }
+            }
+        } finally {
+            Scripts.runCommand(java.util.Map.of(), "umount '" + small + "'; umount '" + readOnly + "'");
+        }
+    }
+
+    @Test
+    void aNasSqlSessionWithAFailedStatementAnswersTheRestAndExitsNonZero() throws Exception {
+        String before = snapshot();
+        Scripts.Run r = Scripts.runCommand(java.util.Map.of(), "printf 'select count(*) as n from ingest_images;\\nselect * from no_such_view;\\n"
+                + "select 7 as seven;\\n' | submit/nas-sql --run-root '" + root + "' --run-id base --file - --format tsv --master local[2]");
+        assertEquals(4, r.status(), r.toString());
+        List<String> out = List.of(r.out().strip().split("\n"));
+        assertEquals(List.of("n", "3500", "-- end"), out.subList(0, 3), r.out());
+        assertTrue(out.get(3).startsWith("-- error: ") && out.get(3).contains("no_such_view"), r.out());
+        assertEquals(List.of("seven", "7", "-- end", "-- 3 statements answered, 1 failed"), out.subList(4, 8), "the statement after the failure is answered");
+        assertTrue(r.lastErrLine().contains("1 of 3 statements failed") && r.lastErrLine().contains("no_such_view"), r.lastErrLine());
         assertEquals(before, snapshot());
     }
 
@@ -144,6 +187,14 @@ class BadInputIT {
         byte[] gz = Files.readAllBytes(f);
         Files.write(f, java.util.Arrays.copyOf(gz, gz.length / 2));
         refused(4, List.of("t10k-images-idx3-ubyte.gz", "is truncated", "download it again"), "ingest", "truncated", "-Dnas.ingest.source=" + src);
+        // the same failure in a --force over a committed ingest: the committed stage stays, file for file
+        String before = snapshot();
+        Scripts.Run forced = stage("ingest", "base", "--force", "-Dnas.ingest.source=" + src);
+        assertEquals(4, forced.status(), forced.toString());
+        assertTrue(forced.lastErrLine().contains("is truncated"), forced.lastErrLine());
+        assertTrue(forced.err().contains("--force: setting it aside") && forced.err().contains("put back the committed stage"),
+                "the forced attempt failed mid-way, after setting the committed stage aside: " + forced);
+        assertEquals(before, snapshot(), "the committed ingest's files and _stage.json unchanged after a failed --force");
     }
 
     /** Edits a file as a person would (Hadoop's local checksum file beside it goes, or the edit reads as corruption). */

@@ -144,7 +144,8 @@ class DeterminismIT {
         // 2 rounds, model 1 finished; then the same command again, as Airflow retries a failed task on the half-written stage
         String task = Scripts.runCommand(java.util.Map.of(), "python3 submit/airflow/spark_nas_plan.py spos retrain --run-id killed --run-root "
                 + root + " --overrides '" + RETRAIN + "'").out().strip();
-        assertTrue(task.endsWith("--resume " + RETRAIN), task);
+        assertTrue(task.startsWith("NAS_RUN_ID=killed NAS_RUN_ROOT=" + root + " NAS_OVERRIDES='" + RETRAIN + "' python3 ")
+                && task.endsWith(" retrain.sh"), task);
         java.util.Map<String, String> airflow = java.util.Map.of("SPARK_MASTER", "local[2]");
         killWhen("retrain", "killed", "position", text -> text.startsWith("1 0 2 "), (out, err) -> Scripts.startCommand(airflow, task, out, err));
         assertTrue(Files.isRegularFile(root.resolve("killed/retrain/_checkpoint/models/model-0.zip")), "model 1's zip kept in the checkpoint");

@@ -24,6 +24,12 @@ class PythonChecksTest {
     }
 
     @Test
+    void dagParamsReachTheStageVerbatimOrAreRefusedNeverAShell() throws Exception {
+        String out = python("submit/airflow/check_dag_params.py");
+        assertTrue(out.contains("38 tasks of 5 DAGs rendered with hostile params, 11 plan cases") && out.contains("; 0 failures"), out);
+    }
+
+    @Test
     void notebooksAreValidAndRunOnlyTheQueryFiles() throws Exception {
         String out = python("notebooks/check_notebooks.py");
         assertTrue(out.contains("3 notebooks, 10 query files checked; 0 failures"), out);

@@ -23,7 +23,6 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -113,6 +112,29 @@ class S3IT {
 
     @Test
     @Order(3)
+    void aHadoopCredentialProviderFileServesTheKeysWithNoneInTheEnvironmentOrOnACommandLine() throws Exception {
+        // the README's recommended route: the keys in a credential provider file (made with submit/hadoop-credential),
+        // only the file's path on the command line; no AWS_* variable anywhere
+        Path store = dir.resolve("keys/s3.jceks");
+        String provider = "jceks://file" + store;
+        for (String[] key : new String[][]{{"fs.s3a.access.key", s3.identity}, {"fs.s3a.secret.key", s3.credential}}) {
+            Scripts.Run made = Scripts.run(Map.of(), "submit/hadoop-credential", "create", key[0], "-value", key[1], "-provider", provider);
+            assertEquals(0, made.status(), made.toString());
+        }
+        Map<String, String> env = env(false, "--conf spark.hadoop.hadoop.security.credential.provider.path=" + provider);
+        assertTrue(env.keySet().stream().noneMatch(k -> k.startsWith("AWS_ACCESS") || k.startsWith("AWS_SECRET")), env.toString());
+        assertFalse(env.toString().contains(s3.identity) || env.toString().contains(s3.credential), "no key in the launch's environment or arguments");
+        // a read and a write through S3A: the report of the run written above
+        Scripts.Run report = Scripts.run(env, "submit/report.sh", "--config", "conf/fashion-mnist-tiny.conf", "--run-root", ROOT, "--run-id", "s3",
+                "--master", "local[2]");
+        outputs.add(report.out());
+        outputs.add(report.err());
+        assertEquals(0, report.status(), report.toString());
+        assertTrue(Files.isRegularFile(s3.data.resolve("nas/runs/s3/report/_stage.json")), "report committed on S3 with the provider file's keys");
+    }
+
+    @Test
+    @Order(4)
     void theStoreGoingAwayDuringAWriteCommitsNothingAndARerunCompletes() throws Exception {
         String committedBefore = checksums(s3.data.resolve("nas/runs/s3"));
         File out = Files.createTempFile("s3-fault", ".out").toFile();
@@ -132,7 +154,7 @@ class S3IT {
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the stage ends while the store is away");
         outputs.add(Files.readString(out.toPath()));
         outputs.add(Files.readString(err.toPath()));
-        assertNotEquals(0, p.exitValue(), "the stage failed: " + Files.readString(err.toPath()));
+        assertEquals(1, p.exitValue(), "the stage failed with exit status 1 (README, Faults): " + Files.readString(err.toPath()));
         s3.start();
         assertFalse(Files.exists(s3.data.resolve("nas/runs/s3b/ingest/_stage.json")), "no committed partial stage");
         assertEquals(committedBefore, checksums(s3.data.resolve("nas/runs/s3")), "the earlier run's committed stages are unchanged");
@@ -144,7 +166,7 @@ class S3IT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void theCredentialsAppearInNoLogStageRecordEventLogOrMessage() throws Exception {
         assertTrue(outputs.size() >= 10, "outputs collected: " + outputs.size());
         List<String> where = new ArrayList<>();

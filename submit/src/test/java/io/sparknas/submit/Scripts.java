@@ -105,6 +105,8 @@ final class Scripts {
         File err = Files.createTempFile("nas-err", ".txt").toFile();
         Process p = start(env, script, out, err, args);
         if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+            // the stage JVM (the script exec's into spark-submit, which may fork) and the script itself
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
             throw new IllegalStateException(script + " did not finish in " + minutes + " minutes:\n--- stdout (tail)\n"
                     + tail(Files.readString(out.toPath(), StandardCharsets.UTF_8), 30) + "\n--- stderr (tail)\n"

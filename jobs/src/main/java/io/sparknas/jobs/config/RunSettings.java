@@ -31,13 +31,26 @@ public record RunSettings(URI root, String runId, String method, boolean force, 
         String id = r.string("nas.run.id");
         if (id.isBlank()) {
             id = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        } else if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-            throw new InvalidSettingsException("Bad value for nas.run.id = \"" + id
-                    + "\": a run id is a directory name of letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-').");
+        } else {
+            checkRunId("nas.run.id", id);
         }
         String method = r.oneOf("nas.run.method", METHODS);
         return new RunSettings(toUri(root), id, method, args.force(), args.resume(), config,
                 r.durationAtLeast("nas.run.checkpoint-interval", java.time.Duration.ZERO));
+    }
+
+    /**
+     * Refuses a run id that is not a plain directory name (so it can never reach outside the run root, e.g. {@code ../x}):
+     * letters, digits, '.', '_' and '-', not starting with '.', '_' or '-'.
+     *
+     * @param key the configuration key (or property) the id came from, named in the error
+     */
+    public static String checkRunId(String key, String id) {
+        if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw new InvalidSettingsException("Bad value for " + key + " = \"" + id
+                    + "\": a run id is a directory name of letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-').");
+        }
+        return id;
     }
 
     /** A local path (relative to the working directory) or a URI with a scheme. */

@@ -26,11 +26,12 @@ import java.util.Set;
  * @param partitions     decode partitions (0: from the input size and parallelism)
  * @param idxNames       IDX file names: train images, train labels, test images, test labels (".gz" optional)
  * @param imageExtensions file extensions decoded as images; other files are rejected
+ * @param maxRejectFraction the largest share of image files that may be rejected before the stage stops
  */
 public record IngestSettings(RunSettings run, String source, String format, int resolution, int channels,
                              ImageResizer.Mode resizeMode, int valPerClass, int trainPerClass, int testPerClass, long seed,
                              List<String> classNames, String valLabels, int partitions, List<String> idxNames,
-                             Set<String> imageExtensions) {
+                             Set<String> imageExtensions, double maxRejectFraction) {
 
     public static final String SECTION = "nas.ingest";
 
@@ -56,6 +57,6 @@ public record IngestSettings(RunSettings run, String source, String format, int 
                 r.required("nas.ingest.idx.test-labels", "name the IDX test labels file"));
         Set<String> ext = Set.copyOf(r.strings("nas.ingest.image-extensions").stream().map(String::toLowerCase).toList());
         return new IngestSettings(run, source, format, resolution, channels, mode, val, train, test, seed, names, valLabels,
-                partitions, idx, ext);
+                partitions, idx, ext, r.doubleBetween("nas.ingest.max-reject-fraction", 0, 1));
     }
 }

@@ -253,6 +253,9 @@ final class IngestSource {
         }
     }
 
+    /** The start of a reject reason for a file that is not an image by its extension (not counted as a failed image). */
+    static final String NOT_AN_IMAGE = "not an image file";
+
     /** Executor side: turns a listed file into a manifest row, or a reject row naming why it is not used. */
     static final class FolderEntries implements FlatMapFunction<Row, Row> {
         private static final long serialVersionUID = 1L;
@@ -290,7 +293,7 @@ final class IngestSource {
             int dot = name.lastIndexOf('.');
             String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase();
             if (!extensions.contains(ext)) {
-                return reject(split, id, uri, "not an image file (extension '" + ext + "' is not in nas.ingest.image-extensions)");
+                return reject(split, id, uri, NOT_AN_IMAGE + " (extension '" + ext + "' is not in nas.ingest.image-extensions)");
             }
             String cls;
             if (isTrain || valByFolder) {

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -31,6 +32,7 @@ import java.util.TreeMap;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
@@ -114,6 +116,7 @@ public final class IngestStage {
         Dataset<Row> usable = decoded.where(col("reason").isNull()).select("src_split", "class_index", "id");
         Map<String, Map<Integer, Long>> usableCounts = countBy(usable.groupBy("src_split", "class_index").count().collectAsList());
         LOG.info("ingest: decoded in {} s; usable per source split: {}", seconds(t0), totals(usableCounts));
+        checkRejects(s, usableCounts, listRejects.union(decoded.where(col("reason").isNotNull()).select("path", "reason")));
         List<String> names = source.classNames(s, usableCounts);
         checkClasses(s, source, names, usableCounts);
 
@@ -161,6 +164,25 @@ public final class IngestStage {
         manifest.unpersist();
         LOG.info("ingest: done in {} s", seconds(t0));
         return record;
+    }
+
+    /**
+     * Stops the stage (nothing committed) when more of the image files than {@code nas.ingest.max-reject-fraction} were
+     * rejected (undecodable, unlabelled, of an unknown class): a folder of corrupt files is an input problem, not a warning.
+     * Files that are not images by their extension are listed in {@code rejects} but not counted.
+     */
+    private static void checkRejects(IngestSettings s, Map<String, Map<Integer, Long>> usable, Dataset<Row> rejects) {
+        Dataset<Row> failed = rejects.where(not(col("reason").startsWith(IngestSource.NOT_AN_IMAGE)));
+        long bad = failed.count();
+        long good = usable.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
+        double fraction = bad == 0 ? 0 : bad / (double) (bad + good);
+        if (fraction > s.maxRejectFraction()) {
+            List<String> first = failed.orderBy("path").limit(5).collectAsList().stream()
+                    .map(r -> r.getString(0) + " (" + r.getString(1) + ")").toList();
+            throw new InputDataException(String.format(Locale.ROOT, "ingest: %d of %d image files (%.1f%%) were rejected, above "
+                    + "nas.ingest.max-reject-fraction = %s. The first: %s. Fix or remove those files, or raise nas.ingest.max-reject-fraction "
+                    + "(1 accepts any).", bad, bad + good, 100 * fraction, s.maxRejectFraction(), String.join("; ", first)));
+        }
     }
 
     private static void checkClasses(IngestSettings s, IngestSource source, List<String> names, Map<String, Map<Integer, Long>> usable) {

@@ -235,7 +235,7 @@ public final class ReportStage {
             mflops = best.getDouble(2);
             bestArch = best.getString(3);
         }
-        Double tau = store.committed(RankingStage.STAGE).map(r -> Double.parseDouble(r.properties().get("kendall_tau"))).orElse(null);
+        Double tau = store.committed(RankingStage.STAGE).map(r -> r.properties().get("kendall_tau")).map(Double::valueOf).orElse(null);
         return RowFactory.create(runId, method, seconds, cpuSeconds / 3600, evaluations, front == null ? 0 : front, bestAcc, bestArch, test,
                 mparams, mflops, tau);
     }
@@ -324,7 +324,7 @@ public final class ReportStage {
         rend.setSeriesPaint(0, new Color(31, 119, 180));
         rend.setSeriesShape(0, new Ellipse2D.Double(-5, -5, 10, 10));
         return chart("Supernet vs stand-alone accuracy", "supernet accuracy on val", "stand-alone test accuracy (short training)",
-                new XYSeriesCollection(s), rend, String.format(Locale.ROOT, "Kendall tau = %s over %s architectures", rec.properties().get("kendall_tau"),
+                new XYSeriesCollection(s), rend, String.format(Locale.ROOT, "Kendall tau = %s over %s architectures", rec.properties().getOrDefault("kendall_tau", "undefined"),
                         rec.properties().get("models")));
     }
 

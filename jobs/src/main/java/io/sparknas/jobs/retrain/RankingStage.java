@@ -46,7 +46,8 @@ public final class RankingStage {
     static final StructType SCHEMA = new StructType()
             .add("arch", DataTypes.StringType, false).add("cost", DataTypes.DoubleType, false)
             .add("supernet_accuracy", DataTypes.DoubleType, false).add("standalone_accuracy", DataTypes.DoubleType, false)
-            .add("on_front", DataTypes.BooleanType, false).add("kendall_tau", DataTypes.DoubleType, false);
+            .add("on_front", DataTypes.BooleanType, false).add("kendall_tau", DataTypes.DoubleType, true)
+            .add("kendall_tau_undefined", DataTypes.StringType, true);
 
     private RankingStage() {
     }
@@ -104,29 +105,57 @@ public final class RankingStage {
                         String.format("%.4f", sup[i]), String.format("%.4f", alone[i]), s.epochs(), trainer.trainImages());
             }
         }
-        double tau;
-        try {
-            tau = KendallTau.of(sup, alone);
-        } catch (IllegalArgumentException e) {
-            // e.g. every short training ended at the same accuracy (chance): the ranking says nothing, which the table shows
-            LOG.warn("ranking: Kendall tau is undefined ({}): the stand-alone budget is too short to tell the architectures apart; "
-                    + "raise nas.ranking.epochs or nas.ranking.train-images", e.getMessage());
-            tau = Double.NaN;
+        Tau tau = Tau.of(sup, alone);
+        if (tau.value() == null) {
+            LOG.warn("ranking: Kendall tau is undefined: {}", tau.undefined());
         }
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < picked.size(); i++) {
             Ranked r = picked.get(i);
-            rows.add(RowFactory.create(r.arch().id(), r.cost(), sup[i], alone[i], r.onFront(), tau));
+            rows.add(RowFactory.create(r.arch().id(), r.cost(), sup[i], alone[i], r.onFront(), tau.value(), tau.undefined()));
         }
         spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(commit.tableUri(RANKING));
         commit.addTable(RANKING, rows.size(), SCHEMA_VERSION, List.of());
-        commit.putProperty("kendall_tau", Double.isNaN(tau) ? "NaN" : String.format(java.util.Locale.ROOT, "%.4f", tau));
+        if (tau.value() != null) {
+            commit.putProperty("kendall_tau", String.format(java.util.Locale.ROOT, "%.4f", tau.value()));
+        } else {
+            commit.putProperty("kendall_tau_undefined", tau.undefined());
+        }
         commit.putProperty("models", String.valueOf(rows.size()));
         commit.putProperty("source", source);
-        LOG.info("ranking: Kendall tau between supernet and stand-alone accuracy over {} architectures: {}", rows.size(), String.format("%.4f", tau));
+        LOG.info("ranking: Kendall tau between supernet and stand-alone accuracy over {} architectures: {}", rows.size(), tau.text());
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(dir, "_checkpoint");
         return RankingResult.read(spark, store, record, false);
+    }
+
+    /**
+     * Kendall's tau-b of the two accuracy columns, or why it is undefined (never a NaN in the table or the record): with
+     * every short training at the same accuracy, say, the ranking tells nothing, and the table says so.
+     *
+     * @param value     tau, null when undefined
+     * @param undefined why tau is undefined and what to change, null when defined
+     */
+    record Tau(Double value, String undefined) {
+
+        static Tau of(double[] supernet, double[] standalone) {
+            try {
+                return new Tau(KendallTau.of(supernet, standalone), null);
+            } catch (IllegalArgumentException e) {
+                return new Tau(null, e.getMessage() + ": the stand-alone budget is too short to tell the architectures apart; raise "
+                        + "nas.ranking.epochs or nas.ranking.train-images");
+            }
+        }
+
+        /** From a committed ranking's properties. */
+        static Tau of(java.util.Map<String, String> properties) {
+            String v = properties.get("kendall_tau");
+            return new Tau(v == null ? null : Double.valueOf(v), v == null ? properties.get("kendall_tau_undefined") : null);
+        }
+
+        String text() {
+            return value != null ? String.format(java.util.Locale.ROOT, "%.4f", value) : "undefined (" + undefined + ")";
+        }
     }
 
     /**

@@ -85,7 +85,7 @@ final class ConstrainedGeneration {
                 cost[l] = space.layer(l).candidates().stream().mapToDouble(op -> model.opCost(space, layer, op)).toArray();
             }
             double fixed = model.fixedCost(space);
-            ExpectationKnapsack.Result res = ExpectationKnapsack.solve(value, cost, fixed, c.bound(), s.generationResolution())
+            ExpectationKnapsack.Result res = ExpectationKnapsack.solve(value, cost, fixed, c.bound(), s.generationResolution(), model.quantum())
                     .orElseThrow(() -> new InputDataException("nas.ddpnas.generation.constraints: '" + c + "' cannot be met: the cheapest "
                             + "architecture of the pruned space costs " + String.format(Locale.ROOT, "%.4f", cheapest(value, cost, fixed)) + " "
                             + c.unit() + ". Raise the bound to at least that, or drop the constraint."));
@@ -95,7 +95,7 @@ final class ConstrainedGeneration {
             }
             Arch a = Arch.single(ops);
             double trueCost = model.cost(space, a);
-            if (trueCost > c.bound()) {
+            if (!ExpectationKnapsack.fits(cost, fixed, res.choice(), c.bound(), model.quantum())) {
                 throw new IllegalStateException("ENG returned " + a.id() + " at " + trueCost + " " + c.unit() + " for " + c);
             }
             archs.add(a);

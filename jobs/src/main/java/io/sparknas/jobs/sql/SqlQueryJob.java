@@ -36,8 +36,18 @@ public final class SqlQueryJob {
         if (s.database() != null) {
             useDatabase(spark, s.database());
         }
-        return s.session() ? session(s, spark, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)),
-                System.out) : query(s, spark);
+        if (!s.session()) {
+            return query(s, spark);
+        }
+        SessionResult done = session(s, spark, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)),
+                System.out);
+        if (done.failed() > 0) {
+            // every statement was answered (or its error printed); the exit status says that not all succeeded
+            System.out.println(done.summary());
+            throw new InputDataException("nas-sql: " + done.failed() + " of " + done.statements() + " statements failed (the first: "
+                    + done.firstError() + "); each failure is printed after its statement as '" + ERROR.strip() + " ...'.");
+        }
+        return done;
     }
 
     /** Marks the end of one statement's answer in a session: {@code -- end} after a result, {@code -- error: ...} instead of one. */
@@ -55,6 +65,8 @@ public final class SqlQueryJob {
         // with --database the catalog's tables answer, not the run's views
         String registered = s.database() != null ? "catalog" : null;
         int answered = 0;
+        int failed = 0;
+        String firstError = null;
         StringBuilder stmt = new StringBuilder();
         for (String line = in.readLine(); line != null; line = in.readLine()) {
             stmt.append(line).append('\n');
@@ -79,19 +91,29 @@ public final class SqlQueryJob {
                 out.println(result(spark, statements(text), s).summary());
                 out.println(END);
             } catch (Exception e) { // Spark's AnalysisException is checked in Scala's sense only
-                out.println(ERROR + (e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ')));
+                String message = e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ');
+                out.println(ERROR + message);
+                failed++;
+                firstError = firstError == null ? message : firstError;
             }
             out.flush();
             answered++;
         }
-        return new SessionResult(answered);
+        return new SessionResult(answered, failed, firstError);
     }
 
-    /** What a session printed at its end. */
-    record SessionResult(int statements) implements StageResult {
+    /**
+     * What a session printed at its end.
+     *
+     * @param statements statements read
+     * @param failed     how many of them ended with {@link #ERROR}
+     * @param firstError the first failure's message, null when none failed
+     */
+    record SessionResult(int statements, int failed, String firstError) implements StageResult {
         @Override
         public String summary() {
-            return "-- " + statements + (statements == 1 ? " statement" : " statements") + " answered";
+            return "-- " + statements + (statements == 1 ? " statement" : " statements") + " answered"
+                    + (failed > 0 ? ", " + failed + " failed" : "");
         }
     }
 

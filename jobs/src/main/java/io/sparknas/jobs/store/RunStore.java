@@ -127,7 +127,7 @@ public final class RunStore {
             FileStatus[] dirs = fs.listStatus(runDir);
             Arrays.sort(dirs, Comparator.comparing(s -> s.getPath().getName()));
             for (FileStatus d : dirs) {
-                if (d.isDirectory()) {
+                if (d.isDirectory() && !d.getPath().getName().startsWith(SET_ASIDE_PREFIX)) {
                     record(d.getPath().getName()).ifPresent(out::add);
                 }
             }
@@ -180,6 +180,60 @@ public final class RunStore {
             fs.delete(dir, true);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Where {@code --force} keeps a committed stage while its replacement runs: {@code <run>/_replaced-<stage dir>}. */
+    static final String SET_ASIDE_PREFIX = "_replaced-";
+
+    private Path setAsideDir(String stageDir) {
+        return new Path(runDir, SET_ASIDE_PREFIX + stageDir);
+    }
+
+    /** Whether a committed stage is set aside for a forced re-run ({@link #setAside}). */
+    public boolean hasSetAside(String stageDir) {
+        try {
+            return fs.exists(setAsideDir(stageDir));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Moves a committed stage beside its directory (a rename: atomic on a local or HDFS file system, a copy on S3), where
+     * no reader sees it, so a forced re-run can write the directory afresh and the old stage can come back if it fails.
+     */
+    public void setAside(String stageDir) {
+        rename(stageDir(stageDir), setAsideDir(stageDir));
+    }
+
+    /** Puts a set-aside stage back: what the directory holds now (a failed attempt's output) is removed first. */
+    public void restoreSetAside(String stageDir) {
+        delete(stageDir);
+        rename(setAsideDir(stageDir), stageDir(stageDir));
+    }
+
+    /** Removes a set-aside stage once its replacement is committed. */
+    public void dropSetAside(String stageDir) {
+        Path dir = setAsideDir(stageDir);
+        try {
+            fs.delete(new Path(dir, STAGE_FILE), false);
+            fs.delete(dir, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void rename(Path from, Path to) {
+        try {
+            if (fs.exists(to)) {
+                throw new IllegalStateException("Cannot move " + from + " to " + to + ": it exists");
+            }
+            if (!fs.rename(from, to)) {
+                throw new IOException("rename returned false");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot move " + from + " to " + to + ": " + e.getMessage(), e);
         }
     }
 

@@ -19,7 +19,7 @@ public final class SchemaVersions {
             "search", 1,
             "prune", 1,
             "retrain", 1,
-            "ranking", 1,
+            "ranking", 2,
             "report", 1);
 
     private SchemaVersions() {

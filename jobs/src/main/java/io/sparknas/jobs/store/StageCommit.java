@@ -22,7 +22,9 @@ import java.util.Objects;
  * <ul>
  *   <li>committed, same fingerprint (config and inputs), no {@code --force}: skipped, the committed record is the result;</li>
  *   <li>committed, different fingerprint, no {@code --force}: refused with {@link StageConflictException};</li>
- *   <li>{@code --force}: the committed stage is deleted and run again;</li>
+ *   <li>{@code --force}: the committed stage is set aside ({@link RunStore#setAside}) and run again; the new attempt's
+ *   commit drops the old one, its failure (or, after a kill, the next attempt) puts the old one back: a forced run that
+ *   fails loses nothing;</li>
  *   <li>an uncommitted directory (a crashed attempt) is cleared and the stage runs.</li>
  * </ul>
  */
@@ -47,10 +49,13 @@ public final class StageCommit {
     /** Seconds the attempts before this one spent up to the checkpoint this one resumes from (0 when not resuming). */
     private final double resumedSeconds;
     private final long startNanos = System.nanoTime();
+    /** Whether this attempt set a committed stage aside ({@code --force}), to drop at the commit or restore on failure. */
+    private final boolean replacing;
 
     private StageCommit(RunStore store, RunSettings run, String stage, int stageIndex, String configHash, Long seed,
-                        List<StageRecord.Input> inputs, StageRecord existing, boolean resuming) {
+                        List<StageRecord.Input> inputs, StageRecord existing, boolean resuming, boolean replacing) {
         this.resuming = resuming;
+        this.replacing = replacing;
         if (existing == null) {
             open = this;
         }
@@ -107,13 +112,15 @@ public final class StageCommit {
         String dir = dirName(stage, stageIndex);
         requireFresh(store, dir, inputs);
         store.requireWritable();
-        StageRecord committed = store.record(dir).orElse(null);
         String fp = fingerprint(configHash, inputs);
+        boolean replacing = recoverSetAside(store, dir, run, fp);
+        StageRecord committed = store.record(dir).orElse(null);
         if (committed != null) {
             if (run.force()) {
-                LOG.info("Stage {} of run {} is committed; --force: deleting it and running again", dir, run.runId());
-                store.delete(dir);
-                committed = null;
+                LOG.info("Stage {} of run {} is committed; --force: setting it aside until the new attempt commits (restored if it fails)",
+                        dir, run.runId());
+                store.setAside(dir);
+                return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, null, false, true);
             } else if (fp.equals(committed.fingerprint())) {
                 LOG.info("Stage {} of run {} is already committed with the same config and inputs (fingerprint {}): skipped. "
                         + "Pass --force to run it again.", dir, run.runId(), fp.substring(0, 12));
@@ -126,7 +133,7 @@ public final class StageCommit {
             String checkpointFp = store.readText(dir, CHECKPOINT_FINGERPRINT).orElse(null);
             if (run.resume() && fp.equals(checkpointFp)) {
                 LOG.info("Resuming stage {} of run {} from its checkpoint at {}", dir, run.runId(), store.stageDir(dir));
-                return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, null, true);
+                return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, null, true, replacing);
             }
             if (run.resume()) {
                 LOG.warn("--resume: no checkpoint of the same config and inputs at {}; starting over", store.stageDir(dir));
@@ -134,7 +141,29 @@ public final class StageCommit {
             LOG.info("Clearing uncommitted output of an earlier attempt at {}", store.stageDir(dir));
             store.delete(dir);
         }
-        return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, committed, false);
+        return new StageCommit(store, run, stage, stageIndex, configHash, seed, inputs, committed, false, false);
+    }
+
+    /**
+     * A committed stage set aside by a forced attempt that was killed before it committed or restored it: dropped when the
+     * replacement did commit; kept aside when this attempt resumes the forced one ({@code --force --resume} with its
+     * checkpoint); otherwise put back. Returns whether it stays aside (this attempt then replaces it).
+     */
+    private static boolean recoverSetAside(RunStore store, String dir, RunSettings run, String fp) {
+        if (!store.hasSetAside(dir)) {
+            return false;
+        }
+        if (store.record(dir).isPresent()) {
+            LOG.info("Stage {} of run {}: the forced attempt committed; removing the stage it replaced", dir, run.runId());
+            store.dropSetAside(dir);
+            return false;
+        }
+        if (run.force() && run.resume() && fp.equals(store.readText(dir, CHECKPOINT_FINGERPRINT).orElse(null))) {
+            return true;
+        }
+        LOG.warn("Stage {} of run {}: an interrupted --force attempt set the committed stage aside; putting it back", dir, run.runId());
+        store.restoreSetAside(dir);
+        return false;
     }
 
     /**
@@ -253,6 +282,9 @@ public final class StageCommit {
         if (open == this) {
             open = null;
         }
+        if (replacing) {
+            store.dropSetAside(stageDir);
+        }
         LOG.info("Committed stage {} at {} ({} s of work{})", stageDir, store.stageDir(stageDir), properties.get(ELAPSED_SECONDS),
                 resumedSeconds > 0 ? String.format(java.util.Locale.ROOT, ", %.1f s of them before it was resumed", resumedSeconds) : "");
         return record;
@@ -272,7 +304,8 @@ public final class StageCommit {
         if (c == null) {
             return;
         }
-        if (!c.checkpointed) {
+        if (!c.checkpointed || c.replacing) {
+            // a forced attempt puts the stage it replaced back, its own checkpoints included in what goes
             c.abort(cause);
             return;
         }
@@ -302,6 +335,12 @@ public final class StageCommit {
             return;
         }
         try {
+            if (replacing) {
+                store.restoreSetAside(stageDir);
+                LOG.warn("Stage {} failed ({}); removed its partial output and put back the committed stage --force had set aside",
+                        stageDir, cause.toString());
+                return;
+            }
             store.delete(stageDir);
             LOG.warn("Stage {} failed ({}); removed its partial output", stageDir, cause.toString());
         } catch (RuntimeException e) {

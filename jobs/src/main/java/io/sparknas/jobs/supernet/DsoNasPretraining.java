@@ -82,6 +82,11 @@ final class DsoNasPretraining {
                     + " has no committed supernet-train at " + at.stageDir(SupernetTrainStage.STAGE) + ": run that DSO-NAS run's supernet-train first."));
             theirs = record.properties().get(FINGERPRINT);
             String from = record.properties().getOrDefault(FROM, "");
+            if (!from.isEmpty() && !from.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+                throw new InputDataException(key + ": run " + run + "'s " + at.stageDir(SupernetTrainStage.STAGE) + "/_stage.json says "
+                        + FROM + " = \"" + from + "\", which is not a run id (letters, digits, '.', '_', '-'): the file was edited or "
+                        + "is not spark-nas's; re-run that run's supernet-train with --force.");
+            }
             if (theirs != null || from.isEmpty()) {
                 break;
             }

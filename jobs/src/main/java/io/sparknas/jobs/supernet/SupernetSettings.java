@@ -105,7 +105,12 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
                 ftEpochs, ftRates, ftWarmup, danas(r), r.oneOf("nas.danas.cost", Set.of("flops", "params", "latency")),
                 ddpnas(r, r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)), dsonas(r),
-                config.getString("nas.dsonas.pretrained-run").trim());
+                pretrainedRun(config.getString("nas.dsonas.pretrained-run").trim()));
+    }
+
+    /** {@code nas.dsonas.pretrained-run}: empty, or a run id (a plain directory name under the run root, never a path). */
+    static String pretrainedRun(String id) {
+        return id.isEmpty() ? id : RunSettings.checkRunId("nas.dsonas.pretrained-run", id);
     }
 
     /** {@code nas.dsonas} (lib-search reference.conf), validated. */

@@ -23,6 +23,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -162,6 +163,27 @@ class FolderIngestTest {
         for (int i = 0; i < px.length; i += 3) {
             assertTrue(px[i] == px[i + 1] && px[i] == px[i + 2], "gray replicated to RGB");
         }
+    }
+
+    @Test
+    void moreRejectsThanTheConfiguredFractionStopIngestNamingThemAndCommitNothing() throws IOException {
+        // 5 corrupt files among 160 images: 3.0% rejected, above the default 1%
+        Path tree = data.resolve("corrupt");
+        writeClasses(tree.resolve("train"), train, trainLabels, TRAIN_PER_CLASS, "img");
+        writeClasses(tree.resolve("val"), test, testLabels, VAL_PER_CLASS, "v");
+        byte[] junk = new byte[300];
+        new Random(4).nextBytes(junk);
+        for (int k = 0; k < 5; k++) {
+            Files.write(tree.resolve("train/" + k + "/broken-" + k + ".jpg"), junk);
+        }
+        InputDataException e = assertThrows(InputDataException.class, () -> ingest("corrupt", "corrupt", Map.of()));
+        assertTrue(e.getMessage().contains("5 of 165 image files (3.0%) were rejected") && e.getMessage().contains("nas.ingest.max-reject-fraction = 0.01")
+                && e.getMessage().contains("broken-0.jpg (undecodable image"), e.getMessage());
+        assertFalse(runs.resolve("corrupt/ingest/_stage.json").toFile().exists(), "nothing committed");
+        // allowed explicitly: committed, with the five in rejects
+        IngestResult r = ingest("corrupt", "corrupt", Map.of("nas.ingest.max-reject-fraction", "0.05"));
+        assertEquals(5, r.rejects());
+        assertEquals(10 * (TRAIN_PER_CLASS - 2), r.train());
     }
 
     @Test

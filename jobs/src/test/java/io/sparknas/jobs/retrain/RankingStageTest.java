@@ -4,6 +4,7 @@ import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.search.SearchSettings;
 import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.supernet.SupernetSettings;
 import io.sparknas.jobs.supernet.SupernetTrainStage;
 import io.sparknas.jobs.testing.CancelAt;
@@ -75,6 +76,27 @@ class RankingStageTest {
             }
         }
         assertEquals(uninterrupted.get(1).getDouble(3), resumed.get(1).getDouble(3), 0, "model 2, trained after the resume, as in the uninterrupted ranking");
+
+        // both models at the same stand-alone accuracy (as when every short training ends at chance): tau is undefined, and
+        // the table and the record say why instead of committing a NaN
+        RunStore store = new RunStore(io.sparknas.jobs.config.RunSettings.toUri(root.toString()), "r", spark.sparkContext().hadoopConfiguration());
+        String fingerprint = store.committed(RankingStage.STAGE).orElseThrow().fingerprint();
+        store.delete(RankingStage.STAGE);
+        RankingCheckpoint.write(store, RankingStage.STAGE, 1, new RankingCheckpoint(List.of(first[0], uninterrupted.get(1).getString(0)),
+                List.of(0.1, 0.1)));
+        store.writeText(RankingStage.STAGE, io.sparknas.jobs.store.StageCommit.CHECKPOINT_FINGERPRINT, fingerprint);
+        RankingResult undefined = RankingStage.run(ranking(false, true), spark);
+        assertEquals(null, undefined.tau().value());
+        assertTrue(undefined.tau().undefined().contains("same score") && undefined.tau().undefined().contains("nas.ranking.epochs"),
+                undefined.tau().undefined());
+        assertTrue(undefined.summary().contains("undefined ("), undefined.summary());
+        for (Row r : spark.read().parquet(root.resolve("r/ranking/ranking").toString()).select("kendall_tau", "kendall_tau_undefined").collectAsList()) {
+            assertTrue(r.isNullAt(0), "kendall_tau is null, not NaN: " + r);
+            assertEquals(undefined.tau().undefined(), r.getString(1));
+        }
+        String json = Files.readString(root.resolve("r/ranking/_stage.json"));
+        assertFalse(json.contains("NaN") || json.contains("\"kendall_tau\""), json);
+        assertTrue(json.contains("kendall_tau_undefined"), json);
     }
 
     private static List<Row> rows(SparkSession spark) {

@@ -70,6 +70,8 @@ class SqlQueryJobTest {
         assertEquals(List.of("n", "3500", SqlQueryJob.END), answers.subList(1, 4), "a statement over two lines, on the stage committed since");
         assertTrue(answers.get(4).startsWith(SqlQueryJob.ERROR) && answers.get(4).contains("no_such_view"), "an error does not end it: " + answers);
         assertEquals(List.of("classes", "10", SqlQueryJob.END), answers.subList(5, 8));
+        assertEquals(2, done.failed(), "the two statements that ended in an error are counted");
+        assertTrue(done.firstError().contains("ingest_images") && done.summary().equals("-- 4 statements answered, 2 failed"), done.toString());
     }
 
     @Test

@@ -72,9 +72,49 @@ class RunStoreTest {
 
         StageCommit forced = StageCommit.begin(store, run(true), "supernet-train", 2, "h2", null, inputs("a"));
         assertFalse(forced.skipped());
-        assertTrue(store.committed("supernet-train-2").isEmpty(), "--force uncommits the old stage first");
+        assertTrue(store.committed("supernet-train-2").isEmpty(), "while --force runs, the old stage is set aside, invisible to readers");
+        assertEquals(List.of(), store.committedStages());
         forced.commit(Map.of(), "CPU");
         assertEquals("h2", store.committed("supernet-train-2").orElseThrow().configHash());
+        assertEquals(List.of("supernet-train-2"), store.committedStages().stream().map(StageRecord::stageDir).toList());
+        assertFalse(Files.exists(root.resolve("r/_replaced-supernet-train-2")), "the replaced stage is gone after the commit");
+    }
+
+    @Test
+    void aForcedAttemptThatFailsOrIsKilledLosesNothingOfTheCommittedStage() throws Exception {
+        RunStore store = store();
+        StageCommit first = StageCommit.begin(store, run(false), "ingest", 0, "h1", 1L, inputs("a"));
+        Files.createDirectories(root.resolve("r/ingest/images"));
+        Files.writeString(root.resolve("r/ingest/images/part-0.parquet"), "the committed images");
+        first.addTable("images", 3, 1, List.of());
+        first.commit(Map.of(), "CPU");
+        String before = checksums(root.resolve("r"));
+
+        // fails mid-way: its partial output goes, the committed stage comes back as it was
+        StageCommit failing = StageCommit.begin(store, run(true), "ingest", 0, "h2", 1L, inputs("a"));
+        Files.createDirectories(root.resolve("r/ingest/images"));
+        Files.writeString(root.resolve("r/ingest/images/part-0.parquet"), "half of the forced attempt's images");
+        failing.abort(new RuntimeException("boom"));
+        assertEquals(before, checksums(root.resolve("r")), "the committed stage's files and _stage.json unchanged");
+        assertEquals("h1", store.committed("ingest").orElseThrow().configHash());
+
+        // killed mid-way (no abort): the next attempt, forced or not, puts the committed stage back first
+        StageCommit.begin(store, run(true), "ingest", 0, "h2", 1L, inputs("a"));
+        Files.writeString(Files.createDirectories(root.resolve("r/ingest/images")).resolve("part-0.parquet"), "half again");
+        assertTrue(Files.exists(root.resolve("r/_replaced-ingest/_stage.json")));
+        assertTrue(StageCommit.begin(store, run(false), "ingest", 0, "h1", 1L, inputs("a")).skipped(), "the old stage is back and current");
+        assertEquals(before, checksums(root.resolve("r")));
+    }
+
+    /** Relative path and content of every file under a directory. */
+    private static String checksums(Path dir) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                sb.append(dir.relativize(f)).append(' ').append(java.util.Arrays.hashCode(Files.readAllBytes(f))).append('\n');
+            }
+        }
+        return sb.toString();
     }
 
     @Test

@@ -14,7 +14,7 @@ import java.util.Random;
 import java.util.stream.IntStream;
 
 /**
- * DDPNAS dynamic distribution pruning (Wang et al., DDPNAS section 3.2, Eq. 1-5, Algorithm 1).
+ * DDPNAS dynamic distribution pruning (Zheng et al., DDPNAS section 3.2, Eq. 1-5, Algorithm 1).
  *
  * <ul>
  *   <li>Per layer a categorical distribution theta over its ops (Eq. 1), uniform at the start. Every epoch K architectures

@@ -17,6 +17,15 @@ public interface CostModel {
     /** Cost of one op at one layer (0 for identity); for several ops in a layer, their sum. */
     double opCost(SearchSpace space, int layer, Op op);
 
+    /**
+     * The smallest cost difference that counts, in {@link #unit()}: where a cost is compared with a bound exactly (DDPNAS's
+     * generation), costs are whole numbers of it and the bound the largest whole number not above it. Analytic counts
+     * (multiply-adds, parameters) are integers, so their quantum is one of them; measured costs default to 1e-9 of the unit.
+     */
+    default double quantum() {
+        return 1e-9;
+    }
+
     /** Cost of what every architecture has: stem and head. */
     double fixedCost(SearchSpace space);
 

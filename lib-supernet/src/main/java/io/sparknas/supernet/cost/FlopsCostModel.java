@@ -16,6 +16,12 @@ public final class FlopsCostModel implements CostModel {
         return ConvArithmetic.op(space.layer(layer), op)[0] / 1e6;
     }
 
+    /** One multiply-add: costs are whole counts in millions. */
+    @Override
+    public double quantum() {
+        return 1e-6;
+    }
+
     @Override
     public double fixedCost(SearchSpace space) {
         return ConvArithmetic.fixed(space)[0] / 1e6;

@@ -16,6 +16,12 @@ public final class ParamsCostModel implements CostModel {
         return ConvArithmetic.op(space.layer(layer), op)[1] / 1e6;
     }
 
+    /** One parameter: costs are whole counts in millions. */
+    @Override
+    public double quantum() {
+        return 1e-6;
+    }
+
     @Override
     public double fixedCost(SearchSpace space) {
         return ConvArithmetic.fixed(space)[1] / 1e6;
