@@ -4,8 +4,8 @@
 #                      [--config FILE] [--run-root URI] [--run-id ID] [--force] [-Dnas.key=value ...] [--master URL]
 # spos:   ingest, latency-profile, supernet-train, search, retrain, ranking, report.
 # padnas: ingest, latency-profile, supernet-train, then M-2 times search-k, prune-k, supernet-train-(k+1), then search-(M-1),
-#         retrain, ranking, report (M = nas.padnas.stages; PAD-NAS Algorithm 1). Stage k >= 2 runs the same script with
-#         --stage-index k.
+#         retrain, ranking, report of the last search (M = nas.padnas.stages; PAD-NAS Algorithm 1). Stage k >= 2 runs the
+#         same script with --stage-index k (retrain-k, ranking-k and report-k read search-k).
 # danas:  ingest, easiness, supernet-train (DA-NAS strategy: class schedule, Gumbel-softmax weights, pruning), search (the
 #         read-off: argmax of the logits -> generated_archs), retrain, report. With nas.danas.schedule = all, no easiness;
 #         with nas.danas.cost = latency, latency-profile before supernet-train.
@@ -71,8 +71,9 @@ case "$method" in
       sfx=""; (( k > 1 )) && sfx="-$k"
       stages+=("search$sfx" "prune$sfx" "supernet-train-$((k + 1))")
     done
+    # retrain, ranking and report of the last search (search-k for k = M - 1), so they never mix with SPOS's of the same run
     sfx=""; (( m_stages - 1 > 1 )) && sfx="-$((m_stages - 1))"
-    stages+=("search$sfx" retrain ranking report) ;;
+    stages+=("search$sfx" "retrain$sfx" "ranking$sfx" "report$sfx") ;;
   danas)
     # ranking measures how well a search's supernet accuracy orders a Pareto front: DA-NAS outputs one architecture
     stages=(ingest)
@@ -109,6 +110,8 @@ echo "pipeline: method $method, run $run_id under $root, stages: ${stages[*]}" >
 script_of() { echo "$here/submit/$(sed -E 's/-[0-9]+$//' <<<"$1").sh"; }
 index_args() { if [[ "$1" =~ -([0-9]+)$ ]]; then echo "--stage-index ${BASH_REMATCH[1]}"; fi; }
 t_start=$(date +%s)
+headlines="$(mktemp)"
+trap 'rm -f "$headlines"' EXIT
 for s in "${stages[@]}"; do
   # shellcheck disable=SC2207
   cmd=("$(script_of "$s")" $(index_args "$s") "${args[@]}")
@@ -119,7 +122,12 @@ for s in "${stages[@]}"; do
   echo "pipeline: stage $s" >&2
   t0=$(date +%s)
   rc=0
-  "${cmd[@]}" || rc=$?
+  if [[ "$s" == report* ]]; then
+    # the report's headline lines are printed again at the end
+    "${cmd[@]}" | tee "$headlines" || rc=${PIPESTATUS[0]}
+  else
+    "${cmd[@]}" || rc=$?
+  fi
   if [[ $rc != 0 ]]; then
     echo "pipeline: stage $s failed (exit $rc); earlier stages stay committed: re-run with --from $s" >&2
     exit $rc
@@ -139,6 +147,7 @@ fi
 if [[ $dry_run == 0 ]]; then
   echo
   echo "Run $run_id finished in $(( $(date +%s) - t_start )) s. Results: $root/$run_id"
-  [[ " ${stages[*]} " == *" report "* ]] && echo "Report: $root/$run_id/report/index.html"
+  for s in "${stages[@]}"; do [[ "$s" == report* ]] && echo "Report: $root/$run_id/$s/index.html"; done
+  sed -n 's/^  headline: /Result: /p' "$headlines"
   echo "Query its tables: submit/nas-sql --run-root $root --run-id $run_id \"show tables\""
 fi

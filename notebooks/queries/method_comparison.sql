@@ -5,5 +5,5 @@
 -- columns: run, method, search_seconds, search_cpu_hours, evaluations, front_size, best_supernet_accuracy, best_arch, test_accuracy, mparams, mflops, kendall_tau
 SELECT run, method, search_seconds, search_cpu_hours, evaluations, front_size, best_supernet_accuracy, best_arch, test_accuracy,
        mparams, mflops, kendall_tau
-FROM report_summary
+FROM report{chain}_summary
 ORDER BY run

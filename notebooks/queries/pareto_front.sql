@@ -2,5 +2,5 @@
 -- runs: spos padnas
 -- columns: arch, cost, mflops, mparams, latency_ms, accuracy
 SELECT arch, cost, mflops, mparams, latency_ms, accuracy
-FROM search_pareto_front
+FROM search{chain}_pareto_front
 ORDER BY cost, accuracy DESC

@@ -2,5 +2,5 @@
 -- runs: spos padnas danas ddpnas dsonas
 -- columns: model, epoch, loss, val_accuracy, learning_rate, images_per_second
 SELECT model, epoch, loss, val_accuracy, learning_rate, images_per_second
-FROM retrain_retrain_metrics
+FROM retrain{chain}_retrain_metrics
 ORDER BY model, epoch

@@ -3,6 +3,6 @@
 -- columns: generation, members, feasible, best_accuracy, mean_accuracy, min_cost, max_cost
 SELECT generation, count(*) AS members, sum(cast(feasible AS INT)) AS feasible,
        max(accuracy) AS best_accuracy, avg(accuracy) AS mean_accuracy, min(cost) AS min_cost, max(cost) AS max_cost
-FROM search_candidates
+FROM search{chain}_candidates
 GROUP BY generation
 ORDER BY generation

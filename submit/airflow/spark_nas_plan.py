@@ -34,7 +34,7 @@ def stage_tokens(method, values):
             sfx = f"-{k}" if k > 1 else ""
             tokens += [f"search{sfx}", f"prune{sfx}", f"supernet-train-{k + 1}"]
         sfx = f"-{m - 1}" if m - 1 > 1 else ""
-        return tokens + [f"search{sfx}", "retrain", "ranking", "report"]
+        return tokens + [f"search{sfx}", f"retrain{sfx}", f"ranking{sfx}", f"report{sfx}"]
     if method == "danas":
         tokens = ["ingest"]
         if values["nas.danas.schedule"] != "all":

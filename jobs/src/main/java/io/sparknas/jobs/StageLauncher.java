@@ -13,6 +13,7 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -81,14 +82,17 @@ public final class StageLauncher {
                                               java.util.function.Function<S, java.util.Map<String, String>> sparkConf, StageBody<S, R> body) {
         S settings;
         Config config;
+        StageArgs parsed;
         try {
-            StageArgs parsed = StageArgs.parse(args, stageOptions, positionalAllowed);
+            parsed = StageArgs.parse(args, stageOptions, positionalAllowed);
             config = parsed.loadConfig();
             settings = settingsFactory.create(config, parsed);
         } catch (InvalidSettingsException e) {
             return fail(stage, e, 2);
         }
-        LOG.info("spark-nas {}: resolved configuration\n{}", stage, NasConfig.renderForLog(config));
+        // one line on the console; the whole resolved configuration is in the stage's _stage.json (and at DEBUG here)
+        LOG.info("spark-nas {}: {}", stage, settingsLine(config, parsed));
+        LOG.debug("spark-nas {}: resolved configuration\n{}", stage, NasConfig.renderForLog(config));
         SparkSession spark = null;
         Throwable failure;
         int status;
@@ -145,6 +149,29 @@ public final class StageLauncher {
         // last line of standard error
         awaitLocalTasks(LOCAL_TASK_WAIT_MS);
         return fail(stage, failure, status);
+    }
+
+    /**
+     * A stage's key settings in one line: run, method, config file, the options and the {@code -D} overrides given (what
+     * differs from the preset). The whole resolved configuration is stored in {@code _stage.json}.
+     */
+    static String settingsLine(Config config, StageArgs a) {
+        StringBuilder sb = new StringBuilder("run ").append(config.getString("nas.run.id").isBlank() ? "(new)" : config.getString("nas.run.id"))
+                .append(" under ").append(config.getString("nas.run.root")).append(", method ").append(config.getString("nas.run.method"));
+        if (a.configFile() != null) {
+            sb.append(", config ").append(a.configFile());
+        }
+        a.options().forEach((k, v) -> sb.append(", --").append(k).append(' ').append(v));
+        if (a.force()) {
+            sb.append(", --force");
+        }
+        if (a.resume()) {
+            sb.append(", --resume");
+        }
+        List<String> overrides = a.overrides().entrySet().stream().filter(e -> !e.getKey().startsWith("nas.run."))
+                .map(e -> "-D" + e.getKey() + "=" + e.getValue()).sorted().toList();
+        sb.append(overrides.isEmpty() ? "; no -D overrides" : "; " + String.join(" ", overrides));
+        return sb.append(" (the whole configuration: the stage's _stage.json)").toString();
     }
 
     /** How long a failing stage waits for local-mode task threads still running before it prints its cause. */

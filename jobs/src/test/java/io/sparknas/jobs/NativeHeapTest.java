@@ -21,7 +21,8 @@ class NativeHeapTest {
     void trimReturnsFreedNd4jMemoryToTheOperatingSystem() throws Exception {
         assertTrue(NativeHeap.available(), "glibc malloc_trim reachable through JNA");
         long[] rss = new long[3];
-        Thread t = new Thread(() -> {
+        // a FutureTask, so an assertion failing in the thread fails the test
+        java.util.concurrent.FutureTask<Void> t = new java.util.concurrent.FutureTask<>(() -> {
             List<INDArray> all = new ArrayList<>();
             for (int i = 0; i < 2_000; i++) {
                 all.add(Nd4j.create(DataType.FLOAT, 25_000).assign(i));
@@ -39,9 +40,10 @@ class NativeHeapTest {
             NativeHeap.trim();
             rss[2] = NativeHeap.residentBytes();
             assertTrue(kept.get(kept.size() - 1).getFloat(0) == 1990f);
+            return null;
         });
-        t.start();
-        t.join();
+        new Thread(t).start();
+        t.get();
         assertTrue(rss[0] > 0, "resident size readable");
         String figures = String.format("resident MB: all allocated %d, after freeing 90%% %d, after trim %d", rss[0] >> 20, rss[1] >> 20, rss[2] >> 20);
         System.out.println(figures);

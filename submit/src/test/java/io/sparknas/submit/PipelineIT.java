@@ -33,6 +33,12 @@ class PipelineIT {
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.out().contains("images: train 2000, val 500, test 1000 (10 classes)"), r.toString());
         assertTrue(r.out().contains("Results: " + root + "/it"), r.toString());
+        // the headline figures at the end: the model chosen by val, its test accuracy, cost and size, the search time, tau
+        java.util.regex.Matcher headline = java.util.regex.Pattern.compile("(?m)^Result: spos: best architecture \\(by val\\) (\\S+): test accuracy "
+                + "(0\\.\\d{4}), (\\d+\\.\\d{3}) MFLOPs, (\\d+\\.\\d{3}) M params, latency (\\d+\\.\\d\\d) ms; search \\d+ s .*; Kendall tau").matcher(r.out());
+        assertTrue(headline.find(), "headline figures printed at the end: " + r.out());
+        assertTrue(r.out().indexOf("Run it finished") >= 0 && r.out().lastIndexOf("Result: spos") > r.out().indexOf("Run it finished"),
+                "at the end, after the run's summary: " + r.out());
         assertTrue(r.out().contains("supernet-train committed") && r.out().contains("4 epochs: training loss"), r.toString());
         assertTrue(Files.isRegularFile(root.resolve("it/supernet-train/_stage.json")));
         assertTrue(Files.isRegularFile(root.resolve("it/ingest/_stage.json")));
@@ -47,16 +53,26 @@ class PipelineIT {
         assertTrue(loss.find(), r.out());
         assertTrue(Double.parseDouble(loss.group(2)) < Double.parseDouble(loss.group(1)) - 0.2, loss.group());
         assertTrue(r.err().contains("ND4J backend CPU") && r.err().contains("oneDNN yes"), "backend logged at start-up:\n" + r);
+        // one line of settings per stage, not the whole resolved configuration (which _stage.json holds)
+        assertFalse(r.err().contains("resolved configuration"), "the configuration is not dumped on the console");
+        assertTrue(r.err().contains("spark-nas search: run it under " + root + ", method spos, config conf/fashion-mnist-tiny.conf")
+                && r.err().contains("-Dnas.ranking.models=3"), r.err());
+        assertTrue(Files.readString(root.resolve("it/search/_stage.json")).contains("\"cost-max\""), "the whole configuration in _stage.json");
         // SPOS search (CES, population 16, 3 generations on the tiny preset) with the cost bound of the preset
         assertTrue(r.out().contains("search committed") && r.out().contains("Pareto front:"), r.toString());
         assertSearchConsistent("search", 16, 3);
-        assertRetrainRankingAndReport(2, 3, 0.4);
+        assertRetrainRankingAndReport(1, 2, 3, 0.4);
     }
 
-    /** retrain, ranking and report of run "it": the front's best retrained and tested, tau over the ranked models, the page. */
-    private static void assertRetrainRankingAndReport(int retrainEpochs, int rankedModels, double minTestAccuracy) throws Exception {
-        Scripts.Run fin = sql("select f.arch = p.arch as best_of_front, f.test_accuracy, f.test_images, size(f.per_class_accuracy), f.epochs "
-                + "from retrain_final_models f cross join (select arch from " + lastSearchView() + "_pareto_front order by accuracy desc, cost limit 1) p");
+    /**
+     * retrain-k, ranking-k and report-k of run "it" (k = 1: retrain, ranking, report): search-k's best retrained and tested,
+     * tau over the ranked models, the page.
+     */
+    private static void assertRetrainRankingAndReport(int index, int retrainEpochs, int rankedModels, double minTestAccuracy) throws Exception {
+        String v = index == 1 ? "" : "_" + index;
+        String d = index == 1 ? "" : "-" + index;
+        Scripts.Run fin = sql("select f.arch = p.arch as best_of_front, f.test_accuracy, f.test_images, size(f.per_class_accuracy), f.epochs, f.source "
+                + "from retrain" + v + "_final_models f cross join (select arch from search" + v + "_pareto_front order by accuracy desc, cost limit 1) p");
         String[] row = fin.out().strip().split("\n")[1].split("\t");
         assertEquals("true", row[0], "retrained the front's most accurate architecture: " + fin.out());
         // measured 0.71 after 2 epochs on 2,000 images with BatchNorm recalibrated (0.16 without; chance 0.10)
@@ -64,47 +80,47 @@ class PipelineIT {
         assertEquals("1000", row[2]);
         assertEquals("10", row[3]);
         assertEquals(String.valueOf(retrainEpochs), row[4]);
-        Scripts.Run conf = sql("select sum(count) from retrain_confusion");
+        assertEquals("search" + d, row[5], "retrain" + d + " read its own search: " + fin.out());
+        assertTrue(Files.readString(root.resolve("it/retrain" + d + "/_stage.json")).matches("(?s).*\"source\" ?: ?\"search" + d + "\".*"),
+                "the source stage is recorded");
+        Scripts.Run conf = sql("select sum(count) from retrain" + v + "_confusion");
         assertEquals("1000", conf.out().strip().split("\n")[1], "confusion matrix counts every test image");
-        assertTrue(Files.isRegularFile(root.resolve("it/retrain/models/model-0.zip")), "model zip written");
+        assertTrue(Files.isRegularFile(root.resolve("it/retrain" + d + "/models/model-0.zip")), "model zip written");
         // per-epoch progress: one row per epoch, each with the val accuracy after it (the tiny val split: 500 images)
-        Scripts.Run ep = sql("select count(*), count(val_accuracy), min(val_accuracy), max(val_accuracy), max(epoch) from retrain_retrain_metrics");
+        Scripts.Run ep = sql("select count(*), count(val_accuracy), min(val_accuracy), max(val_accuracy), max(epoch) from retrain" + v + "_retrain_metrics");
         String[] e = ep.out().strip().split("\n")[1].split("\t");
         assertEquals(String.valueOf(retrainEpochs), e[0], ep.out());
         assertEquals(e[0], e[1], "val accuracy after every epoch: " + ep.out());
         assertEquals(e[0], e[4], ep.out());
         assertTrue(Double.parseDouble(e[3]) > minTestAccuracy && Double.parseDouble(e[3]) <= 1, "val accuracy of the retrained model: " + ep.out());
 
-        Scripts.Run rk = sql("select count(*), count(distinct arch), max(kendall_tau) from ranking_ranking");
+        Scripts.Run rk = sql("select count(*), count(distinct arch), max(kendall_tau), max(kendall_tau_undefined) from ranking" + v + "_ranking");
         String[] k = rk.out().strip().split("\n")[1].split("\t");
         assertEquals(String.valueOf(rankedModels), k[0], rk.out());
         assertEquals(k[0], k[1], "distinct architectures: " + rk.out());
         // tau-b of the table's own two columns, computed here over all pairs: S / sqrt((n0 - ties_a)(n0 - ties_b))
         Scripts.Run pairs = sql("select sum(signum(a.supernet_accuracy - b.supernet_accuracy) * signum(a.standalone_accuracy - b.standalone_accuracy)), "
                 + "count(*), sum(if(a.supernet_accuracy = b.supernet_accuracy, 1, 0)), sum(if(a.standalone_accuracy = b.standalone_accuracy, 1, 0)) "
-                + "from ranking_ranking a join ranking_ranking b on a.arch < b.arch");
+                + "from ranking" + v + "_ranking a join ranking" + v + "_ranking b on a.arch < b.arch");
         String[] pr = pairs.out().strip().split("\n")[1].split("\t");
         double n0 = Double.parseDouble(pr[1]);
         double expected = Double.parseDouble(pr[0]) / Math.sqrt((n0 - Double.parseDouble(pr[2])) * (n0 - Double.parseDouble(pr[3])));
         if (Double.isNaN(expected)) {
-            assertEquals("NaN", k[2], "tau undefined when one column is constant: " + rk.out() + pairs.out());
+            assertEquals("NULL", k[2], "tau undefined when one column is constant, and null: " + rk.out() + pairs.out());
+            assertTrue(k[3].contains("same score"), "the reason recorded: " + rk.out());
         } else {
             assertEquals(expected, Double.parseDouble(k[2]), 1e-9, "kendall_tau is tau-b of supernet vs stand-alone accuracy: " + pairs.out());
         }
 
-        Path page = root.resolve("it/report/index.html");
+        Path page = root.resolve("it/report" + d + "/index.html");
         assertTrue(Files.isRegularFile(page), "report page");
         String html = Files.readString(page);
         for (String png : new String[]{"pareto_front.png", "ranking.png", "training.png", "accuracy.png"}) {
             assertTrue(html.contains("src=\"" + png + "\""), png + " in the page");
-            byte[] b = Files.readAllBytes(root.resolve("it/report").resolve(png));
+            byte[] b = Files.readAllBytes(root.resolve("it/report" + d).resolve(png));
             assertTrue(b.length > 10_000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', png + " is a PNG");
         }
         assertTrue(html.contains("Method comparison") && html.contains("<td class=\"l\">it</td>"), html);
-    }
-
-    private static String lastSearchView() {
-        return Files.isRegularFile(root.resolve("it/search-2/_stage.json")) ? "search_2" : "search";
     }
 
     /** Invariants of a committed search stage's tables, checked through submit/nas-sql. */
@@ -165,18 +181,30 @@ class PipelineIT {
     @Test
     @Order(7)
     void padNasPrunesFineTunesWithInheritedWeightsAndSearchesAgain() throws Exception {
-        // the PAD-NAS pipeline on the same run, whose ingest, latency-profile, supernet-train and search are PAD-NAS's first
-        // stages too: prune, supernet-train-2 and search-2 run (M = 3 in the tiny preset), then retrain, ranking and report
-        // from prune on, forcing retrain, ranking and report (committed from the SPOS search) to be redone from search-2;
-        // a cheaper ranking here (2 models, 1 epoch on 200 images)
+        // the whole PAD-NAS pipeline on the same run, whose ingest, latency-profile, supernet-train and search are PAD-NAS's
+        // first stages too (skipped as committed): prune, supernet-train-2 and search-2 run (M = 3 in the tiny preset), then
+        // retrain-2, ranking-2 and report-2 of search-2, beside SPOS's retrain, ranking and report of search, which stay as
+        // they were; a cheaper ranking here (2 models, 1 epoch on 200 images), no --force anywhere
+        String sposFinals = sql("select model, arch, test_accuracy from retrain_final_models order by model").out();
+        String sposRetrain = Files.readString(root.resolve("it/retrain/_stage.json"));
         Scripts.Run r = pipeline("--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
-                "--run-id", "it", "--master", "local[2]", "--method", "padnas", "--from", "prune", "--force", "-Dnas.retrain.epochs=1",
+                "--run-id", "it", "--master", "local[2]", "--method", "padnas", "-Dnas.retrain.epochs=1",
                 "-Dnas.ranking.models=2", "-Dnas.ranking.epochs=1", "-Dnas.ranking.train-images=200");
         assertEquals(0, r.status(), r.toString());
-        assertTrue(r.err().contains("stages: prune supernet-train-2 search-2 retrain ranking report"), r.toString());
+        assertTrue(r.err().contains("stages: ingest latency-profile supernet-train search prune supernet-train-2 search-2 retrain-2 ranking-2 report-2"),
+                r.toString());
+        for (String shared : new String[]{"ingest", "latency-profile", "supernet-train", "search"}) {
+            assertTrue(r.out().contains(shared + " skipped"), shared + " is shared with the SPOS pipeline: " + r);
+        }
         assertTrue(r.out().contains("prune committed") && r.out().contains("it/supernet-train-2\n") && r.out().contains("search-2 committed"),
                 r.toString());
-        assertRetrainRankingAndReport(1, 2, 0.2);
+        assertRetrainRankingAndReport(2, 1, 2, 0.2);
+        // each method's final_models holds the architectures of its own search; SPOS's results are untouched
+        assertRetrainRankingAndReport(1, 2, 3, 0.4);
+        assertEquals(sposFinals, sql("select model, arch, test_accuracy from retrain_final_models order by model").out());
+        assertEquals(sposRetrain, Files.readString(root.resolve("it/retrain/_stage.json")));
+        Scripts.Run methods = sql("select (select first(method) from report_summary), (select first(method) from report_2_summary)");
+        assertEquals("spos\tpadnas", methods.out().strip().split("\n")[1], "each method's report row: " + methods.out());
         Scripts.Run sizes = sql("select count(*) as layers, sum(size(candidates)) as ops from prune_pruned_space");
         Scripts.Run before = sql("select sum(size(candidates)) from supernet_train_space");
         int opsAfter = Integer.parseInt(sizes.out().strip().split("\n")[1].split("\t")[1]);
@@ -308,8 +336,10 @@ class PipelineIT {
     void everyNotebookQueryAnswersByNameFromTheCatalogInALaterSession() throws Exception {
         // the pipelines registered run "it" (SPOS, then PAD-NAS from prune on); a new JVM and Spark session on the same
         // metastore reads it by name; the DA-NAS, DDPNAS and DSO-NAS queries run in MethodPipelinesIT
-        int answered = PipelineRuns.assertEveryNotebookQueryAnswers(root, java.util.Map.of("spos", "it", "padnas", "it"));
-        assertTrue(answered >= 10, "queries answered: " + answered);
+        int answered = PipelineRuns.assertEveryNotebookQueryAnswers(root, java.util.Map.of("spos", "it", "padnas", "it"),
+                java.util.Map.of("padnas", "_2"));
+        // the query files naming spos (6) and padnas (6): each answered on its run
+        assertEquals(12, answered, "queries answered");
     }
 
     @Test

@@ -51,13 +51,20 @@ final class PipelineRuns {
      * @return the queries answered (each file once per method of the map it names)
      */
     static int assertEveryNotebookQueryAnswers(Path root, Map<String, String> runOfMethod) throws Exception {
+        return assertEveryNotebookQueryAnswers(root, runOfMethod, Map.of());
+    }
+
+    /**
+     * As above, a query's {@code {chain}} replaced per method by {@code chainOfMethod} ("" when absent): the table-name
+     * suffix of the method's last search and its retrain, ranking and report ({@code _2} for PAD-NAS with M = 3).
+     */
+    static int assertEveryNotebookQueryAnswers(Path root, Map<String, String> runOfMethod, Map<String, String> chainOfMethod) throws Exception {
         List<Path> files;
         try (Stream<Path> l = Files.list(Scripts.projectRoot().resolve("notebooks/queries"))) {
             files = l.filter(f -> f.toString().endsWith(".sql")).sorted().toList();
         }
         assertTrue(files.size() >= 10, files.toString());
         int answered = 0;
-        int expected = 0;
         String first = "nas_" + new TreeSet<>(runOfMethod.values()).first();
         try (SqlSession q = new SqlSession(root, null, "--database", first, "-Dnas.catalog.metastore=" + root.resolve("catalog"))) {
             for (String run : new TreeSet<>(runOfMethod.values())) {
@@ -81,8 +88,7 @@ final class PipelineRuns {
                     if (!runOfMethod.containsKey(method)) {
                         continue; // another IT's run
                     }
-                    expected++;
-                    Scripts.Run r = q.query("use nas_" + runOfMethod.get(method) + "; " + query);
+                    Scripts.Run r = q.query("use nas_" + runOfMethod.get(method) + "; " + query.replace("{chain}", chainOfMethod.getOrDefault(method, "")));
                     assertEquals(0, r.status(), f.getFileName() + " on the " + method + " run: " + r);
                     String[] lines = r.out().strip().split("\n");
                     assertEquals(String.join("\t", cols.group(1).trim().split(",\\s*")), lines[0], f.getFileName() + " columns on " + method);
@@ -91,7 +97,6 @@ final class PipelineRuns {
                 }
             }
         }
-        assertEquals(expected, answered);
         return answered;
     }
 

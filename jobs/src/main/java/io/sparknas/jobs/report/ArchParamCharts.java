@@ -6,11 +6,13 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.util.List;
@@ -24,9 +26,9 @@ import java.util.TreeMap;
  */
 final class ArchParamCharts {
 
-    private static final int COLUMNS = 4;
-    private static final int CELL_WIDTH = 420;
-    private static final int CELL_HEIGHT = 260;
+    private static final int COLUMNS = 3;
+    private static final int CELL_WIDTH = 600;
+    private static final int CELL_HEIGHT = 280;
 
     private ArchParamCharts() {
     }
@@ -68,13 +70,16 @@ final class ArchParamCharts {
                 Double pruned = prunedAt.get(layer.getKey() + "/" + op.getKey());
                 XYSeries s = op.getValue();
                 if (pruned != null) {
-                    s.setKey(op.getKey() + " (pruned after epoch " + pruned.intValue() + ")");
+                    s.setKey(op.getKey() + " (pruned, epoch " + pruned.intValue() + ")");
                 }
                 data.addSeries(s);
                 rend.setSeriesStroke(i, new BasicStroke(pruned == null ? 2.5f : 1f));
                 i++;
             }
             JFreeChart chart = ReportStage.chart("layer " + layer.getKey(), "epoch", kind, data, rend, null);
+            // the legend beside the plot, in a small font: below it, seven ops' entries took most of the cell's height
+            chart.getLegend().setPosition(RectangleEdge.RIGHT);
+            chart.getLegend().setItemFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
             chart.draw(g, new java.awt.geom.Rectangle2D.Double((cell % COLUMNS) * CELL_WIDTH, (cell / COLUMNS) * CELL_HEIGHT, CELL_WIDTH, CELL_HEIGHT));
             cell++;
         }

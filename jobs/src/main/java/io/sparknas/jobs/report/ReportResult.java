@@ -9,6 +9,7 @@ public record ReportResult(StageRecord record, String stageUri, boolean skipped)
     @Override
     public String summary() {
         return "report " + (skipped ? "skipped (already committed with the same config and inputs)" : "committed") + ": " + stageUri + "\n"
-                + "  open " + record.properties().get("page") + " (charts: " + record.properties().get("charts") + ")";
+                + "  open " + record.properties().get("page") + " (charts: " + record.properties().get("charts") + ")"
+                + (record.properties().containsKey("headline") ? "\n  headline: " + record.properties().get("headline") : "");
     }
 }

@@ -5,6 +5,7 @@ import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.SettingsReader;
 import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.config.StageIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,10 @@ import java.util.List;
  * Settings of the report stage ({@code nas.report}; meanings in jobs' reference.conf).
  *
  * @param compare other run ids under the same root to put in the comparison table ({@code --compare id1,id2})
+ * @param index   {@code --stage-index k}: the report of the method whose last search is search stage k (its chain of stages,
+ *                {@code report} or {@code report-k}); each method sharing a run gets its own
  */
-public record ReportSettings(RunSettings run, List<String> compare, int chartWidth, int chartHeight) {
+public record ReportSettings(RunSettings run, List<String> compare, int chartWidth, int chartHeight, StageIndex index) {
 
     public static final String COMPARE_OPTION = "compare";
     public static final List<String> SECTIONS = List.of("nas.report");
@@ -31,6 +34,6 @@ public record ReportSettings(RunSettings run, List<String> compare, int chartWid
             }
         }
         return new ReportSettings(RunSettings.from(config, args), List.copyOf(compare), r.intBetween("nas.report.chart-width", 300, 4000),
-                r.intBetween("nas.report.chart-height", 200, 4000));
+                r.intBetween("nas.report.chart-height", 200, 4000), StageIndex.from(args));
     }
 }

@@ -72,16 +72,19 @@ public final class ReportStage {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(ReportSettings.COMPARE_OPTION), false, ReportSettings::from, ReportStage::run);
+        StageLauncher.launch(STAGE, args, Set.of(ReportSettings.COMPARE_OPTION, io.sparknas.jobs.config.StageIndex.OPTION), false, ReportSettings::from, ReportStage::run);
     }
 
     public static ReportResult run(ReportSettings s, SparkSession spark) throws Exception {
         System.setProperty("java.awt.headless", "true");
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         SparkJobLabel.set(spark, STAGE, "reading the run's tables for charts");
-        List<StageRecord> stages = store.committedStages().stream().filter(r -> !r.stage().equals(STAGE)).toList();
-        if (stages.stream().noneMatch(r -> r.stage().equals(SearchStage.STAGE))) {
-            throw new InputDataException("Run " + s.run().runId() + " has no committed search stage to report on: run submit/search.sh first.");
+        ReportChain chain = ReportChain.of(store, s.index().k());
+        List<StageRecord> stages = chain.stages();
+        if (chain.stage(chain.searchDir()).isEmpty()) {
+            String index = s.index().k() > 1 ? " --stage-index " + s.index().k() : "";
+            throw new InputDataException("Run " + s.run().runId() + " has no committed " + chain.searchDir() + " stage to report on: run "
+                    + "submit/search.sh" + index + " first (report" + index + " reports the method whose last search is " + chain.searchDir() + ").");
         }
         List<StageRecord.Input> inputs = new ArrayList<>();
         for (StageRecord r : stages) {
@@ -93,8 +96,8 @@ public final class ReportStage {
                 inputs.add(new StageRecord.Input(other + "/" + r.stageDir(), o.stageDir(r.stageDir()).toString(), r.fingerprint()));
             }
         }
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), ReportSettings.SECTIONS)
-                + "|" + String.join(",", s.compare()), null, inputs);
+        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.index().dirIndex(), NasConfig.hash(s.run().config(), ReportSettings.SECTIONS)
+                + "|" + String.join(",", s.compare()) + "|source=" + chain.searchDir(), null, inputs);
         if (commit.skipped()) {
             return new ReportResult(commit.existing(), store.stageDir(commit.stageDir()).toString(), true);
         }
@@ -107,19 +110,34 @@ public final class ReportStage {
                 .append("<h1>Run ").append(esc(s.run().runId())).append("</h1>\n");
 
         List<Row> summary = new ArrayList<>();
-        summary.add(summarize(spark, store, s.run().runId()));
+        summary.add(summarize(spark, store, s.run().runId(), chain));
         for (String other : s.compare()) {
-            summary.add(summarize(spark, new RunStore(s.run().root(), other, spark.sparkContext().hadoopConfiguration()), other));
+            RunStore o = new RunStore(s.run().root(), other, spark.sparkContext().hadoopConfiguration());
+            for (ReportChain c : ReportChain.all(o, other)) {
+                summary.add(summarize(spark, o, other, c));
+            }
         }
         html.append("<h2>Method comparison</h2>\n").append(summaryTable(summary));
 
         List<String> charts = new ArrayList<>();
-        JFreeChart pareto = paretoChart(spark, store, stages);
-        charts.add(write(store, dir, "pareto_front.png", pareto, s));
-        html.append("<h2>Pareto front</h2>\n<p>Supernet accuracy on val (BatchNorm recalibrated) against cost of every architecture the "
-                + "searches evaluated; the fronts as lines; retrained architectures circled.</p>\n<img src=\"pareto_front.png\" alt=\"Pareto front\">\n");
-        if (has(stages, RankingStage.STAGE)) {
-            charts.add(write(store, dir, "ranking.png", rankingChart(spark, store), s));
+        StageRecord lastSearch = chain.stage(chain.searchDir()).orElseThrow();
+        List<Row> readOff = lastSearch.tables().containsKey(SearchStage.PARETO_FRONT) ? List.of()
+                : spark.read().parquet(store.tableUri(lastSearch.stageDir(), io.sparknas.jobs.search.GeneratedArchsTable.TABLE))
+                        .select("arch", "mflops", "mparams", "accuracy", "chosen_by").collectAsList();
+        if (readOff.size() == 1) {
+            // one architecture read off (DA-NAS argmax, DSO-NAS non-zero lambdas): a one-point chart says nothing; the facts do
+            Row a = readOff.get(0);
+            html.append("<h2>Architecture read off</h2>\n<p><code>").append(esc(a.getString(0))).append("</code>: ")
+                    .append(String.format(Locale.ROOT, "%.3f MFLOPs, %.3f M params, supernet val accuracy %.4f", a.getDouble(1), a.getDouble(2),
+                            a.getDouble(3))).append(" (").append(esc(a.getString(4))).append(").</p>\n");
+        } else {
+            JFreeChart pareto = paretoChart(spark, store, chain);
+            charts.add(write(store, dir, "pareto_front.png", pareto, s));
+            html.append("<h2>Pareto front</h2>\n<p>Supernet accuracy on val (BatchNorm recalibrated) against cost of every architecture the "
+                    + "searches evaluated; the fronts as lines; retrained architectures circled.</p>\n<img src=\"pareto_front.png\" alt=\"Pareto front\">\n");
+        }
+        if (chain.stage(chain.rankingDir()).isPresent()) {
+            charts.add(write(store, dir, "ranking.png", rankingChart(spark, store, chain.stage(chain.rankingDir()).orElseThrow()), s));
             html.append("<h2>Ranking consistency</h2>\n<p>Supernet accuracy against stand-alone test accuracy after a short training "
                     + "(PAD-NAS section 4.3).</p>\n<img src=\"ranking.png\" alt=\"Ranking\">\n");
         }
@@ -153,8 +171,8 @@ public final class ReportStage {
                 }
             }
         }
-        charts.add(write(store, dir, "training.png", trainingChart(spark, store, stages), s));
-        charts.add(write(store, dir, "accuracy.png", accuracyChart(spark, store, stages), s));
+        charts.add(write(store, dir, "training.png", trainingChart(spark, store, chain), s));
+        charts.add(write(store, dir, "accuracy.png", accuracyChart(spark, store, chain), s));
         html.append("<h2>Training curves</h2>\n<img src=\"training.png\" alt=\"Training loss\">\n"
                 + "<p>Supernet: accuracy of the sampled paths on their training batches. Retrained models: accuracy on the val split "
                 + "after each epoch, BatchNorm recalibrated (nas.retrain.epoch-val-images).</p>\n<img src=\"accuracy.png\" alt=\"Accuracy per epoch\">\n");
@@ -165,10 +183,40 @@ public final class ReportStage {
         spark.createDataFrame(summary, SUMMARY_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SUMMARY));
         commit.addTable(SUMMARY, summary.size(), SCHEMA_VERSION, List.of());
         commit.putProperty("charts", String.join(",", charts));
+        commit.putProperty("headline", headline(spark, store, chain, summary.get(0)));
         commit.putProperty("page", dir + "/index.html");
         LOG.info("report: {} and {} charts at {}", "index.html", charts.size(), dir);
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         return new ReportResult(record, store.stageDir(record.stageDir()).toString(), false);
+    }
+
+    /**
+     * The run's result in one line, for the console at the end of a pipeline: the retrained architecture chosen by val with
+     * its test accuracy, MFLOPs, parameters and latency, the search's wall time, and Kendall tau where ranking ran.
+     */
+    static String headline(SparkSession spark, RunStore store, ReportChain chain, Row r) {
+        StringBuilder h = new StringBuilder(r.getString(1)).append(": ");
+        if (r.isNullAt(8)) {
+            h.append("no retrained model yet; best of the search ").append(r.isNullAt(7) ? "-" : r.getString(7))
+                    .append(" (supernet val accuracy ").append(num(r, 6, "%.4f")).append(")");
+        } else {
+            Double latency = null;
+            List<Row> lat = spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainStage.FINAL_MODELS))
+                    .where(org.apache.spark.sql.functions.col("arch").equalTo(r.getString(7))).select("latency_ms").limit(1).collectAsList();
+            if (!lat.isEmpty() && !lat.get(0).isNullAt(0)) {
+                latency = lat.get(0).getDouble(0);
+            }
+            h.append("best architecture (by val) ").append(r.getString(7)).append(": test accuracy ").append(num(r, 8, "%.4f")).append(", ")
+                    .append(num(r, 10, "%.3f")).append(" MFLOPs, ").append(num(r, 9, "%.3f")).append(" M params, latency ")
+                    .append(latency == null ? "- (no latency-profile)" : String.format(Locale.ROOT, "%.2f ms", latency));
+        }
+        h.append(String.format(Locale.ROOT, "; search %.0f s (%.2f CPU-hours, %d evaluations)", r.getDouble(2), r.getDouble(3), r.getLong(4)));
+        if (!r.isNullAt(11)) {
+            h.append(String.format(Locale.ROOT, "; Kendall tau %.3f", r.getDouble(11)));
+        } else if (chain.stage(chain.rankingDir()).isPresent()) {
+            h.append("; Kendall tau undefined (").append(chain.stage(chain.rankingDir()).get().properties().get("kendall_tau_undefined")).append(")");
+        }
+        return h.toString();
     }
 
     /** A search stage's architectures: its Pareto front, or a method's read-off ({@code generated_archs}). */
@@ -180,19 +228,17 @@ public final class ReportStage {
         return stages.stream().anyMatch(r -> r.stageDir().equals(stage));
     }
 
-    /** One comparison row: search cost (supernet training, search and pruning stages), front, best retrained model. */
-    static Row summarize(SparkSession spark, RunStore store, String runId) {
-        List<StageRecord> stages = store.committedStages();
-        if (stages.isEmpty()) {
-            throw new InputDataException("--compare " + runId + ": the run has no committed stage under " + store.root());
-        }
+    /**
+     * One comparison row of a chain: search cost (its supernet training, search and pruning stages), the front of its last
+     * search, its retrain's best model, its ranking's tau.
+     */
+    static Row summarize(SparkSession spark, RunStore store, String runId, ReportChain chain) {
+        List<StageRecord> stages = chain.stages();
         double seconds = 0;
         double cpuSeconds = 0;
         long evaluations = 0;
-        // the method of the run's latest stage (a PAD-NAS run starts with stages it shares with SPOS)
-        String method = stages.stream().filter(r -> !r.stage().equals(STAGE)).max(java.util.Comparator.comparing(r -> Instant.parse(r.endedAt())))
-                .orElse(stages.get(0)).method();
-        StageRecord lastSearch = null;
+        String method = chain.method();
+        StageRecord lastSearch = chain.stage(chain.searchDir()).orElse(null);
         for (StageRecord r : stages) {
             if (r.stage().equals(SupernetTrainStage.STAGE) || r.stage().equals(SearchStage.STAGE) || r.stage().equals(SupernetTrainStage.PRUNE_STAGE)) {
                 double sec = Duration.between(Instant.parse(r.startedAt()), Instant.parse(r.endedAt())).toMillis() / 1000.0;
@@ -201,9 +247,6 @@ public final class ReportStage {
             }
             if (r.stage().equals(SearchStage.STAGE)) {
                 evaluations += Long.parseLong(r.properties().getOrDefault("evaluations", "0"));
-                if (lastSearch == null || r.stageIndex() > lastSearch.stageIndex()) {
-                    lastSearch = r;
-                }
             }
         }
         Integer front = null;
@@ -221,12 +264,13 @@ public final class ReportStage {
         Double test = null;
         Double mparams = null;
         Double mflops = null;
-        if (store.committed(RetrainStage.STAGE).isPresent()) {
+        String retrainDir = chain.retrainDir();
+        if (chain.stage(retrainDir).isPresent()) {
             // the best model by its last epoch's val accuracy (by supernet accuracy without one): the test split only reports
-            org.apache.spark.sql.Dataset<Row> lastVal = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS))
+            org.apache.spark.sql.Dataset<Row> lastVal = spark.read().parquet(store.tableUri(retrainDir, RetrainStage.METRICS))
                     .groupBy("model").agg(org.apache.spark.sql.functions.max_by(org.apache.spark.sql.functions.col("val_accuracy"),
                             org.apache.spark.sql.functions.col("epoch")).as("last_val_accuracy"));
-            Row best = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.FINAL_MODELS)).join(lastVal, "model")
+            Row best = spark.read().parquet(store.tableUri(retrainDir, RetrainStage.FINAL_MODELS)).join(lastVal, "model")
                     .orderBy(org.apache.spark.sql.functions.desc_nulls_last("last_val_accuracy"),
                             org.apache.spark.sql.functions.desc_nulls_last("supernet_accuracy"), org.apache.spark.sql.functions.asc("model"))
                     .select("test_accuracy", "mparams", "mflops", "arch").first();
@@ -235,7 +279,7 @@ public final class ReportStage {
             mflops = best.getDouble(2);
             bestArch = best.getString(3);
         }
-        Double tau = store.committed(RankingStage.STAGE).map(r -> r.properties().get("kendall_tau")).map(Double::valueOf).orElse(null);
+        Double tau = chain.stage(chain.rankingDir()).map(r -> r.properties().get("kendall_tau")).map(Double::valueOf).orElse(null);
         return RowFactory.create(runId, method, seconds, cpuSeconds / 3600, evaluations, front == null ? 0 : front, bestAcc, bestArch, test,
                 mparams, mflops, tau);
     }
@@ -258,7 +302,8 @@ public final class ReportStage {
         return r.isNullAt(i) ? "-" : String.format(Locale.ROOT, fmt, r.getDouble(i));
     }
 
-    static JFreeChart paretoChart(SparkSession spark, RunStore store, List<StageRecord> stages) {
+    static JFreeChart paretoChart(SparkSession spark, RunStore store, ReportChain chain) {
+        List<StageRecord> stages = chain.stages();
         XYSeriesCollection data = new XYSeriesCollection();
         XYSeries all = new XYSeries("evaluated architectures", false, true);
         List<XYSeries> fronts = new ArrayList<>();
@@ -284,8 +329,8 @@ public final class ReportStage {
         data.addSeries(all);
         fronts.forEach(data::addSeries);
         XYSeries retrained = new XYSeries("retrained", false, true);
-        if (store.committed(RetrainStage.STAGE).isPresent()) {
-            for (Row c : spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.FINAL_MODELS)).where("supernet_accuracy is not null")
+        if (chain.stage(chain.retrainDir()).isPresent()) {
+            for (Row c : spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainStage.FINAL_MODELS)).where("supernet_accuracy is not null")
                     .select("mflops", "supernet_accuracy").collectAsList()) {
                 if (unit.equals("mflops")) {
                     retrained.add(c.getDouble(0), c.getDouble(1));
@@ -313,10 +358,9 @@ public final class ReportStage {
         return chart("Pareto front: supernet accuracy vs cost", "cost (" + unit + ")", "supernet accuracy on val", data, rend, null);
     }
 
-    static JFreeChart rankingChart(SparkSession spark, RunStore store) {
-        StageRecord rec = store.committed(RankingStage.STAGE).orElseThrow();
+    static JFreeChart rankingChart(SparkSession spark, RunStore store, StageRecord rec) {
         XYSeries s = new XYSeries("architectures", false, true);
-        for (Row r : spark.read().parquet(store.tableUri(RankingStage.STAGE, RankingStage.RANKING)).select("supernet_accuracy", "standalone_accuracy")
+        for (Row r : spark.read().parquet(store.tableUri(rec.stageDir(), RankingStage.RANKING)).select("supernet_accuracy", "standalone_accuracy")
                 .collectAsList()) {
             s.add(r.getDouble(0), r.getDouble(1));
         }
@@ -329,14 +373,14 @@ public final class ReportStage {
     }
 
     /** Training loss per epoch: the supernet stages one after another (sampled paths), then each retrained model. */
-    static JFreeChart trainingChart(SparkSession spark, RunStore store, List<StageRecord> stages) {
-        return perEpochChart(spark, store, stages, "sum(loss * steps) / sum(steps)", "supernet, sampled paths", "loss", "",
+    static JFreeChart trainingChart(SparkSession spark, RunStore store, ReportChain chain) {
+        return perEpochChart(spark, store, chain, "sum(loss * steps) / sum(steps)", "supernet, sampled paths", "loss", "",
                 "Training loss per epoch", "training loss");
     }
 
     /** Supernet train accuracy of the sampled paths per epoch (stages one after another) and retrained models' val accuracy per epoch. */
-    static JFreeChart accuracyChart(SparkSession spark, RunStore store, List<StageRecord> stages) {
-        return perEpochChart(spark, store, stages, "sum(train_accuracy * steps) / sum(steps)", "supernet, sampled paths, train batches",
+    static JFreeChart accuracyChart(SparkSession spark, RunStore store, ReportChain chain) {
+        return perEpochChart(spark, store, chain, "sum(train_accuracy * steps) / sum(steps)", "supernet, sampled paths, train batches",
                 "val_accuracy", " (val)", "Accuracy per epoch", "top-1 accuracy");
     }
 
@@ -345,11 +389,11 @@ public final class ReportStage {
      * earlier ones) and one per retrained model ({@code retrainColumn} of retrain_metrics; rows where it is null are left out,
      * as is a column that an older run's table lacks).
      */
-    private static JFreeChart perEpochChart(SparkSession spark, RunStore store, List<StageRecord> stages, String supernetExpr, String supernetLabel,
+    private static JFreeChart perEpochChart(SparkSession spark, RunStore store, ReportChain chain, String supernetExpr, String supernetLabel,
                                             String retrainColumn, String retrainLabel, String title, String yLabel) {
         XYSeriesCollection data = new XYSeriesCollection();
         double offset = 0;
-        for (StageRecord r : stages) {
+        for (StageRecord r : chain.stages()) {
             if (!r.stage().equals(SupernetTrainStage.STAGE)) {
                 continue;
             }
@@ -362,8 +406,8 @@ public final class ReportStage {
             offset += rows.size();
             data.addSeries(s);
         }
-        if (store.committed(RetrainStage.STAGE).isPresent()) {
-            Dataset<Row> metrics = spark.read().parquet(store.tableUri(RetrainStage.STAGE, RetrainStage.METRICS));
+        if (chain.stage(chain.retrainDir()).isPresent()) {
+            Dataset<Row> metrics = spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainStage.METRICS));
             if (java.util.Arrays.asList(metrics.columns()).contains(retrainColumn)) {
                 metrics = metrics.where(retrainColumn + " is not null");
                 for (Row m : metrics.select("model").distinct().orderBy("model").collectAsList()) {
@@ -395,6 +439,12 @@ public final class ReportStage {
         ya.setLabelFont(label);
         xa.setTickLabelFont(tick);
         ya.setTickLabelFont(tick);
+        // a range of (almost) one value would get a dozen ticks that all read the same ("7.347484E0"): at least 10% of the
+        // values' magnitude, and plain decimal tick labels
+        xa.setAutoRangeMinimumSize(minimumRange(data, true));
+        ya.setAutoRangeMinimumSize(minimumRange(data, false));
+        xa.setStandardTickUnits(NumberAxis.createStandardTickUnits(Locale.ROOT));
+        ya.setStandardTickUnits(NumberAxis.createStandardTickUnits(Locale.ROOT));
         XYPlot plot = new XYPlot(data, xa, ya, rend);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(new Color(220, 220, 220));
@@ -406,6 +456,20 @@ public final class ReportStage {
         }
         c.getLegend().setItemFont(tick);
         return c;
+    }
+
+    /** The smallest range an axis shows: 10% of the largest magnitude of its values (1e-3 at least). */
+    static double minimumRange(XYSeriesCollection data, boolean x) {
+        double m = 0;
+        for (int s = 0; s < data.getSeriesCount(); s++) {
+            for (int i = 0; i < data.getItemCount(s); i++) {
+                double v = x ? data.getXValue(s, i) : data.getYValue(s, i);
+                if (Double.isFinite(v)) {
+                    m = Math.max(m, Math.abs(v));
+                }
+            }
+        }
+        return Math.max(1e-3, 0.1 * m);
     }
 
     private static String write(RunStore store, String dir, String name, JFreeChart chart, ReportSettings s) throws java.io.IOException {

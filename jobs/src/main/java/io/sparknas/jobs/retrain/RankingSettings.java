@@ -1,28 +1,26 @@
 package io.sparknas.jobs.retrain;
 
 import com.typesafe.config.Config;
-import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.jobs.config.SettingsReader;
 import io.sparknas.jobs.config.StageArgs;
 
 import java.util.List;
 
 /** Settings of the ranking stage ({@code nas.ranking}, training settings from {@code nas.retrain}; meanings in jobs' reference.conf). */
-public record RankingSettings(RetrainSettings retrain, int models, int epochs, int trainImages, int batchSize, double learningRate,
-                              String source) {
+public record RankingSettings(RetrainSettings retrain, int models, int epochs, int trainImages, int batchSize, double learningRate) {
 
     public static final List<String> SECTIONS = List.of("nas.space", "nas.retrain", "nas.ranking");
 
     public static RankingSettings from(Config config, StageArgs args) {
         SettingsReader r = new SettingsReader(config);
-        String source = r.string("nas.ranking.source");
-        if (!source.isEmpty() && !source.matches("search(-[2-9]|-[1-9][0-9]+)?")) {
-            throw new InvalidSettingsException("Bad value for nas.ranking.source = \"" + source
-                    + "\": a search stage directory (search, search-2, ...) or empty for the run's last search.");
-        }
         return new RankingSettings(RetrainSettings.from(config, args), r.intBetween("nas.ranking.models", 2, 10_000),
                 r.intBetween("nas.ranking.epochs", 1, 100_000), r.intBetween("nas.ranking.train-images", 0, Integer.MAX_VALUE),
-                r.intBetween("nas.ranking.batch-size", 0, 65_536), r.doubleBetween("nas.ranking.learning-rate", 0, 100), source);
+                r.intBetween("nas.ranking.batch-size", 0, 65_536), r.doubleBetween("nas.ranking.learning-rate", 0, 100));
+    }
+
+    /** The search stage to rank ({@code --stage-index k}: {@code search-k}); the stage's directory is {@code ranking(-k)}. */
+    public String source() {
+        return retrain.source();
     }
 
     StandaloneTrainer.Settings trainer() {

@@ -53,7 +53,7 @@ public final class RankingStage {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(), false, RankingSettings::from, RankingStage::run);
+        StageLauncher.launch(STAGE, args, Set.of(io.sparknas.jobs.config.StageIndex.OPTION), false, RankingSettings::from, RankingStage::run);
     }
 
     /** An architecture to rank with its supernet accuracy and cost. */
@@ -63,13 +63,16 @@ public final class RankingStage {
     public static RankingResult run(RankingSettings s, SparkSession spark) throws Exception {
         RunStore store = new RunStore(s.retrain().run().root(), s.retrain().run().runId(), spark.sparkContext().hadoopConfiguration());
         RunSpace rs = RunSpace.of(store, s.retrain().run().runId(), s.retrain().space());
-        String source = s.source().isEmpty() ? RetrainStage.lastSearch(store) : s.source();
-        StageRecord search = store.committed(source).orElseThrow(() -> new InputDataException("ranking reads " + store.stageDir(source)
-                + ", which is not committed: run submit/search.sh first or set nas.ranking.source."));
+        String source = s.source();
+        int k = s.retrain().index().k();
+        StageRecord search = store.committed(source).orElseThrow(() -> new InputDataException("ranking" + (k > 1 ? " --stage-index " + k : "")
+                + " reads " + store.stageDir(source) + ", which is not committed: run submit/search.sh" + (k > 1 ? " --stage-index " + k : "")
+                + " first."));
         String supernetDir = search.properties().get("supernet");
         SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SPACE), rs.space());
         List<Ranked> picked = pick(spark, store, source, s.models());
-        StageCommit commit = StageCommit.begin(store, s.retrain().run(), STAGE, 0, NasConfig.hash(s.retrain().run().config(), RankingSettings.SECTIONS),
+        StageCommit commit = StageCommit.begin(store, s.retrain().run(), STAGE, s.retrain().index().dirIndex(),
+                NasConfig.hash(s.retrain().run().config(), RankingSettings.SECTIONS) + "|source=" + source,
                 s.retrain().seed(), List.of(rs.input(store), new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint())));
         if (commit.skipped()) {
             return RankingResult.read(spark, store, commit.existing(), true);

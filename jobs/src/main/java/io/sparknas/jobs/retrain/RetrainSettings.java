@@ -5,6 +5,8 @@ import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
+import io.sparknas.jobs.config.StageIndex;
+import io.sparknas.jobs.search.SearchStage;
 import io.sparknas.supernet.net.Augmenter;
 
 import java.util.List;
@@ -12,15 +14,28 @@ import java.util.List;
 /**
  * Settings of the retrain stage ({@code nas.space}, {@code nas.retrain}; meanings in jobs' reference.conf).
  *
- * @param arch an architecture id given with {@code --arch} (retrained instead of the front's), or empty
+ * @param arch  an architecture id given with {@code --arch} (retrained instead of the front's), or empty
+ * @param index {@code --stage-index k}: the search stage k whose architectures are retrained ({@link #source()}), and so the
+ *              directory ({@code retrain}, {@code retrain-k}); every method's chain of stages gets its own retrain, ranking
+ *              and report (SPOS's {@code search} -> {@code retrain}, PAD-NAS M = 3's {@code search-2} -> {@code retrain-2})
  */
-public record RetrainSettings(RunSettings run, SpaceSettings space, String arch, long seed, String source, int topK, double maxCost,
+public record RetrainSettings(RunSettings run, SpaceSettings space, String arch, long seed, StageIndex index, int topK, double maxCost,
                               int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
                               Augmenter augmenter, int workers, int recalibrationBatches, int epochValImages,
                               boolean oneDnnHelpers) {
 
     public static final String ARCH_OPTION = "arch";
     public static final List<String> SECTIONS = List.of("nas.space", "nas.retrain");
+
+    /** The search stage this retrain (and ranking, report) reads: {@code search} or {@code search-k}. */
+    public String source() {
+        return index.dir(SearchStage.STAGE);
+    }
+
+    /** What the stage's configuration hash adds to its sections: the source stage, and the architecture of {@code --arch}. */
+    public String hashSuffix() {
+        return "|source=" + source() + (arch.isEmpty() ? "" : "|" + arch);
+    }
 
     /** The training part of these settings. */
     public StandaloneTrainer.Settings trainer() {
@@ -30,13 +45,8 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
 
     public static RetrainSettings from(Config config, StageArgs args) {
         SettingsReader r = new SettingsReader(config);
-        String source = r.string("nas.retrain.source");
-        if (!source.isEmpty() && !source.matches("search(-[2-9]|-[1-9][0-9]+)?")) {
-            throw new io.sparknas.jobs.config.InvalidSettingsException("Bad value for nas.retrain.source = \"" + source
-                    + "\": a search stage directory (search, search-2, ...) or empty for the run's last search.");
-        }
         return new RetrainSettings(RunSettings.from(config, args), SpaceSettings.from(r), args.options().getOrDefault(ARCH_OPTION, ""),
-                r.longBetween("nas.retrain.seed", Long.MIN_VALUE, Long.MAX_VALUE), source,
+                r.longBetween("nas.retrain.seed", Long.MIN_VALUE, Long.MAX_VALUE), StageIndex.from(args),
                 r.intBetween("nas.retrain.top-k", 0, 100_000),
                 r.doubleBetween("nas.retrain.max-cost", 0, 1e12),
                 r.intBetween("nas.retrain.epochs", 1, 100_000),

@@ -40,7 +40,8 @@ import java.util.Set;
  * {@link ParameterAveragingTrainingMaster}, data read by the executors from the run's Parquet images), then evaluates them
  * on the {@code test} split.
  *
- * <p>Architectures: the front of a search stage ({@code nas.retrain.source}, default the run's last search), the most
+ * <p>Architectures: the front of search stage k ({@code --stage-index k}: {@code search} or {@code search-k}, written to
+ * {@code retrain} or {@code retrain-k}), the most
  * accurate {@code top-k} within {@code max-cost}; every architecture of its {@code generated_archs} when the search stage was
  * a method's read-off (DA-NAS); or one given with {@code --arch ID}. Outputs: {@code final_models} (one
  * row per architecture: test top-1 and per-class accuracy, params, FLOPs, latency, epochs, wall time, model path),
@@ -76,7 +77,7 @@ public final class RetrainStage {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(RetrainSettings.ARCH_OPTION), false, RetrainSettings::from, RetrainStage::run);
+        StageLauncher.launch(STAGE, args, Set.of(RetrainSettings.ARCH_OPTION, StageIndex.OPTION), false, RetrainSettings::from, RetrainStage::run);
     }
 
     /** An architecture to retrain and where it came from. */
@@ -100,9 +101,10 @@ public final class RetrainStage {
             }
             candidates.add(new Candidate(a, "--arch", null));
         } else {
-            String source = s.source().isEmpty() ? lastSearch(store) : s.source();
-            StageRecord search = store.committed(source).orElseThrow(() -> new InputDataException("retrain reads the Pareto front of "
-                    + store.stageDir(source) + ", which is not committed: run submit/search.sh first, set nas.retrain.source, or give --arch ID."));
+            String source = s.source();
+            StageRecord search = store.committed(source).orElseThrow(() -> new InputDataException("retrain" + (s.index().k() > 1 ? " --stage-index "
+                    + s.index().k() : "") + " reads the architectures of " + store.stageDir(source) + ", which is not committed: run "
+                    + "submit/search.sh" + (s.index().k() > 1 ? " --stage-index " + s.index().k() : "") + " first, or give --arch ID."));
             inputs.add(new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint()));
             boolean generated = !search.tables().containsKey(SearchStage.PARETO_FRONT);
             // a method that outputs its architectures itself (DA-NAS argmax, DDPNAS one per constraint): every one of them
@@ -131,28 +133,13 @@ public final class RetrainStage {
             LatencyTable t = LatencyProfileStage.readTable(spark, store);
             latency = t.missing(LatencyProbe.of(space)).isEmpty() ? t : null;
         }
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), RetrainSettings.SECTIONS)
-                + (s.arch().isEmpty() ? "" : "|" + s.arch()), s.seed(), inputs);
+        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.index().dirIndex(), NasConfig.hash(s.run().config(), RetrainSettings.SECTIONS)
+                + s.hashSuffix(), s.seed(), inputs);
         if (commit.skipped()) {
             return RetrainResult.read(spark, store, commit.existing(), true);
         }
         StageRecord record = retrain(s, spark, store, commit, space, candidates, latency);
         return RetrainResult.read(spark, store, record, false);
-    }
-
-    /** The committed search stage with the highest index (search, search-2, ...). */
-    static String lastSearch(RunStore store) {
-        String last = null;
-        for (int k = 1; k <= 100; k++) {
-            String dir = StageIndex.dir(SearchStage.STAGE, k);
-            if (store.committed(dir).isPresent()) {
-                last = dir;
-            }
-        }
-        if (last == null) {
-            throw new InputDataException("Run " + store.runId() + " has no committed search stage: run submit/search.sh first, or give --arch ID.");
-        }
-        return last;
     }
 
     private static StageRecord retrain(RetrainSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space,
@@ -227,6 +214,7 @@ public final class RetrainStage {
         commit.addTable(METRICS, metrics.size(), SCHEMA_VERSION, List.of());
         RetrainCheckpoint.publishModels(store, dir, commit.tableUri(MODELS), spark.sparkContext().hadoopConfiguration());
         commit.putProperty("models", String.valueOf(candidates.size()));
+        commit.putProperty("source", s.arch().isEmpty() ? s.source() : "--arch");
         commit.putProperty("space_hash", space.hash());
         commit.putProperty("models_sha256", sha256(String.join("\n", hashes).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());

@@ -194,6 +194,7 @@ public final class SupernetTrainStage {
         Optional<SupernetCheckpoint> cp = commit.resuming() ? SupernetCheckpoint.latest(spark, checkpoints) : Optional.empty();
         int pretrainEpochs = DsoNasPretraining.epochs(s);
         StageCheckpoints kept = new StageCheckpoints(store, dir, DsoNasPretraining.DIR);
+        boolean resumed = cp.isPresent();
         if (cp.isEmpty() && pretrained.isPresent()) {
             SupernetCheckpoint p = pretrained.get().checkpoint();
             if (p.epoch() != pretrainEpochs - 1 || p.roundsDone() < rounds(weightSteps[p.epoch()], s)) {
@@ -223,7 +224,10 @@ public final class SupernetTrainStage {
             strategy.restore(cp.get().strategyState());
             metrics.addAll(cp.get().metrics());
             archParams.addAll(cp.get().archParams());
-            LOG.info("supernet-train: resuming at epoch {} round {} ({} of {} epochs done)", startEpoch + 1, startRound + 1, startEpoch, epochs);
+            if (resumed) {
+                LOG.info("supernet-train: resuming at epoch {} round {} ({} of {} epochs done)", startEpoch + 1, startRound + 1, startEpoch, epochs);
+                commit.putProperty("resumed_at", "epoch " + (startEpoch + 1) + " round " + (startRound + 1));
+            }
         } else if (inherited != null) {
             state = StateTable.read(spark, inherited.supernetUri()).retainedFor(new Supernet(space, opt, s.seed(), s.init()));
             LOG.info("supernet-train: stage {} starts from the weights of {} ({} parts kept)", s.stageIndex().k(), inherited.stageDir(),

@@ -44,9 +44,31 @@ class ReportSummaryTest {
         spark.sql("select 0 as model, 1 as epoch, 0.60d as val_accuracy union all select 0, 2, 0.50d union all select 1, 1, 0.40d "
                 + "union all select 1, 2, 0.70d").write().parquet(retrain.tableUri("retrain_metrics"));
         retrain.commit(Map.of(), "CPU");
-        Row row = ReportStage.summarize(spark, store, "r");
-        assertEquals("padnas", row.getString(1), "method of the run's latest stage");
+        Row row = ReportStage.summarize(spark, store, "r", ReportChain.of(store, 1));
+        assertEquals("padnas", row.getString(1), "method of the chain's retrain");
         assertEquals("a1", row.getString(7), "chosen by its last epoch's val accuracy (0.70 > 0.50)");
         assertEquals(0.80, row.getDouble(8), 1e-12, "and reported with its test accuracy");
+    }
+
+    @Test
+    void eachMethodsChainHoldsItsOwnStagesAndTheSharedOnes() {
+        RunStore store = new RunStore(root.toUri(), "r", new org.apache.hadoop.conf.Configuration());
+        List<StageRecord.Input> in = List.of(new StageRecord.Input("x", "file:/x", "h"));
+        // SPOS (search -> retrain, ranking) and PAD-NAS M = 3 (prune, supernet-train-2, search-2 -> retrain-2, ranking-2)
+        String[][] stages = {{"ingest", "0", "spos"}, {"latency-profile", "0", "spos"}, {"supernet-train", "0", "spos"}, {"search", "0", "spos"},
+                {"retrain", "0", "spos"}, {"ranking", "0", "spos"}, {"report", "0", "spos"}, {"prune", "0", "padnas"},
+                {"supernet-train", "2", "padnas"}, {"search", "2", "padnas"}, {"retrain", "2", "padnas"}, {"ranking", "2", "padnas"}};
+        for (String[] st : stages) {
+            StageCommit.begin(store, run(st[2]), st[0], Integer.parseInt(st[1]), "h", 1L, in).commit(Map.of(), "CPU");
+        }
+        ReportChain spos = ReportChain.of(store, 1);
+        assertEquals(List.of("ingest", "latency-profile", "ranking", "retrain", "search", "supernet-train"),
+                spos.stages().stream().map(StageRecord::stageDir).toList());
+        assertEquals("spos", spos.method());
+        ReportChain padnas = ReportChain.of(store, 2);
+        assertEquals(List.of("ingest", "latency-profile", "prune", "ranking-2", "retrain-2", "search", "search-2", "supernet-train", "supernet-train-2"),
+                padnas.stages().stream().map(StageRecord::stageDir).toList());
+        assertEquals("padnas", padnas.method(), "the method of the chain's retrain");
+        assertEquals(List.of(1, 2), ReportChain.all(store, "r").stream().map(ReportChain::k).toList(), "one report row per retrain");
     }
 }

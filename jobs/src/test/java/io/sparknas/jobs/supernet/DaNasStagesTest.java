@@ -228,6 +228,9 @@ class DaNasStagesTest {
         RunStore res = new RunStore(root.toUri(), "k", spark.sparkContext().hadoopConfiguration());
         Map<String, String> r = ref.committed("supernet-train").orElseThrow().properties();
         Map<String, String> k = res.committed("supernet-train").orElseThrow().properties();
+        // a resume, not a restart: the second attempt began after the cancelled attempt's last checkpoint
+        assertEquals("epoch 3 round 2", k.get("resumed_at"), "where the resumed attempt started");
+        assertEquals(null, r.get("resumed_at"), "the uninterrupted run did not resume");
         assertEquals(r.get("strategy_state"), k.get("strategy_state"), "logits, pruning and optimiser moments");
         assertEquals(r.get("state_sha256"), k.get("state_sha256"), "supernet weights");
         assertEquals(spark.read().parquet(danas.stageUri() + "/arch_params").count(), spark.read().parquet(resumed.stageUri() + "/arch_params").count());

@@ -209,6 +209,9 @@ class DdpnasStagesTest {
         RunStore res = new RunStore(root.toUri(), "k", spark.sparkContext().hadoopConfiguration());
         Map<String, String> r = ref.committed("supernet-train").orElseThrow().properties();
         Map<String, String> k = res.committed("supernet-train").orElseThrow().properties();
+        // a resume, not a restart: the second attempt began after the cancelled attempt's last checkpoint
+        assertEquals("epoch 3 round 2", k.get("resumed_at"), "where the resumed attempt started");
+        assertEquals(null, r.get("resumed_at"), "the uninterrupted run did not resume");
         assertTrue(k.get("strategy_state").contains("velocity") && k.get("strategy_state").contains("pruned"));
         assertEquals(r.get("strategy_state"), k.get("strategy_state"), "theta, momentum, window and pruning history");
         assertEquals(r.get("state_sha256"), k.get("state_sha256"), "supernet weights");

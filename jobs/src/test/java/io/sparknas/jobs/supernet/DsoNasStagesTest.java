@@ -182,6 +182,9 @@ class DsoNasStagesTest {
         RunStore res = new RunStore(root.toUri(), "k", spark.sparkContext().hadoopConfiguration());
         Map<String, String> r = ref.committed("supernet-train").orElseThrow().properties();
         Map<String, String> k = res.committed("supernet-train").orElseThrow().properties();
+        // a resume, not a restart: the second attempt began after the cancelled attempt's last checkpoint
+        assertEquals("epoch 2 round 3", k.get("resumed_at"), "where the resumed attempt started");
+        assertEquals(null, r.get("resumed_at"), "the uninterrupted run did not resume");
         assertTrue(k.get("strategy_state").contains("lambda") && k.get("strategy_state").contains("optimizer"));
         assertEquals(r.get("strategy_state"), k.get("strategy_state"), "lambdas, pruning and APG-NAG's step count and momentum");
         assertEquals(r.get("state_sha256"), k.get("state_sha256"), "supernet weights");

@@ -4,7 +4,6 @@ import io.sparknas.search.EvaluatedArch;
 import io.sparknas.search.prune.OperationPruning;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Layer;
-import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
 import io.sparknas.supernet.space.SearchSpaces;
 import org.junit.jupiter.api.Test;
@@ -117,12 +116,21 @@ class OpDistributionTest {
 
     @Test
     void pruningRejectsBadInput() {
+        // each bad input on its own, so each refusal is for the reason named
         List<EvaluatedArch> none = List.of(arch(0.5, 1, false, all(0)));
         OpDistribution empty = OpDistribution.of(SPACE, none, NondominatedRanks.of(none), 10);
-        assertThrows(IllegalArgumentException.class, () -> OperationPruning.prune(empty, 0.01));
-        assertThrows(IllegalArgumentException.class, () -> OperationPruning.prune(empty, 1.5));
         assertArrayEquals(new int[SPACE.layer(0).candidates().size()], empty.counts()[0]);
-        List<Op> unused = SPACE.layer(0).candidates();
-        assertTrue(!unused.isEmpty());
+        IllegalArgumentException noArchs = assertThrows(IllegalArgumentException.class, () -> OperationPruning.prune(empty, 0.01));
+        assertTrue(noArchs.getMessage().contains("counted no architecture"), noArchs.getMessage());
+        List<EvaluatedArch> one = List.of(arch(0.5, 1, true, all(0)));
+        OpDistribution counted = OpDistribution.of(SPACE, one, NondominatedRanks.of(one), 10);
+        assertEquals(1, counted.architectures());
+        for (double bad : new double[]{1.5, 1.0, -0.1, Double.NaN}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OperationPruning.prune(counted, bad));
+            assertTrue(e.getMessage().contains("P_th must be in [0, 1)"), bad + ": " + e.getMessage());
+        }
+        assertEquals(1, OperationPruning.prune(counted, 0.99).after().layer(0).candidates().size(), "a threshold just below 1 is taken");
+        IllegalArgumentException rankBound = assertThrows(IllegalArgumentException.class, () -> OpDistribution.of(SPACE, one, NondominatedRanks.of(one), 1));
+        assertTrue(rankBound.getMessage().contains("rank bound must be >= 2"), rankBound.getMessage());
     }
 }

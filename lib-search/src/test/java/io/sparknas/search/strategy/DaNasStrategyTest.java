@@ -196,6 +196,63 @@ class DaNasStrategyTest {
     }
 
     @Test
+    void readOffTakesTheLiveCandidateOfHighestLogitInEveryLayer() {
+        // by hand, on the space's first three layers (the others: decreasing logits, all live -> op 0): layer 0 all live ->
+        // op 1 (0.5); layer 1 op 2 pruned, ops 0 and 1 tie at 0.3 -> the first, op 0; layer 2 only its last op live, the
+        // lowest logit of all -> that op
+        double[][] logits = new double[SPACE.size()][];
+        boolean[][] live = new boolean[SPACE.size()][];
+        for (int layer = 0; layer < SPACE.size(); layer++) {
+            int n = SPACE.layer(layer).candidates().size();
+            logits[layer] = new double[n];
+            live[layer] = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                logits[layer][i] = -0.1 * i;
+                live[layer][i] = true;
+            }
+        }
+        logits[0][0] = 0.1;
+        logits[0][1] = 0.5;
+        logits[0][2] = -0.2;
+        logits[1][0] = 0.3;
+        logits[1][1] = 0.3;
+        logits[1][2] = 0.9;
+        live[1][2] = false;
+        java.util.Arrays.fill(live[2], false);
+        int last = live[2].length - 1;
+        live[2][last] = true;
+        logits[2][last] = -5;
+        Arch a = DaNasStrategy.argmax(SPACE, logits, live);
+        assertEquals(SPACE.layer(0).candidates().get(1), a.op(0));
+        assertEquals(SPACE.layer(1).candidates().get(0), a.op(1));
+        assertEquals(SPACE.layer(2).candidates().get(last), a.op(2));
+        for (int layer = 3; layer < SPACE.size(); layer++) {
+            assertEquals(SPACE.layer(layer).candidates().get(0), a.op(layer));
+        }
+
+        // a whole search without pruning: every layer keeps all its candidates, and the read-off is each layer's argmax
+        DaNasStrategy s = strategy("easy-first", false);
+        Random r = new Random(21);
+        for (int e = 0; e < 5; e++) {
+            drive(s, e, r);
+        }
+        double[][] l = s.logits();
+        Arch best = s.readOff().orElseThrow();
+        int notFirst = 0;
+        for (int layer = 0; layer < SPACE.size(); layer++) {
+            List<Op> cands = SPACE.layer(layer).candidates();
+            assertTrue(s.space().layer(layer).candidates().size() >= 2, "layer " + layer + " keeps several live candidates");
+            int want = 0;
+            for (int i = 1; i < cands.size(); i++) {
+                want = l[layer][i] > l[layer][want] ? i : want;
+            }
+            assertEquals(cands.get(want), best.op(layer), "layer " + layer + ": the live candidate of highest logit");
+            notFirst += want != 0 ? 1 : 0;
+        }
+        assertTrue(notFirst >= 3, "the logits moved apart: " + notFirst + " layers pick another than their first op");
+    }
+
+    @Test
     void restoredStateContinuesExactly() {
         DaNasStrategy a = strategy("easy-first", true);
         Random r = new Random(2);

@@ -74,6 +74,35 @@ class DdpnasStrategyTest {
         return rows;
     }
 
+    @Test
+    void eq3to5GiveTheValuesComputedByHand() {
+        // T = 2, g = 0.5, temperature 1, lr 1, softmax normalisation. The val accuracy depends only on layer 0's op (3 ops):
+        // epochs 1-2: 0.3 / 0.5 / 0.7 then 0.5 / 0.5 / 0.9 -> P_bar = (0.4, 0.5, 0.8) (Eq. 3); V = 0.5 softmax(P_bar)
+        // = (0.139005, 0.153624, 0.207371) (Eq. 4); theta = softmax(1/3 + V) (Eq. 5) -> op 0 lowest, pruned at epoch 2.
+        // Epochs 3-4 (op 0 pruned): 0.6 / 0.6 then 0.4 / 0.8 -> P_bar = (0.5, 0.7) over the remaining ops; V keeps its
+        // momentum; theta = softmax(theta + V) over all three ops (the pruned one keeps its probability) -> op 1 pruned.
+        // (Numbers by a separate calculation, not by the class under test.)
+        DdpnasStrategy d = new DdpnasStrategy(SPACE, new DdpnasStrategy.Settings(2, 0.5, "softmax-of-mean", 1.0, "softmax", 1.0, "theta", 5));
+        assertEquals(3, SPACE.layer(0).candidates().size());
+        double[][] accuracy = {{.3, .5, .7}, {.5, .5, .9}, {Double.NaN, .6, .6}, {Double.NaN, .4, .8}};
+        for (int e = 0; e < 4; e++) {
+            int epoch = e;
+            List<Arch> archs = d.evaluations(e);
+            d.observeEvaluations(e, archs.stream().mapToDouble(a -> accuracy[epoch][SPACE.layer(0).candidates().indexOf(a.op(0))]).toArray());
+            List<TrainingStrategy.ArchParam> rows = d.endEpoch(e);
+            if (e == 1) {
+                assertArrayEquals(new double[]{0.2780097911797676, 0.30724833615216285, 0.4147418726680695}, rows.stream()
+                        .filter(r -> r.layer() == 0 && r.kind().equals("utility")).mapToDouble(TrainingStrategy.ArchParam::value).toArray(), 1e-12,
+                        "Eq. 3-4: softmax of the window's mean accuracy");
+                assertArrayEquals(new double[]{0.32409827882144127, 0.32887116291236773, 0.347030558266191}, d.theta()[0], 1e-12, "Eq. 5");
+                assertArrayEquals(new int[]{2, 0, 0}, d.prunedAt()[0]);
+            }
+        }
+        assertArrayEquals(new double[]{0.2595376364707852, 0.3526830210390824, 0.3877793424901324}, d.theta()[0], 1e-12,
+                "Eq. 4-5 with the first update's momentum, normalised over all ops");
+        assertArrayEquals(new int[]{2, 4, 0}, d.prunedAt()[0]);
+    }
+
     static int[] steps(DdpnasStrategy d, int g) {
         int[] s = new int[d.epochs()];
         java.util.Arrays.fill(s, g);

@@ -1,0 +1,87 @@
+package io.sparknas.jobs.report;
+
+import io.sparknas.jobs.InputDataException;
+import io.sparknas.jobs.config.StageIndex;
+import io.sparknas.jobs.retrain.RankingStage;
+import io.sparknas.jobs.retrain.RetrainStage;
+import io.sparknas.jobs.search.SearchStage;
+import io.sparknas.jobs.store.RunStore;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.supernet.SupernetTrainStage;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The stages one method's result is made of, ending at search stage k: the run's shared stages (ingest, easiness,
+ * latency-profile), {@code supernet-train} and {@code search} up to k, {@code prune} before k, and {@code retrain-k},
+ * {@code ranking-k}. Several methods can share a run (SPOS's chain is k = 1; PAD-NAS M = 3 shares its first stages and
+ * ends at k = 2): each chain gets its own report row and report ({@code report}, {@code report-k}).
+ *
+ * @param k      the index of the chain's last search
+ * @param stages its committed stages, in directory order
+ */
+record ReportChain(int k, List<StageRecord> stages) {
+
+    /** The committed stages of chain k of a run (the report stages themselves excluded). */
+    static ReportChain of(RunStore store, int k) {
+        List<StageRecord> out = new ArrayList<>();
+        for (StageRecord r : store.committedStages()) {
+            int i = Math.max(1, r.stageIndex());
+            boolean in = switch (r.stage()) {
+                case SupernetTrainStage.STAGE, SearchStage.STAGE -> i <= k;
+                case SupernetTrainStage.PRUNE_STAGE -> i < k;
+                case RetrainStage.STAGE, RankingStage.STAGE -> i == k;
+                case ReportStage.STAGE -> false;
+                default -> true;
+            };
+            if (in) {
+                out.add(r);
+            }
+        }
+        return new ReportChain(k, List.copyOf(out));
+    }
+
+    /** Every chain of a run that has a committed retrain; or, without any, the chain of its last search. */
+    static List<ReportChain> all(RunStore store, String runId) {
+        List<ReportChain> out = new ArrayList<>();
+        int lastSearch = 0;
+        for (int k = 1; k <= 100; k++) {
+            if (store.committed(StageIndex.dir(RetrainStage.STAGE, k)).isPresent()) {
+                out.add(of(store, k));
+            }
+            if (store.committed(StageIndex.dir(SearchStage.STAGE, k)).isPresent()) {
+                lastSearch = k;
+            }
+        }
+        if (out.isEmpty()) {
+            if (lastSearch == 0) {
+                throw new InputDataException("--compare " + runId + ": the run has no committed search stage under " + store.root());
+            }
+            out.add(of(store, lastSearch));
+        }
+        return out;
+    }
+
+    String searchDir() {
+        return StageIndex.dir(SearchStage.STAGE, k);
+    }
+
+    String retrainDir() {
+        return StageIndex.dir(RetrainStage.STAGE, k);
+    }
+
+    String rankingDir() {
+        return StageIndex.dir(RankingStage.STAGE, k);
+    }
+
+    Optional<StageRecord> stage(String dir) {
+        return stages.stream().filter(r -> r.stageDir().equals(dir)).findFirst();
+    }
+
+    /** The method of the chain: its retrain's, else its last search's (a PAD-NAS chain starts with stages SPOS ran). */
+    String method() {
+        return stage(retrainDir()).or(() -> stage(searchDir())).map(StageRecord::method).orElse(stages.isEmpty() ? "" : stages.get(0).method());
+    }
+}
