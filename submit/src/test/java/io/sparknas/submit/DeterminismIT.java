@@ -108,7 +108,7 @@ class DeterminismIT {
             assertTrue(busy != null, "an executor running a task after the first checkpoint:\n" + cluster.workerLog());
             Thread.sleep(300); // into the task's compute
             assertTrue(busy.destroyForcibly(), "executor killed");
-            assertTrue(p.waitFor(10, TimeUnit.MINUTES), "supernet-train ends");
+            Scripts.awaitOrKill(p, 10, "supernet-train");
             String driver = Files.readString(err.toPath());
             assertEquals(0, p.exitValue(), Scripts.tail(driver, 60));
             assertTrue(driver.contains("Lost task") || driver.contains("ExecutorLostFailure"),
@@ -192,7 +192,7 @@ class DeterminismIT {
             } catch (IOException full) {
                 assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.toString());
             }
-            assertTrue(p.waitFor(10, TimeUnit.MINUTES), "supernet-train ends");
+            Scripts.awaitOrKill(p, 10, "supernet-train");
             String log = Files.readString(err.toPath());
             assertEquals(4, p.exitValue(), Scripts.tail(log, 60));
             String last = log.strip().substring(log.strip().lastIndexOf('\n') + 1);
@@ -251,7 +251,7 @@ class DeterminismIT {
             }
             Thread.sleep(50);
         }
-        p.waitFor(1, TimeUnit.MINUTES);
+        Scripts.awaitOrKill(p, 1, stage + " after its kill");
         assertTrue(killed, stage + " ended before the kill point:\n" + Scripts.tail(Files.readString(err.toPath()), 40));
         assertNotEquals(0, p.exitValue(), "killed");
         assertTrue(!Files.exists(root.resolve(runId).resolve(stage).resolve("_stage.json")), "a killed stage is not committed");

@@ -55,6 +55,8 @@ class MethodPipelinesIT {
         }
         String html = Files.readString(root.resolve("danas/report/index.html"));
         assertTrue(html.contains("src=\"easiness.png\"") && html.contains("src=\"supernet-train_arch_params.png\""), html);
+        // one architecture read off: the page states it with its cost and accuracy instead of a one-point chart
+        assertTrue(html.contains("<h2>Architecture read off</h2>") && !html.contains("pareto_front.png") && html.contains(" MFLOPs, "), html);
     }
 
     @Test
@@ -88,6 +90,8 @@ class MethodPipelinesIT {
         }
         String html = Files.readString(root.resolve("ddpnas/report/index.html"));
         assertTrue(html.contains("src=\"supernet-train_theta.png\""), html);
+        // three generated architectures (one per constraint): their chart is drawn
+        assertTrue(html.contains("src=\"pareto_front.png\"") && !html.contains("Architecture read off"), html);
     }
 
     @Test
@@ -117,6 +121,7 @@ class MethodPipelinesIT {
         }
         String html = Files.readString(root.resolve("dsonas/report/index.html"));
         assertTrue(html.contains("src=\"supernet-train_lambda.png\""), html);
+        assertTrue(html.contains("<h2>Architecture read off</h2>") && !html.contains("pareto_front.png"), html);
     }
 
     /**

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,7 +43,7 @@ class PythonChecksTest {
         } catch (java.io.IOException e) {
             throw new AssertionError("python3 is needed for " + script + " (apt-get install -y python3): " + e.getMessage(), e);
         }
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), script + " did not finish in 5 minutes");
+        Scripts.awaitOrKill(p, 5, script);
         String out = Files.readString(log.toPath(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), script + ":\n" + out);
         return out;

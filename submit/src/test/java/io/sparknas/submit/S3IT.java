@@ -135,6 +135,28 @@ class S3IT {
 
     @Test
     @Order(4)
+    void aForcedStageThatFailsMidWayOnS3PutsTheCommittedOneBack() throws Exception {
+        // a copy of the IDX files with the test images cut in half: ingest fails while decoding, after --force set the
+        // committed ingest aside (an S3A rename: copies), and must put it back file for file
+        Path src = Files.createDirectories(dir.resolve("truncated-idx"));
+        try (Stream<Path> files = Files.list(Path.of("/usr/share/datasets/fashion-mnist"))) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith("-ubyte.gz")).toList()) {
+                Files.copy(f, src.resolve(f.getFileName()));
+            }
+        }
+        byte[] gz = Files.readAllBytes(src.resolve("t10k-images-idx3-ubyte.gz"));
+        Files.write(src.resolve("t10k-images-idx3-ubyte.gz"), java.util.Arrays.copyOf(gz, gz.length / 2));
+        String before = checksums(s3.data.resolve("nas/runs/s3"));
+        Scripts.Run forced = stage("ingest.sh", "s3", "--force", "-Dnas.ingest.source=" + src);
+        assertEquals(4, forced.status(), forced.toString());
+        assertTrue(forced.err().contains("--force: setting it aside") && forced.err().contains("put back the committed stage"), forced.toString());
+        assertEquals(before, checksums(s3.data.resolve("nas/runs/s3")), "the committed ingest on S3 unchanged after a failed --force");
+        Scripts.Run q = stage("nas-sql", "s3", "--format", "tsv", "select count(*) from ingest_images");
+        assertEquals("3500", q.out().strip().split("\n")[1], "and readable: " + q);
+    }
+
+    @Test
+    @Order(5)
     void theStoreGoingAwayDuringAWriteCommitsNothingAndARerunCompletes() throws Exception {
         String committedBefore = checksums(s3.data.resolve("nas/runs/s3"));
         File out = Files.createTempFile("s3-fault", ".out").toFile();
@@ -151,7 +173,7 @@ class S3IT {
         }
         assertTrue(Files.exists(images), "ingest began writing its images table: " + Files.readString(err.toPath()));
         s3.stop();
-        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the stage ends while the store is away");
+        Scripts.awaitOrKill(p, 10, "ingest while the store is away");
         outputs.add(Files.readString(out.toPath()));
         outputs.add(Files.readString(err.toPath()));
         assertEquals(1, p.exitValue(), "the stage failed with exit status 1 (README, Faults): " + Files.readString(err.toPath()));
@@ -166,7 +188,7 @@ class S3IT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void theCredentialsAppearInNoLogStageRecordEventLogOrMessage() throws Exception {
         assertTrue(outputs.size() >= 10, "outputs collected: " + outputs.size());
         List<String> where = new ArrayList<>();

@@ -78,6 +78,18 @@ final class Scripts {
         return start(new ProcessBuilder("bash", "-c", commandLine), env, out, err);
     }
 
+    /**
+     * Waits for a started script or stage; on timeout kills the process and everything it started (the stage JVM, its
+     * children) and fails naming what did not end.
+     */
+    static void awaitOrKill(Process p, long minutes, String what) throws InterruptedException {
+        if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            throw new AssertionError(what + " did not end in " + minutes + " minutes; killed it and the processes it started");
+        }
+    }
+
     /** Runs a bash command line to its end (at most 10 minutes). */
     static Run runCommand(java.util.Map<String, String> env, String commandLine) throws IOException, InterruptedException {
         File out = Files.createTempFile("nas-out", ".txt").toFile();

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** The method comparison row: the run's method and the retrained model chosen by val accuracy, never by test accuracy. */
 class ReportSummaryTest {
@@ -70,5 +72,22 @@ class ReportSummaryTest {
                 padnas.stages().stream().map(StageRecord::stageDir).toList());
         assertEquals("padnas", padnas.method(), "the method of the chain's retrain");
         assertEquals(List.of(1, 2), ReportChain.all(store, "r").stream().map(ReportChain::k).toList(), "one report row per retrain");
+    }
+
+    @Test
+    void aChartOfOnePointSpansAtLeastATenthOfItsValueWithPlainTicks() {
+        // DSO-NAS's read-off alone once drew 20 ticks reading "7.347484E0": the axis now spans at least 10% of the value
+        org.jfree.data.xy.XYSeries one = new org.jfree.data.xy.XYSeries("read off");
+        one.add(7.347484, 0.12);
+        org.jfree.chart.JFreeChart c = ReportStage.chart("t", "MFLOPs", "accuracy", new org.jfree.data.xy.XYSeriesCollection(one),
+                new org.jfree.chart.renderer.xy.XYLineAndShapeRenderer(), null);
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(600, 400, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        c.draw(img.createGraphics(), new java.awt.geom.Rectangle2D.Double(0, 0, 600, 400));
+        org.jfree.chart.plot.XYPlot plot = c.getXYPlot();
+        assertTrue(plot.getDomainAxis().getRange().getLength() >= 0.7347484 - 1e-9, plot.getDomainAxis().getRange().toString());
+        assertTrue(plot.getRangeAxis().getRange().getLength() >= 0.012 - 1e-12, plot.getRangeAxis().getRange().toString());
+        org.jfree.chart.axis.NumberAxis x = (org.jfree.chart.axis.NumberAxis) plot.getDomainAxis();
+        String label = x.getTickUnit().valueToString(7.347484);
+        assertFalse(label.contains("E"), "plain decimal tick labels: " + label);
     }
 }
