@@ -69,6 +69,8 @@ final class SqlSession implements AutoCloseable {
     public void close() throws IOException, InterruptedException {
         in.close();
         if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            // the session's JVM and anything it started
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
         }
     }
