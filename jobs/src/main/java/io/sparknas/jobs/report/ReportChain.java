@@ -26,8 +26,12 @@ record ReportChain(int k, List<StageRecord> stages) {
 
     /** The committed stages of chain k of a run (the report stages themselves excluded). */
     static ReportChain of(RunStore store, int k) {
+        return of(store.committedStages(), k);
+    }
+
+    private static ReportChain of(List<StageRecord> committed, int k) {
         List<StageRecord> out = new ArrayList<>();
-        for (StageRecord r : store.committedStages()) {
+        for (StageRecord r : committed) {
             int i = Math.max(1, r.stageIndex());
             boolean in = switch (r.stage()) {
                 case SupernetTrainStage.STAGE, SearchStage.STAGE -> i <= k;
@@ -45,21 +49,17 @@ record ReportChain(int k, List<StageRecord> stages) {
 
     /** Every chain of a run that has a committed retrain; or, without any, the chain of its last search. */
     static List<ReportChain> all(RunStore store, String runId) {
-        List<ReportChain> out = new ArrayList<>();
-        int lastSearch = 0;
-        for (int k = 1; k <= 100; k++) {
-            if (store.committed(StageIndex.dir(RetrainStage.STAGE, k)).isPresent()) {
-                out.add(of(store, k));
-            }
-            if (store.committed(StageIndex.dir(SearchStage.STAGE, k)).isPresent()) {
-                lastSearch = k;
-            }
+        List<StageRecord> committed = store.committedStages();
+        List<Integer> retrains = committed.stream().filter(r -> r.stage().equals(RetrainStage.STAGE)).map(r -> Math.max(1, r.stageIndex()))
+                .sorted().toList();
+        int lastSearch = committed.stream().filter(r -> r.stage().equals(SearchStage.STAGE)).mapToInt(r -> Math.max(1, r.stageIndex()))
+                .max().orElse(0);
+        if (retrains.isEmpty() && lastSearch == 0) {
+            throw new InputDataException("--compare " + runId + ": the run has no committed search stage under " + store.root());
         }
-        if (out.isEmpty()) {
-            if (lastSearch == 0) {
-                throw new InputDataException("--compare " + runId + ": the run has no committed search stage under " + store.root());
-            }
-            out.add(of(store, lastSearch));
+        List<ReportChain> out = new ArrayList<>();
+        for (int k : retrains.isEmpty() ? List.of(lastSearch) : retrains) {
+            out.add(of(committed, k));
         }
         return out;
     }

@@ -106,6 +106,22 @@ class RunStoreTest {
         assertEquals(before, checksums(root.resolve("r")));
     }
 
+    @Test
+    void aKilledForcedAttemptContinuesWithForceAndResumeAndItsCommitDropsTheOldStage() throws Exception {
+        RunStore store = store();
+        StageCommit.begin(store, run(false), "supernet-train", 0, "h1", 1L, inputs("a")).commit(Map.of(), "CPU");
+        StageCommit forced = StageCommit.begin(store, run(true), "supernet-train", 0, "h2", 1L, inputs("a"));
+        forced.markCheckpoints();
+        // killed here: no abort, the old stage aside, the forced attempt's checkpoint fingerprint in the directory
+        StageArgs a = StageArgs.parse(new String[]{"--run-root", root.toString(), "--run-id", "r", "--force", "--resume"}, Set.of(), false);
+        StageCommit resumed = StageCommit.begin(store, RunSettings.from(a.loadConfig(), a), "supernet-train", 0, "h2", 1L, inputs("a"));
+        assertTrue(resumed.resuming(), "continues the forced attempt's checkpoints");
+        assertTrue(Files.exists(root.resolve("r/_replaced-supernet-train/_stage.json")), "the old stage stays aside meanwhile");
+        resumed.commit(Map.of(), "CPU");
+        assertEquals("h2", store.committed("supernet-train").orElseThrow().configHash());
+        assertFalse(Files.exists(root.resolve("r/_replaced-supernet-train")), "dropped at the commit");
+    }
+
     /** Relative path and content of every file under a directory. */
     private static String checksums(Path dir) throws IOException {
         StringBuilder sb = new StringBuilder();
