@@ -171,14 +171,38 @@ class DsoNasStagesTest {
         assertTrue(generated.get(0).getString(7).contains("lambda != 0"), generated.get(0).getString(7));
     }
 
+    /** Another gamma and budget than d's: the search differs from d's, the pre-training does not. */
+    static final Map<String, String> GAMMA = Map.of("nas.dsonas.sparsity", "0.1", "nas.dsonas.budget", "none");
+    /** Run "k": GAMMA with its own pre-training, killed in its first search epoch and resumed. */
+    static SupernetTrainResult killed;
+    /** Run "shared": GAMMA uninterrupted, its pre-training taken from run d. */
+    static SupernetTrainResult shared;
+
+    /**
+     * Runs "k" and "shared" once for the two tests that compare them: k's resume is checked against an uninterrupted run of
+     * the same configuration (shared), and shared's borrowed pre-training against a run that pre-trained itself (k); one
+     * comparison serves both, where an uninterrupted run of its own would cost another supernet-train.
+     */
+    static synchronized void killedAndShared() throws Exception {
+        if (killed != null) {
+            return;
+        }
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "k", false, SMALL), spark);
+        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "shared", false, SMALL), spark);
+        // cancelled in the first search epoch once two rounds are done (one weight and one lambda round)
+        io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "1 2",
+                () -> SupernetTrainStage.run(supernet("k", false, GAMMA), spark));
+        assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));
+        killed = SupernetTrainStage.run(supernet("k", true, GAMMA), spark);
+        Map<String, String> fromD = new HashMap<>(GAMMA);
+        fromD.put("nas.dsonas.pretrained-run", "d");
+        shared = SupernetTrainStage.run(supernet("shared", false, fromD), spark);
+    }
+
     @Test
     void aKilledDsoNasRunResumesWithTheSameLambdasAndOptimiserState() throws Exception {
-        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "k", false, SMALL), spark);
-        // cancelled in the first search epoch once two rounds are done (one weight and one lambda round)
-        io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "1 2", () -> SupernetTrainStage.run(supernet("k", false), spark));
-        assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));
-        SupernetTrainResult resumed = SupernetTrainStage.run(supernet("k", true), spark);
-        RunStore ref = new RunStore(root.toUri(), "d", spark.sparkContext().hadoopConfiguration());
+        killedAndShared();
+        RunStore ref = new RunStore(root.toUri(), "shared", spark.sparkContext().hadoopConfiguration());
         RunStore res = new RunStore(root.toUri(), "k", spark.sparkContext().hadoopConfiguration());
         Map<String, String> r = ref.committed("supernet-train").orElseThrow().properties();
         Map<String, String> k = res.committed("supernet-train").orElseThrow().properties();
@@ -188,9 +212,9 @@ class DsoNasStagesTest {
         assertTrue(k.get("strategy_state").contains("lambda") && k.get("strategy_state").contains("optimizer"));
         assertEquals(r.get("strategy_state"), k.get("strategy_state"), "lambdas, pruning and APG-NAG's step count and momentum");
         assertEquals(r.get("state_sha256"), k.get("state_sha256"), "supernet weights");
-        assertEquals(spark.read().parquet(dsonas.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList(),
-                spark.read().parquet(resumed.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList());
-        // the pre-training was kept before the kill and survived the failed attempt
+        assertEquals(spark.read().parquet(shared.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList(),
+                spark.read().parquet(killed.stageUri() + "/arch_params").orderBy("epoch", "layer", "op", "kind").collectAsList());
+        // the pre-training was kept before the kill and survived the failed attempt: the same as d's, which shared took
         assertEquals(r.get(DsoNasPretraining.FINGERPRINT), k.get(DsoNasPretraining.FINGERPRINT));
         // the stage's time counts the killed attempt's work up to its checkpoint (the pre-training epoch and two rounds)
         io.sparknas.jobs.store.StageRecord kr = res.committed("supernet-train").orElseThrow();
@@ -200,18 +224,13 @@ class DsoNasStagesTest {
     }
 
     @Test
-    void aSearchStartedFromAnotherRunsPreTrainingEqualsPreTrainingItself() {
-        // another gamma and budget: the search differs, the pre-training does not
-        Map<String, String> gamma = Map.of("nas.dsonas.sparsity", "0.1", "nas.dsonas.budget", "none");
-        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "own", false, SMALL), spark);
-        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "shared", false, SMALL), spark);
-        SupernetTrainResult own = SupernetTrainStage.run(supernet("own", false, gamma), spark);
-        Map<String, String> fromD = new HashMap<>(gamma);
-        fromD.put("nas.dsonas.pretrained-run", "d");
-        SupernetTrainResult shared = SupernetTrainStage.run(supernet("shared", false, fromD), spark);
-
+    void aSearchStartedFromAnotherRunsPreTrainingEqualsPreTrainingItself() throws Exception {
+        // k pre-trained itself (and was killed and resumed: its equality to an uninterrupted run is the test above); shared
+        // took d's pre-training; both search with GAMMA
+        killedAndShared();
+        SupernetTrainResult own = killed;
         Map<String, String> d = properties("d");
-        Map<String, String> o = properties("own");
+        Map<String, String> o = properties("k");
         Map<String, String> sh = properties("shared");
         assertTrue(d.get(DsoNasPretraining.FINGERPRINT).equals(o.get(DsoNasPretraining.FINGERPRINT)), "same pre-training: " + d + " / " + o);
         assertTrue(Files.isDirectory(root.resolve("d/supernet-train/" + DsoNasPretraining.DIR)), "the committed stage keeps its pre-training");
@@ -229,6 +248,8 @@ class DsoNasStagesTest {
                 "every round, the pre-training's (taken from d) included");
 
         // a pre-training of another schedule is refused, naming the key
+        Map<String, String> fromD = new HashMap<>(GAMMA);
+        fromD.put("nas.dsonas.pretrained-run", "d");
         Map<String, String> longer = new HashMap<>(fromD);
         longer.put("nas.dsonas.search-epochs", "3");
         io.sparknas.jobs.InputDataException e = org.junit.jupiter.api.Assertions.assertThrows(io.sparknas.jobs.InputDataException.class,
@@ -239,7 +260,7 @@ class DsoNasStagesTest {
         Map<String, String> chained = new HashMap<>(longer);
         chained.put("nas.dsonas.pretrained-run", "shared");
         e = org.junit.jupiter.api.Assertions.assertThrows(io.sparknas.jobs.InputDataException.class,
-                () -> SupernetTrainStage.run(supernet("own", false, chained), spark));
+                () -> SupernetTrainStage.run(supernet("k", false, chained), spark));
         assertTrue(e.getMessage().contains("run d pre-trained with another configuration") && e.getMessage().contains("search-epochs is 2 there, 3 here"),
                 e.getMessage());
     }
