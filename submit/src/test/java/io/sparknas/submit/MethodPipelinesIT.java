@@ -28,10 +28,11 @@ class MethodPipelinesIT {
     void daNasRunsOnTheShuffleMobileSpaceThroughSparkSubmit() throws Exception {
         // DA-NAS on its paper's Shuffle+Mobile space (ShuffleNetV2 and Xception units with IBConv ops, 12 candidates per
         // layer): easiness, then the class schedule 2 / 4 / 7 / 10 classes with pruning, the argmax read-off, retrain, report;
-        // shuffle op ids parse back in path evaluation, the read-off and retrain
+        // shuffle op ids parse back in path evaluation, the read-off and retrain; one layer per stage (what is checked is
+        // per layer)
         Scripts.Run r = pipeline("--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "danas", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile", "-Dnas.retrain.epochs=1",
-                "-Dnas.space.max-layers-per-stage=2");
+                "-Dnas.space.max-layers-per-stage=1");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest easiness supernet-train search retrain report"), r.toString());
         assertTrue(r.out().contains("easiness committed") && r.out().contains("classes, easiest first:"), r.toString());
@@ -63,10 +64,12 @@ class MethodPipelinesIT {
     @Order(2)
     void ddpnasPrunesItsDistributionAndGeneratesOneArchitecturePerConstraintThroughSparkSubmit() throws Exception {
         // DDPNAS on the tiny preset: 5 epochs of K disjoint paths, theta updated and one op per layer pruned each epoch, then
-        // ENG for the preset's three FLOPs bounds from the one supernet, all three retrained
-        shareIngest("ddpnas");
+        // ENG for the preset's three FLOPs bounds from the one supernet, all three retrained; on 600 train images, trained and
+        // retrained in batches of 16 (what is checked - the pruning per epoch, ENG's bounds and optimality, the wiring to
+        // retrain and report - depends on epochs, not on images; a third of the tiny preset's training work)
         Scripts.Run r = pipeline("--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
-                root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1");
+                root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.ingest.train-per-class=60",
+                "-Dnas.ingest.val-per-class=20", "-Dnas.ingest.test-per-class=20", "-Dnas.supernet.batch-size=16", "-Dnas.retrain.batch-size=16");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
         try (SqlSession q = new SqlSession(root, "ddpnas")) {
@@ -97,11 +100,11 @@ class MethodPipelinesIT {
     @Test
     @Order(3)
     void dsoNasDrivesLambdasToExactZerosAndRetrainsItsMultiOpArchitectureThroughSparkSubmit() throws Exception {
-        // DSO-NAS on the tiny preset (12 layers): 1 pre-training epoch on D_w, 2 search epochs of APG-NAG lambda rounds on
-        // D_lambda interleaved with weight rounds, the read-off (ops with lambda != 0) retrained as searched
+        // DSO-NAS on the tiny preset, one layer per stage (7 layers): 1 pre-training epoch on D_w, 2 search epochs of APG-NAG
+        // lambda rounds on D_lambda interleaved with weight rounds, the read-off (ops with lambda != 0) retrained as searched
         shareIngest("dsonas");
         Scripts.Run r = pipeline("--method", "dsonas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
-                root.toString(), "--run-id", "dsonas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.space.max-layers-per-stage=2");
+                root.toString(), "--run-id", "dsonas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.space.max-layers-per-stage=1");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
         try (SqlSession q = new SqlSession(root, "dsonas")) {
@@ -156,7 +159,7 @@ class MethodPipelinesIT {
         int[] seen = PipelineRuns.assertEverySparkJobNamesItsStage(root, java.util.Set.of("ingest", "easiness", "supernet-train", "search",
                 "retrain", "report"));
         assertTrue(seen[0] > 50, "jobs in the event logs: " + seen[0]);
-        // DA-NAS: 6 stages; DDPNAS and DSO-NAS: 4 each (their ingest is DA-NAS's); the tables' registration after each
+        // DA-NAS: 6 stages; DDPNAS 5; DSO-NAS 4 (its ingest is DA-NAS's); the tables' registration after each
         assertTrue(seen[1] >= 15, seen[1] + " stage launches' Spark properties checked");
     }
 }

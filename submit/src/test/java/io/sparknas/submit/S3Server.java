@@ -26,6 +26,7 @@ final class S3Server implements AutoCloseable {
     final int port;
     private final Path properties;
     private final File log;
+    private final Path logback;
     private Process process;
 
     S3Server(Path dir) throws IOException {
@@ -42,6 +43,12 @@ final class S3Server implements AutoCloseable {
                 "jclouds.provider=filesystem",
                 "jclouds.filesystem.basedir=" + data) + "\n");
         log = dir.resolve("s3proxy.log").toFile();
+        // s3proxy's jar carries no logback configuration, and logback's default logs every Jetty event at DEBUG (over
+        // 100 MB and most of the server's CPU time during one small stage): warnings only
+        logback = dir.resolve("s3proxy-logback.xml");
+        Files.writeString(logback, "<configuration><appender name=\"err\" class=\"ch.qos.logback.core.ConsoleAppender\"><encoder>"
+                + "<pattern>%d{HH:mm:ss.SSS} %-5level %logger - %msg%n</pattern></encoder></appender>"
+                + "<root level=\"WARN\"><appender-ref ref=\"err\"/></root></configuration>\n");
     }
 
     /** Creates a bucket (S3A does not): with the filesystem backend, a folder. */
@@ -54,7 +61,7 @@ final class S3Server implements AutoCloseable {
         if (!Files.isRegularFile(cp)) {
             throw new IllegalStateException(cp + " is missing: build the project (mvn -B -q package -DskipTests) first");
         }
-        process = new ProcessBuilder(List.of("java", "-Xmx512m", "-DLOG_LEVEL=warn", "-cp",
+        process = new ProcessBuilder(List.of("java", "-Xmx512m", "-Dlogback.configurationFile=" + logback, "-cp",
                 Scripts.projectRoot().resolve("submit/s3proxy/target").toString() + File.pathSeparator + Files.readString(cp).strip(),
                 "org.gaul.s3proxy.Main", "--properties", properties.toString()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
