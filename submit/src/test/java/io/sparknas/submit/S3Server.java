@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
  * A real S3-compatible server for the tests: s3proxy 2.7.0 in its own JVM on 127.0.0.1 (its classpath resolved by
  * submit/s3proxy), filesystem backend under a directory (a bucket is a folder there), random credentials per instance.
  * It can be stopped and started again on the same port and data, as an object store that goes away and comes back.
+ * One class of the filesystem backend is replaced (submit/s3proxy's {@code org.jclouds.filesystem.util.Utils}, first on
+ * the server's class path): deleting a directory marker over a non-empty directory returns at once, as on S3, where
+ * jclouds sleeps ten seconds first; each committed Spark write through S3A deleted several such markers.
  */
 final class S3Server implements AutoCloseable {
 
@@ -62,7 +65,7 @@ final class S3Server implements AutoCloseable {
             throw new IllegalStateException(cp + " is missing: build the project (mvn -B -q package -DskipTests) first");
         }
         process = new ProcessBuilder(List.of("java", "-Xmx512m", "-Dlogback.configurationFile=" + logback, "-cp",
-                Scripts.projectRoot().resolve("submit/s3proxy/target").toString() + File.pathSeparator + Files.readString(cp).strip(),
+                Scripts.projectRoot().resolve("submit/s3proxy/target/classes").toString() + File.pathSeparator + Files.readString(cp).strip(),
                 "org.gaul.s3proxy.Main", "--properties", properties.toString()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
