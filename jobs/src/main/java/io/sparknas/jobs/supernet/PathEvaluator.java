@@ -151,7 +151,7 @@ public final class PathEvaluator implements ArchEvaluator, AutoCloseable {
                     for (Tuple2<Integer, INDArray> x : xs) {
                         out.add(new BatchStatistics(a, x._1(), net.batchStatistics(arch, x._2())));
                     }
-                    NativeHeap.trim();
+                    NativeHeap.trimIfGrown();
                 }
             } finally {
                 SupernetPool.release(net);
@@ -186,8 +186,8 @@ public final class PathEvaluator implements ArchEvaluator, AutoCloseable {
                     for (int k = 0; k < xs.size(); k++) {
                         out[a] += net.countCorrect(arch, xs.get(k), ys.get(k));
                     }
-                    // per architecture: a task's share of a generation otherwise grew the search JVM from 4.5 to 16.7 GB
-                    NativeHeap.trim();
+                    // per architecture when grown: a task's share of a generation otherwise grew the search JVM from 4.5 to 16.7 GB
+                    NativeHeap.trimIfGrown();
                 }
             } finally {
                 SupernetPool.release(net);

@@ -155,7 +155,7 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
             return List.of(new RoundResult(sum, gradient, loss, round.steps(), correct, images, classImages, (System.nanoTime() - t0) / 1e9)).iterator();
         } finally {
             SupernetPool.release(net);
-            NativeHeap.trim();
+            NativeHeap.trimIfGrown();
         }
     }
 
