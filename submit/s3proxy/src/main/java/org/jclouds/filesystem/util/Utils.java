@@ -28,8 +28,12 @@ import java.util.Locale;
  * non-empty directory ten times with a one-second sleep and gives up (the children stay, the error is only logged at
  * debug). Every committed Spark write through S3A deletes several such markers, so each stalled about ten seconds.
  * Here the non-empty directory is left at once, which is what S3 does when a marker is deleted (the children stay
- * listed); empty parents are removed by the backend after the last child goes, as before. Everything else behaves as
- * jclouds' class does.
+ * listed); empty parents are removed by the backend after the last child goes, as before.
+ *
+ * <p>Other differences, none of which the tests reach: {@code delete} returns quietly where jclouds would throw after its
+ * retries on a non-empty directory (its one caller that matters, {@code removeBlob}, only logs that exception); it does
+ * not re-check with {@code exists} after a successful delete; and the Windows-only ACL methods take "Everyone" as the
+ * principal's name where jclouds asks Windows for the localised one. The server runs on Linux here.
  */
 public final class Utils {
 
