@@ -1,5 +1,6 @@
 package io.sparknas.jobs.bench;
 
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.ingest.IngestSettings;
 import io.sparknas.jobs.config.StageArgs;
@@ -129,7 +130,7 @@ public final class SupernetBench {
         forced[runArgs.length] = "--force";
         StageArgs fa = StageArgs.parse(forced, Set.of(), false);
         var r = SupernetTrainStage.run(SupernetSettings.from(fa.loadConfig(), fa), spark);
-        Row m = spark.read().parquet(r.stageUri() + "/" + SupernetTrainStage.METRICS)
+        Row m = spark.read().parquet(r.stageUri() + "/" + SupernetTrainOutputs.METRICS)
                 .selectExpr("sum(images) / sum(seconds)", "1 - sum(compute_seconds) / sum(seconds)").first();
         return new double[]{m.getDouble(0), m.getDouble(1)};
     }

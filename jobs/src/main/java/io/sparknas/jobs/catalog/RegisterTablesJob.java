@@ -3,8 +3,6 @@ package io.sparknas.jobs.catalog;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.StageLauncher;
-import io.sparknas.jobs.config.InvalidSettingsException;
-import io.sparknas.jobs.sql.SqlQueryJob;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
 import org.apache.spark.sql.Row;
@@ -39,7 +37,7 @@ public final class RegisterTablesJob {
     }
 
     public static RegisterTablesResult run(RegisterTablesSettings s, SparkSession spark) {
-        requireHiveCatalog(spark);
+        HiveCatalog.require(spark);
         SparkJobLabel.set(spark, "register-tables", "registering run " + s.run().runId());
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         List<StageRecord> stages = store.committedStages();
@@ -52,7 +50,7 @@ public final class RegisterTablesJob {
         List<String> names = new ArrayList<>();
         for (StageRecord r : stages) {
             for (Map.Entry<String, StageRecord.Table> t : r.tables().entrySet()) {
-                String name = SqlQueryJob.viewName(r.stageDir(), t.getKey());
+                String name = HiveCatalog.viewName(r.stageDir(), t.getKey());
                 String qualified = quote(db) + "." + quote(name);
                 String location = store.tableUri(r.stageDir(), t.getValue().path());
                 List<String> partitions = t.getValue().partitionedBy() == null ? List.of() : t.getValue().partitionedBy();
@@ -82,15 +80,6 @@ public final class RegisterTablesJob {
         String where = s.catalog().metastore() == null ? "the cluster's metastore" : "metastore " + s.catalog().metastore();
         LOG.info("register-tables: {} tables of run {} in database {} ({}); dropped {}", names.size(), s.run().runId(), db, where, dropped);
         return new RegisterTablesResult(db, names, dropped, where);
-    }
-
-    /** Fails unless the session's catalog is Spark's persistent (Hive) one. */
-    public static void requireHiveCatalog(SparkSession spark) {
-        String impl = spark.conf().get("spark.sql.catalogImplementation", "in-memory");
-        if (!impl.equals("hive")) {
-            throw new InvalidSettingsException("The Spark session's catalog is '" + impl + "', which does not persist: registering tables needs Spark's Hive "
-                    + "catalog (spark-hive on the classpath, as a Spark distribution built with -Phive has it; submit/spark-submit without SPARK_HOME has it).");
-        }
     }
 
     static String quote(String identifier) {

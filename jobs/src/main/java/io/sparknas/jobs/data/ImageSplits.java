@@ -1,8 +1,8 @@
 package io.sparknas.jobs.data;
 
-import io.sparknas.jobs.ingest.IngestStage;
+import io.sparknas.jobs.artifact.IngestOutputs;
 import io.sparknas.jobs.store.RunStore;
-import io.sparknas.jobs.supernet.Sample;
+import io.sparknas.jobs.artifact.Sample;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
@@ -33,7 +33,7 @@ public final class ImageSplits {
 
     /** The rows of one split of the run's images table. */
     public static Dataset<Row> rows(SparkSession spark, RunStore store, String split) {
-        return spark.read().parquet(store.tableUri(IngestStage.STAGE, IngestStage.IMAGES)).where(functions.col("split").equalTo(split));
+        return spark.read().parquet(store.tableUri(IngestOutputs.STAGE, IngestOutputs.IMAGES)).where(functions.col("split").equalTo(split));
     }
 
     /** A split as samples in {@code shards} id-determined partitions; {@code limit > 0}: its {@link #stratified} subset. */

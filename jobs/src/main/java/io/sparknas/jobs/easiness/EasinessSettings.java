@@ -6,7 +6,7 @@ import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
-import io.sparknas.jobs.retrain.StandaloneTrainer;
+import io.sparknas.jobs.training.StandaloneTrainer;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.reference.ReferenceNetworks;
 

@@ -1,15 +1,16 @@
 package io.sparknas.jobs.easiness;
 
+import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.data.ImageSplits;
-import io.sparknas.jobs.retrain.StandaloneTrainer;
+import io.sparknas.jobs.training.StandaloneTrainer;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.RunSpace;
+import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.search.easiness.ClassEasiness;
 import io.sparknas.supernet.reference.ReferenceNetworks;
 import io.sparknas.supernet.space.SearchSpace;
@@ -20,8 +21,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.slf4j.Logger;
@@ -49,48 +48,20 @@ import java.util.Set;
  */
 public final class EasinessStage {
 
-    public static final String STAGE = "easiness";
-    public static final String SAMPLE_ENTROPY = "sample_entropy";
-    public static final String CLASS_EASINESS = "class_easiness";
-    public static final String NETWORK_AGREEMENT = "network_agreement";
-    public static final String NETWORK_ACCURACY = "network_accuracy";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("easiness");
-
     private static final Logger LOG = LoggerFactory.getLogger(EasinessStage.class);
-
-    static final StructType SAMPLE_SCHEMA = new StructType()
-            .add("id", DataTypes.StringType, false).add("class_index", DataTypes.IntegerType, false)
-            .add("network", DataTypes.StringType, false).add("entropy", DataTypes.DoubleType, false)
-            .add("correct", DataTypes.BooleanType, false);
-
-    static final StructType CLASS_SCHEMA = new StructType()
-            .add("class_index", DataTypes.IntegerType, false).add("score", DataTypes.DoubleType, false)
-            .add("rank", DataTypes.IntegerType, false)
-            .add("histogram", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
-            .add("network_histograms", DataTypes.createMapType(DataTypes.StringType, DataTypes.createArrayType(DataTypes.DoubleType, false), false), false)
-            .add("network_scores", DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType, false), false);
-
-    static final StructType AGREEMENT_SCHEMA = new StructType()
-            .add("network_a", DataTypes.StringType, false).add("network_b", DataTypes.StringType, false)
-            .add("spearman", DataTypes.DoubleType, false).add("kendall_tau", DataTypes.DoubleType, false);
-
-    static final StructType ACCURACY_SCHEMA = new StructType()
-            .add("network", DataTypes.StringType, false).add("class_index", DataTypes.IntegerType, false)
-            .add("test_accuracy", DataTypes.DoubleType, false).add("test_images", DataTypes.LongType, false)
-            .add("train_mean_entropy", DataTypes.DoubleType, false);
 
     private EasinessStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(), false, EasinessSettings::from, EasinessStage::run);
+        StageLauncher.launch(EasinessOutputs.STAGE, args, Set.of(), false, EasinessSettings::from, EasinessStage::run);
     }
 
     public static EasinessResult run(EasinessSettings s, SparkSession spark) throws Exception {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
         SearchSpace space = rs.space();
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), EasinessSettings.SECTIONS), s.seed(),
+        StageCommit commit = StageCommit.begin(store, s.run(), EasinessOutputs.STAGE, 0, NasConfig.hash(s.run().config(), EasinessSettings.SECTIONS), s.seed(),
                 List.of(rs.input(store)));
         if (commit.skipped()) {
             return EasinessResult.read(store, commit.existing(), true);
@@ -108,16 +79,16 @@ public final class EasinessStage {
             String json = n.getValue().getConfiguration().toJson();
             jsc.setJobGroup("easiness", "easiness: entropy of " + n.getKey() + " on every train and test image", false);
             Dataset<Row> train = spark.createDataFrame(ImageSplits.rows(spark, store, "train").select("id", "class_index", "pixels").javaRDD()
-                    .mapPartitions(new EntropyScorer(n.getKey(), json, params, res, ch)), SAMPLE_SCHEMA);
+                    .mapPartitions(new EntropyScorer(n.getKey(), json, params, res, ch)), EasinessOutputs.SAMPLE_SCHEMA);
             Dataset<Row> test = spark.createDataFrame(ImageSplits.rows(spark, store, "test").select("id", "class_index", "pixels").javaRDD()
-                    .mapPartitions(new EntropyScorer(n.getKey(), json, params, res, ch)), SAMPLE_SCHEMA);
+                    .mapPartitions(new EntropyScorer(n.getKey(), json, params, res, ch)), EasinessOutputs.SAMPLE_SCHEMA);
             scored = scored == null ? train : scored.union(train);
             tested = tested == null ? test : tested.union(test);
         }
-        scored.write().parquet(commit.tableUri(SAMPLE_ENTROPY));
-        Dataset<Row> samples = spark.read().parquet(commit.tableUri(SAMPLE_ENTROPY));
+        scored.write().parquet(commit.tableUri(EasinessOutputs.SAMPLE_ENTROPY));
+        Dataset<Row> samples = spark.read().parquet(commit.tableUri(EasinessOutputs.SAMPLE_ENTROPY));
         long sampleRows = samples.count();
-        commit.addTable(SAMPLE_ENTROPY, sampleRows, SCHEMA_VERSION, List.of());
+        commit.addTable(EasinessOutputs.SAMPLE_ENTROPY, sampleRows, EasinessOutputs.SCHEMA_VERSION, List.of());
 
         List<String> names = new ArrayList<>(networks.keySet());
         double maxEntropy = Math.log(classes);
@@ -143,8 +114,8 @@ public final class EasinessStage {
             }
             classRows.add(RowFactory.create(c, e.score()[c], e.rank()[c], boxed(e.meanHistogram()[c]), hist, scores));
         }
-        spark.createDataFrame(classRows, CLASS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(CLASS_EASINESS));
-        commit.addTable(CLASS_EASINESS, classes, SCHEMA_VERSION, List.of());
+        spark.createDataFrame(classRows, EasinessOutputs.CLASS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(EasinessOutputs.CLASS_EASINESS));
+        commit.addTable(EasinessOutputs.CLASS_EASINESS, classes, EasinessOutputs.SCHEMA_VERSION, List.of());
 
         List<Row> agreement = new ArrayList<>();
         double rhoSum = 0;
@@ -155,8 +126,8 @@ public final class EasinessStage {
                 agreement.add(RowFactory.create(names.get(a), names.get(b), rho, ClassEasiness.kendall(e.networkScore()[a], e.networkScore()[b])));
             }
         }
-        spark.createDataFrame(agreement, AGREEMENT_SCHEMA).coalesce(1).write().parquet(commit.tableUri(NETWORK_AGREEMENT));
-        commit.addTable(NETWORK_AGREEMENT, agreement.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(agreement, EasinessOutputs.AGREEMENT_SCHEMA).coalesce(1).write().parquet(commit.tableUri(EasinessOutputs.NETWORK_AGREEMENT));
+        commit.addTable(EasinessOutputs.NETWORK_AGREEMENT, agreement.size(), EasinessOutputs.SCHEMA_VERSION, List.of());
 
         double[][] accuracy = new double[names.size()][classes];
         long[][] testImages = new long[names.size()][classes];
@@ -172,8 +143,8 @@ public final class EasinessStage {
                 meanAccuracy[c] += accuracy[n][c] / names.size();
             }
         }
-        spark.createDataFrame(accRows, ACCURACY_SCHEMA).coalesce(1).write().parquet(commit.tableUri(NETWORK_ACCURACY));
-        commit.addTable(NETWORK_ACCURACY, accRows.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(accRows, EasinessOutputs.ACCURACY_SCHEMA).coalesce(1).write().parquet(commit.tableUri(EasinessOutputs.NETWORK_ACCURACY));
+        commit.addTable(EasinessOutputs.NETWORK_ACCURACY, accRows.size(), EasinessOutputs.SCHEMA_VERSION, List.of());
 
         double[] easiness = new double[classes];
         for (int c = 0; c < classes; c++) {

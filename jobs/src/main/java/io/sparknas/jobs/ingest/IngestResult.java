@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import io.sparknas.jobs.artifact.IngestOutputs;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
@@ -24,11 +25,11 @@ public record IngestResult(StageRecord record, String stageUri, boolean skipped,
                            long rejects) implements StageResult {
 
     static IngestResult read(SparkSession spark, RunStore store, StageRecord record, boolean skipped) {
-        List<Row> rows = spark.read().parquet(store.tableUri(record.stageDir(), IngestStage.CLASSES))
+        List<Row> rows = spark.read().parquet(store.tableUri(record.stageDir(), IngestOutputs.CLASSES))
                 .selectExpr("sum(train)", "sum(val)", "sum(test)", "count(*)").collectAsList();
         Row r = rows.get(0);
         return new IngestResult(record, store.stageDir(record.stageDir()).toString(), skipped, r.getLong(0), r.getLong(1), r.getLong(2),
-                (int) r.getLong(3), record.tables().get(IngestStage.REJECTS).rows());
+                (int) r.getLong(3), record.tables().get(IngestOutputs.REJECTS).rows());
     }
 
     @Override

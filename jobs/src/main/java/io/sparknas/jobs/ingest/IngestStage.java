@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import io.sparknas.jobs.artifact.IngestOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.SparkJobLabel;
@@ -16,8 +17,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,33 +47,20 @@ import static org.apache.spark.sql.functions.xxhash64;
  */
 public final class IngestStage {
 
-    public static final String STAGE = "ingest";
-    public static final String IMAGES = "images";
-    public static final String CLASSES = "classes";
-    public static final String REJECTS = "rejects";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("ingest");
-
     private static final Logger LOG = LoggerFactory.getLogger(IngestStage.class);
-
-    static final StructType CLASSES_SCHEMA = new StructType()
-            .add("index", DataTypes.IntegerType, false)
-            .add("name", DataTypes.StringType, false)
-            .add("train", DataTypes.LongType, false)
-            .add("val", DataTypes.LongType, false)
-            .add("test", DataTypes.LongType, false);
 
     private IngestStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(), false, IngestSettings::from, IngestStage::run);
+        StageLauncher.launch(IngestOutputs.STAGE, args, Set.of(), false, IngestSettings::from, IngestStage::run);
     }
 
     public static IngestResult run(IngestSettings s, SparkSession spark) {
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
         RunStore store = new RunStore(s.run().root(), s.run().runId(), hconf);
         IngestSource source = IngestSource.open(s, spark);
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0,
+        StageCommit commit = StageCommit.begin(store, s.run(), IngestOutputs.STAGE, 0,
                 NasConfig.hash(s.run().config(), List.of(IngestSettings.SECTION)), s.seed(), source.inputs);
         if (commit.skipped()) {
             return IngestResult.read(spark, store, commit.existing(), true);
@@ -93,7 +79,7 @@ public final class IngestStage {
         Dataset<Row> manifest = source.manifest.persist(StorageLevel.MEMORY_AND_DISK());
         Dataset<Row> listed = manifest.where(col("reason").isNull());
         Dataset<Row> listRejects = manifest.where(col("reason").isNotNull()).select("path", "reason");
-        SparkJobLabel.set(spark, STAGE, "listing " + s.source());
+        SparkJobLabel.set(spark, IngestOutputs.STAGE, "listing " + s.source());
         long listedCount = listed.count();
         if (listedCount == 0) {
             throw new InputDataException("Input " + s.source() + " holds no image files (" + listRejects.count()
@@ -112,7 +98,7 @@ public final class IngestStage {
         Dataset<Row> decoded = ordered.mapPartitions(new ImageDecoder(resizer, new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration())),
                 Encoders.row(ImageDecoder.DECODED)).persist(StorageLevel.MEMORY_AND_DISK());
 
-        SparkJobLabel.set(spark, STAGE, "decoding " + listedCount + " images in " + partitions + " partitions");
+        SparkJobLabel.set(spark, IngestOutputs.STAGE, "decoding " + listedCount + " images in " + partitions + " partitions");
         Dataset<Row> usable = decoded.where(col("reason").isNull()).select("src_split", "class_index", "id");
         Map<String, Map<Integer, Long>> usableCounts = countBy(usable.groupBy("src_split", "class_index").count().collectAsList());
         LOG.info("ingest: decoded in {} s; usable per source split: {}", seconds(t0), totals(usableCounts));
@@ -137,10 +123,10 @@ public final class IngestStage {
         Dataset<Row> images = decoded.where(col("reason").isNull())
                 .join(broadcast(assignment.select("id", "split")), "id")
                 .select("split", "class_index", "id", "height", "width", "channels", "pixels");
-        SparkJobLabel.set(spark, STAGE, "writing images, classes and rejects");
-        images.write().partitionBy("split").parquet(commit.tableUri(IMAGES));
+        SparkJobLabel.set(spark, IngestOutputs.STAGE, "writing images, classes and rejects");
+        images.write().partitionBy("split").parquet(commit.tableUri(IngestOutputs.IMAGES));
         long imageRows = splitCounts.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
-        commit.addTable(IMAGES, imageRows, SCHEMA_VERSION, List.of("split"));
+        commit.addTable(IngestOutputs.IMAGES, imageRows, IngestOutputs.SCHEMA_VERSION, List.of("split"));
         LOG.info("ingest: wrote {} images ({}) in {} s", imageRows, totals(splitCounts), seconds(t0));
 
         List<Row> classRows = new ArrayList<>();
@@ -148,15 +134,15 @@ public final class IngestStage {
             classRows.add(RowFactory.create(k, names.get(k), count(splitCounts, "train", k), count(splitCounts, "val", k),
                     count(splitCounts, "test", k)));
         }
-        spark.createDataFrame(classRows, CLASSES_SCHEMA).coalesce(1).write().parquet(commit.tableUri(CLASSES));
-        commit.addTable(CLASSES, classRows.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(classRows, IngestOutputs.CLASSES_SCHEMA).coalesce(1).write().parquet(commit.tableUri(IngestOutputs.CLASSES));
+        commit.addTable(IngestOutputs.CLASSES, classRows.size(), IngestOutputs.SCHEMA_VERSION, List.of());
 
         Dataset<Row> rejects = listRejects.union(decoded.where(col("reason").isNotNull()).select("path", "reason"));
-        rejects.coalesce(1).write().parquet(commit.tableUri(REJECTS));
-        long rejectRows = spark.read().parquet(commit.tableUri(REJECTS)).count();
-        commit.addTable(REJECTS, rejectRows, SCHEMA_VERSION, List.of());
+        rejects.coalesce(1).write().parquet(commit.tableUri(IngestOutputs.REJECTS));
+        long rejectRows = spark.read().parquet(commit.tableUri(IngestOutputs.REJECTS)).count();
+        commit.addTable(IngestOutputs.REJECTS, rejectRows, IngestOutputs.SCHEMA_VERSION, List.of());
         if (rejectRows > 0) {
-            LOG.warn("ingest: {} files rejected (see table {}_{})", rejectRows, STAGE, REJECTS);
+            LOG.warn("ingest: {} files rejected (see table {}_{})", rejectRows, IngestOutputs.STAGE, IngestOutputs.REJECTS);
         }
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         assignment.unpersist();

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.latency;
 
+import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
@@ -17,7 +18,7 @@ public record LatencyProfileResult(StageRecord record, String stageUri, boolean 
                                    double maxArchMs) implements StageResult {
 
     static LatencyProfileResult read(SparkSession spark, RunStore store, StageRecord record, SearchSpace space, boolean skipped) {
-        LatencyTable table = LatencyProfileStage.readTable(spark, store, record);
+        LatencyTable table = LatencyProfileOutputs.read(spark, store, record);
         LatencyCostModel cost = new LatencyCostModel(table);
         double lo = Double.MAX_VALUE;
         double hi = 0;

@@ -1,24 +1,21 @@
 package io.sparknas.jobs.latency;
 
+import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.SparkJobLabel;
-import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.RunSpace;
+import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.supernet.cost.LatencyProbe;
-import io.sparknas.supernet.cost.LatencyTable;
 import io.sparknas.supernet.net.LatencyProfiler;
 import io.sparknas.supernet.space.SearchSpace;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,32 +38,20 @@ import java.util.Set;
  */
 public final class LatencyProfileStage {
 
-    public static final String STAGE = "latency-profile";
-    public static final String LATENCY = "latency";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("latency-profile");
-
     private static final Logger LOG = LoggerFactory.getLogger(LatencyProfileStage.class);
-
-    static final StructType SCHEMA = new StructType()
-            .add("part", DataTypes.StringType, false).add("op", DataTypes.StringType, false)
-            .add("in_height", DataTypes.IntegerType, false).add("in_channels", DataTypes.IntegerType, false)
-            .add("out_channels", DataTypes.IntegerType, false).add("stride", DataTypes.IntegerType, false)
-            .add("batch_size", DataTypes.IntegerType, false).add("median_ms", DataTypes.DoubleType, false)
-            .add("p90_ms", DataTypes.DoubleType, false).add("repeats", DataTypes.IntegerType, false)
-            .add("host", DataTypes.StringType, false);
 
     private LatencyProfileStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(), false, LatencyProfileSettings::from, LatencyProfileStage::run);
+        StageLauncher.launch(LatencyProfileOutputs.STAGE, args, Set.of(), false, LatencyProfileSettings::from, LatencyProfileStage::run);
     }
 
     public static LatencyProfileResult run(LatencyProfileSettings s, SparkSession spark) {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
         SearchSpace space = rs.space();
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, 0, NasConfig.hash(s.run().config(), LatencyProfileSettings.SECTIONS),
+        StageCommit commit = StageCommit.begin(store, s.run(), LatencyProfileOutputs.STAGE, 0, NasConfig.hash(s.run().config(), LatencyProfileSettings.SECTIONS),
                 s.seed(), List.of(rs.input(store)));
         if (commit.skipped()) {
             return LatencyProfileResult.read(spark, store, commit.existing(), space, true);
@@ -100,8 +85,8 @@ public final class LatencyProfileStage {
             if (rows.size() != probes.size()) {
                 throw new IllegalStateException("latency-profile measured " + rows.size() + " of " + probes.size() + " probes");
             }
-            spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(commit.tableUri(LATENCY));
-            commit.addTable(LATENCY, rows.size(), SCHEMA_VERSION, List.of());
+            spark.createDataFrame(rows, LatencyProfileOutputs.SCHEMA).coalesce(1).write().parquet(commit.tableUri(LatencyProfileOutputs.LATENCY));
+            commit.addTable(LatencyProfileOutputs.LATENCY, rows.size(), LatencyProfileOutputs.SCHEMA_VERSION, List.of());
             commit.putProperty("space_hash", space.hash());
             commit.putProperty("batch_size", String.valueOf(batch));
             commit.putProperty("device", JobEnvironment.backend().summary());
@@ -111,34 +96,5 @@ public final class LatencyProfileStage {
             commit.abort(e);
             throw e;
         }
-    }
-
-    /** The committed latency table of a run, checked: a clear error when the stage is missing or of another schema version. */
-    public static LatencyTable readTable(SparkSession spark, RunStore store) {
-        StageRecord record = store.committed(STAGE).orElseThrow(() -> new InputDataException("Run " + store.runId()
-                + " has no committed latency-profile stage at " + store.stageDir(STAGE) + ": run submit/latency-profile.sh first, or "
-                + "choose a cost model that needs no measurement (mflops, mparams)."));
-        return readTable(spark, store, record);
-    }
-
-    static LatencyTable readTable(SparkSession spark, RunStore store, StageRecord record) {
-        StageRecord.Table t = record.tables().get(LATENCY);
-        if (t == null || t.schemaVersion() != SCHEMA_VERSION) {
-            throw new InputDataException("Table latency-profile/" + LATENCY + " of run " + store.runId() + " has schema version "
-                    + (t == null ? "none" : t.schemaVersion()) + "; this version reads " + SCHEMA_VERSION + ". Re-run latency-profile (--force).");
-        }
-        List<Row> rows = spark.read().parquet(store.tableUri(record.stageDir(), LATENCY)).collectAsList();
-        if (rows.size() != t.rows()) {
-            throw new InputDataException("Table " + store.tableUri(record.stageDir(), LATENCY) + " has " + rows.size() + " rows; its _stage.json says "
-                    + t.rows() + ". Re-run latency-profile (--force).");
-        }
-        List<LatencyTable.Measurement> m = new ArrayList<>();
-        int batch = -1;
-        for (Row r : rows) {
-            m.add(new LatencyTable.Measurement(new LatencyProbe(r.getAs("part"), r.getAs("op"), r.<Integer>getAs("in_height"),
-                    r.<Integer>getAs("in_channels"), r.<Integer>getAs("out_channels"), r.<Integer>getAs("stride")), r.<Double>getAs("median_ms")));
-            batch = r.<Integer>getAs("batch_size");
-        }
-        return LatencyTable.of(batch, record.properties().getOrDefault("device", "unknown"), m);
     }
 }

@@ -1,17 +1,18 @@
 package io.sparknas.jobs.prune;
 
+import io.sparknas.jobs.artifact.PruneOutputs;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.search.SearchStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.RunSpace;
-import io.sparknas.jobs.supernet.SpaceTable;
-import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.jobs.artifact.RunSpace;
+import io.sparknas.jobs.artifact.SpaceTable;
 import io.sparknas.search.pareto.OpDistribution;
 import io.sparknas.search.prune.OperationPruning;
 import io.sparknas.supernet.space.Op;
@@ -19,8 +20,6 @@ import io.sparknas.supernet.space.SearchSpace;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,44 +36,35 @@ import java.util.Set;
  */
 public final class PruneStage {
 
-    public static final String STAGE = SupernetTrainStage.PRUNE_STAGE;
-    public static final String PRUNED_SPACE = SupernetTrainStage.PRUNED_SPACE;
-    public static final String PRUNING = "pruning";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("prune");
-
     private static final Logger LOG = LoggerFactory.getLogger(PruneStage.class);
-
-    static final StructType PRUNING_SCHEMA = new StructType()
-            .add("layer", DataTypes.IntegerType, false).add("op", DataTypes.StringType, false)
-            .add("probability", DataTypes.DoubleType, false).add("kept", DataTypes.BooleanType, false);
 
     private PruneStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(StageIndex.OPTION), false, PruneSettings::from, PruneStage::run);
+        StageLauncher.launch(PruneOutputs.STAGE, args, Set.of(StageIndex.OPTION), false, PruneSettings::from, PruneStage::run);
     }
 
     public static PruneResult run(PruneSettings s, SparkSession spark) {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
         int k = s.stageIndex().k();
-        String searchDir = StageIndex.dir(SearchStage.STAGE, k);
-        String supernetDir = StageIndex.dir(SupernetTrainStage.STAGE, k);
+        String searchDir = StageIndex.dir(SearchOutputs.STAGE, k);
+        String supernetDir = StageIndex.dir(SupernetTrainOutputs.STAGE, k);
         StageRecord search = store.committed(searchDir).orElseThrow(() -> new InputDataException("prune --stage-index " + k
                 + " reads the op distribution of " + store.stageDir(searchDir) + ", which is not committed: run submit/search.sh"
                 + (k > 1 ? " --stage-index " + k : "") + " first."));
-        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SPACE), rs.space());
+        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SPACE), rs.space());
         if (!space.hash().equals(search.properties().get("space_hash"))) {
             throw new InputDataException("The search at " + store.stageDir(searchDir) + " ran on space " + search.properties().get("space_hash")
                     + " but " + supernetDir + "/space is " + space.hash() + ": re-run the search (--force).");
         }
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(), NasConfig.hash(s.run().config(), PruneSettings.SECTIONS),
+        StageCommit commit = StageCommit.begin(store, s.run(), PruneOutputs.STAGE, s.stageIndex().dirIndex(), NasConfig.hash(s.run().config(), PruneSettings.SECTIONS),
                 null, List.of(rs.input(store), new StageRecord.Input(searchDir, store.stageDir(searchDir).toString(), search.fingerprint())));
         if (commit.skipped()) {
             return PruneResult.of(commit.existing(), store, true);
         }
-        OpDistribution dist = readDistribution(spark, store.tableUri(searchDir, SearchStage.OP_DISTRIBUTION), space);
+        OpDistribution dist = readDistribution(spark, store.tableUri(searchDir, SearchOutputs.OP_DISTRIBUTION), space);
         OperationPruning.Result res = OperationPruning.prune(dist, s.threshold());
         List<Row> rows = new ArrayList<>();
         for (int l = 0; l < space.size(); l++) {
@@ -83,10 +73,10 @@ public final class PruneStage {
                 rows.add(RowFactory.create(l, ops.get(i).name(), dist.probabilities()[l][i], res.after().layer(l).candidates().contains(ops.get(i))));
             }
         }
-        int layers = SpaceTable.write(spark, res.after(), commit.tableUri(PRUNED_SPACE));
-        commit.addTable(PRUNED_SPACE, layers, SCHEMA_VERSION, List.of());
-        spark.createDataFrame(rows, PRUNING_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PRUNING));
-        commit.addTable(PRUNING, rows.size(), SCHEMA_VERSION, List.of());
+        int layers = SpaceTable.write(spark, res.after(), commit.tableUri(PruneOutputs.PRUNED_SPACE));
+        commit.addTable(PruneOutputs.PRUNED_SPACE, layers, PruneOutputs.SCHEMA_VERSION, List.of());
+        spark.createDataFrame(rows, PruneOutputs.PRUNING_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PruneOutputs.PRUNING));
+        commit.addTable(PruneOutputs.PRUNING, rows.size(), PruneOutputs.SCHEMA_VERSION, List.of());
         commit.putProperty("threshold", String.valueOf(s.threshold()));
         commit.putProperty("ops_dropped", String.valueOf(res.droppedCount()));
         commit.putProperty("log10_size_before", String.format("%.4f", res.before().log10Size()));

@@ -1,7 +1,7 @@
 package io.sparknas.jobs.report;
 
 import io.sparknas.jobs.store.RunStore;
-import io.sparknas.jobs.supernet.ArchParamsTable;
+import io.sparknas.jobs.artifact.ArchParamsTable;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.jfree.chart.JFreeChart;

@@ -1,8 +1,8 @@
 package io.sparknas.jobs.report;
 
-import io.sparknas.jobs.easiness.EasinessStage;
+import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.store.RunStore;
-import io.sparknas.jobs.supernet.ArchParamsTable;
+import io.sparknas.jobs.artifact.ArchParamsTable;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.jfree.chart.JFreeChart;
@@ -34,7 +34,7 @@ final class DaNasCharts {
 
     /** Rows: classes by easiness rank (top: easiest); columns: entropy bins; shade: mean share of the class's images (dark = more). */
     static JFreeChart easiness(SparkSession spark, RunStore store) {
-        List<Row> rows = spark.read().parquet(store.tableUri(EasinessStage.STAGE, EasinessStage.CLASS_EASINESS)).orderBy("rank")
+        List<Row> rows = spark.read().parquet(store.tableUri(EasinessOutputs.STAGE, EasinessOutputs.CLASS_EASINESS)).orderBy("rank")
                 .select("class_index", "rank", "histogram").collectAsList();
         int classes = rows.size();
         int bins = rows.get(0).getList(2).size();
@@ -82,11 +82,11 @@ final class DaNasCharts {
     /** The networks' pairwise agreement (Spearman, Kendall) and the stage's summary figures, as an HTML table. */
     static String agreementTable(SparkSession spark, RunStore store) {
         StringBuilder b = new StringBuilder("<table><tr><th>network</th><th>network</th><th>Spearman rho</th><th>Kendall tau</th></tr>\n");
-        for (Row r : spark.read().parquet(store.tableUri(EasinessStage.STAGE, EasinessStage.NETWORK_AGREEMENT)).collectAsList()) {
+        for (Row r : spark.read().parquet(store.tableUri(EasinessOutputs.STAGE, EasinessOutputs.NETWORK_AGREEMENT)).collectAsList()) {
             b.append(String.format(Locale.ROOT, "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.3f</td><td>%.3f</td></tr>%n",
                     ReportStage.esc(r.getString(0)), ReportStage.esc(r.getString(1)), r.getDouble(2), r.getDouble(3)));
         }
-        Map<String, String> p = store.committed(EasinessStage.STAGE).orElseThrow().properties();
+        Map<String, String> p = store.committed(EasinessOutputs.STAGE).orElseThrow().properties();
         return b.append("</table>\n<p>Spearman rho between easiness and the networks' mean per-class test accuracy: ")
                 .append(ReportStage.esc(p.get("easiness_accuracy_spearman"))).append("; classes easiest first: ")
                 .append(ReportStage.esc(p.get("easiest_first"))).append(".</p>\n").toString();

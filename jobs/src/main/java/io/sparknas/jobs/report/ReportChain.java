@@ -1,13 +1,15 @@
 package io.sparknas.jobs.report;
 
+import io.sparknas.jobs.artifact.PruneOutputs;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.SearchOutputs;
+import io.sparknas.jobs.artifact.RetrainOutputs;
+import io.sparknas.jobs.artifact.ReportOutputs;
+import io.sparknas.jobs.artifact.RankingOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.retrain.RankingStage;
-import io.sparknas.jobs.retrain.RetrainStage;
-import io.sparknas.jobs.search.SearchStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.SupernetTrainStage;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +36,10 @@ record ReportChain(int k, List<StageRecord> stages) {
         for (StageRecord r : committed) {
             int i = Math.max(1, r.stageIndex());
             boolean in = switch (r.stage()) {
-                case SupernetTrainStage.STAGE, SearchStage.STAGE -> i <= k;
-                case SupernetTrainStage.PRUNE_STAGE -> i < k;
-                case RetrainStage.STAGE, RankingStage.STAGE -> i == k;
-                case ReportStage.STAGE -> false;
+                case SupernetTrainOutputs.STAGE, SearchOutputs.STAGE -> i <= k;
+                case PruneOutputs.STAGE -> i < k;
+                case RetrainOutputs.STAGE, RankingOutputs.STAGE -> i == k;
+                case ReportOutputs.STAGE -> false;
                 default -> true;
             };
             if (in) {
@@ -50,9 +52,9 @@ record ReportChain(int k, List<StageRecord> stages) {
     /** Every chain of a run that has a committed retrain; or, without any, the chain of its last search. */
     static List<ReportChain> all(RunStore store, String runId) {
         List<StageRecord> committed = store.committedStages();
-        List<Integer> retrains = committed.stream().filter(r -> r.stage().equals(RetrainStage.STAGE)).map(r -> Math.max(1, r.stageIndex()))
+        List<Integer> retrains = committed.stream().filter(r -> r.stage().equals(RetrainOutputs.STAGE)).map(r -> Math.max(1, r.stageIndex()))
                 .sorted().toList();
-        int lastSearch = committed.stream().filter(r -> r.stage().equals(SearchStage.STAGE)).mapToInt(r -> Math.max(1, r.stageIndex()))
+        int lastSearch = committed.stream().filter(r -> r.stage().equals(SearchOutputs.STAGE)).mapToInt(r -> Math.max(1, r.stageIndex()))
                 .max().orElse(0);
         if (retrains.isEmpty() && lastSearch == 0) {
             throw new InputDataException("--compare " + runId + ": the run has no committed search stage under " + store.root());
@@ -65,15 +67,15 @@ record ReportChain(int k, List<StageRecord> stages) {
     }
 
     String searchDir() {
-        return StageIndex.dir(SearchStage.STAGE, k);
+        return StageIndex.dir(SearchOutputs.STAGE, k);
     }
 
     String retrainDir() {
-        return StageIndex.dir(RetrainStage.STAGE, k);
+        return StageIndex.dir(RetrainOutputs.STAGE, k);
     }
 
     String rankingDir() {
-        return StageIndex.dir(RankingStage.STAGE, k);
+        return StageIndex.dir(RankingOutputs.STAGE, k);
     }
 
     Optional<StageRecord> stage(String dir) {

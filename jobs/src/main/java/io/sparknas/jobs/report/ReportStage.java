@@ -1,25 +1,26 @@
 package io.sparknas.jobs.report;
 
+import io.sparknas.jobs.artifact.ReportOutputs;
+import io.sparknas.jobs.artifact.PruneOutputs;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.SearchOutputs;
+import io.sparknas.jobs.artifact.RetrainOutputs;
+import io.sparknas.jobs.artifact.RankingOutputs;
+import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
-import io.sparknas.jobs.retrain.RankingStage;
-import io.sparknas.jobs.retrain.RetrainStage;
-import io.sparknas.jobs.search.SearchStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.SupernetTrainStage;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -54,31 +55,19 @@ import java.util.Set;
  */
 public final class ReportStage {
 
-    public static final String STAGE = "report";
-    public static final String SUMMARY = "summary";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("report");
-
     private static final Logger LOG = LoggerFactory.getLogger(ReportStage.class);
-
-    static final StructType SUMMARY_SCHEMA = new StructType()
-            .add("run", DataTypes.StringType, false).add("method", DataTypes.StringType, false)
-            .add("search_seconds", DataTypes.DoubleType, false).add("search_cpu_hours", DataTypes.DoubleType, false)
-            .add("evaluations", DataTypes.LongType, false).add("front_size", DataTypes.IntegerType, false)
-            .add("best_supernet_accuracy", DataTypes.DoubleType, true).add("best_arch", DataTypes.StringType, true)
-            .add("test_accuracy", DataTypes.DoubleType, true).add("mparams", DataTypes.DoubleType, true)
-            .add("mflops", DataTypes.DoubleType, true).add("kendall_tau", DataTypes.DoubleType, true);
 
     private ReportStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(ReportSettings.COMPARE_OPTION, io.sparknas.jobs.config.StageIndex.OPTION), false, ReportSettings::from, ReportStage::run);
+        StageLauncher.launch(ReportOutputs.STAGE, args, Set.of(ReportSettings.COMPARE_OPTION, io.sparknas.jobs.config.StageIndex.OPTION), false, ReportSettings::from, ReportStage::run);
     }
 
     public static ReportResult run(ReportSettings s, SparkSession spark) throws Exception {
         System.setProperty("java.awt.headless", "true");
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
-        SparkJobLabel.set(spark, STAGE, "reading the run's tables for charts");
+        SparkJobLabel.set(spark, ReportOutputs.STAGE, "reading the run's tables for charts");
         ReportChain chain = ReportChain.of(store, s.index().k());
         List<StageRecord> stages = chain.stages();
         if (chain.stage(chain.searchDir()).isEmpty()) {
@@ -96,7 +85,7 @@ public final class ReportStage {
                 inputs.add(new StageRecord.Input(other + "/" + r.stageDir(), o.stageDir(r.stageDir()).toString(), r.fingerprint()));
             }
         }
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.index().dirIndex(), NasConfig.hash(s.run().config(), ReportSettings.SECTIONS)
+        StageCommit commit = StageCommit.begin(store, s.run(), ReportOutputs.STAGE, s.index().dirIndex(), NasConfig.hash(s.run().config(), ReportSettings.SECTIONS)
                 + "|" + String.join(",", s.compare()) + "|source=" + chain.searchDir(), null, inputs);
         if (commit.skipped()) {
             return new ReportResult(commit.existing(), store.stageDir(commit.stageDir()).toString(), true);
@@ -121,8 +110,8 @@ public final class ReportStage {
 
         List<String> charts = new ArrayList<>();
         StageRecord lastSearch = chain.stage(chain.searchDir()).orElseThrow();
-        List<Row> readOff = lastSearch.tables().containsKey(SearchStage.PARETO_FRONT) ? List.of()
-                : spark.read().parquet(store.tableUri(lastSearch.stageDir(), io.sparknas.jobs.search.GeneratedArchsTable.TABLE))
+        List<Row> readOff = lastSearch.tables().containsKey(SearchOutputs.PARETO_FRONT) ? List.of()
+                : spark.read().parquet(store.tableUri(lastSearch.stageDir(), io.sparknas.jobs.artifact.GeneratedArchsTable.TABLE))
                         .select("arch", "mflops", "mparams", "accuracy", "chosen_by").collectAsList();
         if (readOff.size() == 1) {
             // one architecture read off (DA-NAS argmax, DSO-NAS non-zero lambdas): a one-point chart says nothing; the facts do
@@ -141,15 +130,15 @@ public final class ReportStage {
             html.append("<h2>Ranking consistency</h2>\n<p>Supernet accuracy against stand-alone test accuracy after a short training "
                     + "(PAD-NAS section 4.3).</p>\n<img src=\"ranking.png\" alt=\"Ranking\">\n");
         }
-        if (has(stages, io.sparknas.jobs.easiness.EasinessStage.STAGE)) {
+        if (has(stages, EasinessOutputs.STAGE)) {
             charts.add(write(store, dir, "easiness.png", DaNasCharts.easiness(spark, store), s));
             html.append("<h2>Class easiness</h2>\n<p>DA-NAS Eq. 1-3: per class (rows, easiest first) the mean over the reference networks of the "
                     + "share of its train images per entropy bin.</p>\n<img src=\"easiness.png\" alt=\"Class easiness\">\n")
                     .append(DaNasCharts.agreementTable(spark, store));
         }
         for (StageRecord r : stages) {
-            if (r.stage().equals(SupernetTrainStage.STAGE) && r.tables().containsKey(io.sparknas.jobs.supernet.ArchParamsTable.TABLE)
-                    && r.tables().get(io.sparknas.jobs.supernet.ArchParamsTable.TABLE).rows() > 0) {
+            if (r.stage().equals(SupernetTrainOutputs.STAGE) && r.tables().containsKey(io.sparknas.jobs.artifact.ArchParamsTable.TABLE)
+                    && r.tables().get(io.sparknas.jobs.artifact.ArchParamsTable.TABLE).rows() > 0) {
                 String name = r.stageDir() + "_arch_params.png";
                 charts.add(write(store, dir, name, DaNasCharts.candidates(spark, store, r.stageDir()), s));
                 html.append("<h2>Architecture parameters (").append(esc(r.stageDir())).append(")</h2>\n<p>Per epoch, the live candidates per layer "
@@ -180,8 +169,8 @@ public final class ReportStage {
         try (FSDataOutputStream out = store.fileSystem().create(new Path(dir + "/index.html"), false)) {
             out.write(html.toString().getBytes(StandardCharsets.UTF_8));
         }
-        spark.createDataFrame(summary, SUMMARY_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SUMMARY));
-        commit.addTable(SUMMARY, summary.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(summary, ReportOutputs.SUMMARY_SCHEMA).coalesce(1).write().parquet(commit.tableUri(ReportOutputs.SUMMARY));
+        commit.addTable(ReportOutputs.SUMMARY, summary.size(), ReportOutputs.SCHEMA_VERSION, List.of());
         commit.putProperty("charts", String.join(",", charts));
         commit.putProperty("headline", headline(spark, store, chain, summary.get(0)));
         commit.putProperty("page", dir + "/index.html");
@@ -201,7 +190,7 @@ public final class ReportStage {
                     .append(" (supernet val accuracy ").append(num(r, 6, "%.4f")).append(")");
         } else {
             Double latency = null;
-            List<Row> lat = spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainStage.FINAL_MODELS))
+            List<Row> lat = spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainOutputs.FINAL_MODELS))
                     .where(org.apache.spark.sql.functions.col("arch").equalTo(r.getString(7))).select("latency_ms").limit(1).collectAsList();
             if (!lat.isEmpty() && !lat.get(0).isNullAt(0)) {
                 latency = lat.get(0).getDouble(0);
@@ -221,7 +210,7 @@ public final class ReportStage {
 
     /** A search stage's architectures: its Pareto front, or a method's read-off ({@code generated_archs}). */
     static String frontTable(StageRecord search) {
-        return search.tables().containsKey(SearchStage.PARETO_FRONT) ? SearchStage.PARETO_FRONT : io.sparknas.jobs.search.GeneratedArchsTable.TABLE;
+        return search.tables().containsKey(SearchOutputs.PARETO_FRONT) ? SearchOutputs.PARETO_FRONT : io.sparknas.jobs.artifact.GeneratedArchsTable.TABLE;
     }
 
     private static boolean has(List<StageRecord> stages, String stage) {
@@ -240,12 +229,12 @@ public final class ReportStage {
         String method = chain.method();
         StageRecord lastSearch = chain.stage(chain.searchDir()).orElse(null);
         for (StageRecord r : stages) {
-            if (r.stage().equals(SupernetTrainStage.STAGE) || r.stage().equals(SearchStage.STAGE) || r.stage().equals(SupernetTrainStage.PRUNE_STAGE)) {
+            if (r.stage().equals(SupernetTrainOutputs.STAGE) || r.stage().equals(SearchOutputs.STAGE) || r.stage().equals(PruneOutputs.STAGE)) {
                 double sec = Duration.between(Instant.parse(r.startedAt()), Instant.parse(r.endedAt())).toMillis() / 1000.0;
                 seconds += sec;
                 cpuSeconds += sec * Integer.parseInt(r.spark().getOrDefault("default_parallelism", "1"));
             }
-            if (r.stage().equals(SearchStage.STAGE)) {
+            if (r.stage().equals(SearchOutputs.STAGE)) {
                 evaluations += Long.parseLong(r.properties().getOrDefault("evaluations", "0"));
             }
         }
@@ -267,10 +256,10 @@ public final class ReportStage {
         String retrainDir = chain.retrainDir();
         if (chain.stage(retrainDir).isPresent()) {
             // the best model by its last epoch's val accuracy (by supernet accuracy without one): the test split only reports
-            org.apache.spark.sql.Dataset<Row> lastVal = spark.read().parquet(store.tableUri(retrainDir, RetrainStage.METRICS))
+            org.apache.spark.sql.Dataset<Row> lastVal = spark.read().parquet(store.tableUri(retrainDir, RetrainOutputs.METRICS))
                     .groupBy("model").agg(org.apache.spark.sql.functions.max_by(org.apache.spark.sql.functions.col("val_accuracy"),
                             org.apache.spark.sql.functions.col("epoch")).as("last_val_accuracy"));
-            Row best = spark.read().parquet(store.tableUri(retrainDir, RetrainStage.FINAL_MODELS)).join(lastVal, "model")
+            Row best = spark.read().parquet(store.tableUri(retrainDir, RetrainOutputs.FINAL_MODELS)).join(lastVal, "model")
                     .orderBy(org.apache.spark.sql.functions.desc_nulls_last("last_val_accuracy"),
                             org.apache.spark.sql.functions.desc_nulls_last("supernet_accuracy"), org.apache.spark.sql.functions.asc("model"))
                     .select("test_accuracy", "mparams", "mflops", "arch").first();
@@ -309,13 +298,13 @@ public final class ReportStage {
         List<XYSeries> fronts = new ArrayList<>();
         String unit = "cost";
         for (StageRecord r : stages) {
-            if (!r.stage().equals(SearchStage.STAGE)) {
+            if (!r.stage().equals(SearchOutputs.STAGE)) {
                 continue;
             }
             unit = r.properties().getOrDefault("cost_unit", unit);
-            boolean readOff = !r.tables().containsKey(SearchStage.PARETO_FRONT);
+            boolean readOff = !r.tables().containsKey(SearchOutputs.PARETO_FRONT);
             if (!readOff) {
-                for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), SearchStage.CANDIDATES)).select("cost", "accuracy").distinct().collectAsList()) {
+                for (Row c : spark.read().parquet(store.tableUri(r.stageDir(), SearchOutputs.CANDIDATES)).select("cost", "accuracy").distinct().collectAsList()) {
                     all.add(c.getDouble(0), c.getDouble(1));
                 }
             }
@@ -330,7 +319,7 @@ public final class ReportStage {
         fronts.forEach(data::addSeries);
         XYSeries retrained = new XYSeries("retrained", false, true);
         if (chain.stage(chain.retrainDir()).isPresent()) {
-            for (Row c : spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainStage.FINAL_MODELS)).where("supernet_accuracy is not null")
+            for (Row c : spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainOutputs.FINAL_MODELS)).where("supernet_accuracy is not null")
                     .select("mflops", "supernet_accuracy").collectAsList()) {
                 if (unit.equals("mflops")) {
                     retrained.add(c.getDouble(0), c.getDouble(1));
@@ -360,7 +349,7 @@ public final class ReportStage {
 
     static JFreeChart rankingChart(SparkSession spark, RunStore store, StageRecord rec) {
         XYSeries s = new XYSeries("architectures", false, true);
-        for (Row r : spark.read().parquet(store.tableUri(rec.stageDir(), RankingStage.RANKING)).select("supernet_accuracy", "standalone_accuracy")
+        for (Row r : spark.read().parquet(store.tableUri(rec.stageDir(), RankingOutputs.RANKING)).select("supernet_accuracy", "standalone_accuracy")
                 .collectAsList()) {
             s.add(r.getDouble(0), r.getDouble(1));
         }
@@ -394,11 +383,11 @@ public final class ReportStage {
         XYSeriesCollection data = new XYSeriesCollection();
         double offset = 0;
         for (StageRecord r : chain.stages()) {
-            if (!r.stage().equals(SupernetTrainStage.STAGE)) {
+            if (!r.stage().equals(SupernetTrainOutputs.STAGE)) {
                 continue;
             }
             XYSeries s = new XYSeries(r.stageDir() + " (" + supernetLabel + ")", true, true);
-            List<Row> rows = spark.read().parquet(store.tableUri(r.stageDir(), SupernetTrainStage.METRICS)).where("phase = 'weights'").groupBy("epoch")
+            List<Row> rows = spark.read().parquet(store.tableUri(r.stageDir(), SupernetTrainOutputs.METRICS)).where("phase = 'weights'").groupBy("epoch")
                     .agg(org.apache.spark.sql.functions.expr(supernetExpr).as("y")).orderBy("epoch").collectAsList();
             for (Row e : rows) {
                 s.add(offset + e.getInt(0), e.getDouble(1));
@@ -407,7 +396,7 @@ public final class ReportStage {
             data.addSeries(s);
         }
         if (chain.stage(chain.retrainDir()).isPresent()) {
-            Dataset<Row> metrics = spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainStage.METRICS));
+            Dataset<Row> metrics = spark.read().parquet(store.tableUri(chain.retrainDir(), RetrainOutputs.METRICS));
             if (java.util.Arrays.asList(metrics.columns()).contains(retrainColumn)) {
                 metrics = metrics.where(retrainColumn + " is not null");
                 for (Row m : metrics.select("model").distinct().orderBy("model").collectAsList()) {

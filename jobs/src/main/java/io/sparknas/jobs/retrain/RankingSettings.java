@@ -1,5 +1,6 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.training.StandaloneTrainer;
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.SettingsReader;
 import io.sparknas.jobs.config.StageArgs;

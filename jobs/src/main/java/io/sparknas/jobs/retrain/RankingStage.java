@@ -1,24 +1,24 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.training.StandaloneTrainer;
+import io.sparknas.jobs.artifact.RankingOutputs;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
-import io.sparknas.jobs.search.SearchStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.RunSpace;
-import io.sparknas.jobs.supernet.SpaceTable;
-import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.jobs.artifact.RunSpace;
+import io.sparknas.jobs.artifact.SpaceTable;
 import io.sparknas.search.rank.KendallTau;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,23 +37,13 @@ import java.util.Set;
  */
 public final class RankingStage {
 
-    public static final String STAGE = "ranking";
-    public static final String RANKING = "ranking";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("ranking");
-
     private static final Logger LOG = LoggerFactory.getLogger(RankingStage.class);
-
-    static final StructType SCHEMA = new StructType()
-            .add("arch", DataTypes.StringType, false).add("cost", DataTypes.DoubleType, false)
-            .add("supernet_accuracy", DataTypes.DoubleType, false).add("standalone_accuracy", DataTypes.DoubleType, false)
-            .add("on_front", DataTypes.BooleanType, false).add("kendall_tau", DataTypes.DoubleType, true)
-            .add("kendall_tau_undefined", DataTypes.StringType, true);
 
     private RankingStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(io.sparknas.jobs.config.StageIndex.OPTION), false, RankingSettings::from, RankingStage::run);
+        StageLauncher.launch(RankingOutputs.STAGE, args, Set.of(io.sparknas.jobs.config.StageIndex.OPTION), false, RankingSettings::from, RankingStage::run);
     }
 
     /** An architecture to rank with its supernet accuracy and cost. */
@@ -69,9 +59,9 @@ public final class RankingStage {
                 + " reads " + store.stageDir(source) + ", which is not committed: run submit/search.sh" + (k > 1 ? " --stage-index " + k : "")
                 + " first."));
         String supernetDir = search.properties().get("supernet");
-        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SPACE), rs.space());
+        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SPACE), rs.space());
         List<Ranked> picked = pick(spark, store, source, s.models());
-        StageCommit commit = StageCommit.begin(store, s.retrain().run(), STAGE, s.retrain().index().dirIndex(),
+        StageCommit commit = StageCommit.begin(store, s.retrain().run(), RankingOutputs.STAGE, s.retrain().index().dirIndex(),
                 NasConfig.hash(s.retrain().run().config(), RankingSettings.SECTIONS) + "|source=" + source,
                 s.retrain().seed(), List.of(rs.input(store), new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint())));
         if (commit.skipped()) {
@@ -117,8 +107,8 @@ public final class RankingStage {
             Ranked r = picked.get(i);
             rows.add(RowFactory.create(r.arch().id(), r.cost(), sup[i], alone[i], r.onFront(), tau.value(), tau.undefined()));
         }
-        spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(commit.tableUri(RANKING));
-        commit.addTable(RANKING, rows.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(rows, RankingOutputs.SCHEMA).coalesce(1).write().parquet(commit.tableUri(RankingOutputs.RANKING));
+        commit.addTable(RankingOutputs.RANKING, rows.size(), RankingOutputs.SCHEMA_VERSION, List.of());
         if (tau.value() != null) {
             commit.putProperty("kendall_tau", String.format(java.util.Locale.ROOT, "%.4f", tau.value()));
         } else {
@@ -166,7 +156,7 @@ public final class RankingStage {
      * the front has fewer, the rest come from the search's other evaluated architectures by rank, then crowding.
      */
     static List<Ranked> pick(SparkSession spark, RunStore store, String source, int n) {
-        List<Row> front = spark.read().parquet(store.tableUri(source, SearchStage.PARETO_FRONT)).orderBy("cost")
+        List<Row> front = spark.read().parquet(store.tableUri(source, SearchOutputs.PARETO_FRONT)).orderBy("cost")
                 .select("arch", "accuracy", "cost").collectAsList();
         Map<String, Ranked> out = new LinkedHashMap<>();
         if (front.size() <= n) {
@@ -186,7 +176,7 @@ public final class RankingStage {
             }
         }
         if (out.size() < n) {
-            List<Row> others = spark.read().parquet(store.tableUri(source, SearchStage.CANDIDATES)).where("feasible")
+            List<Row> others = spark.read().parquet(store.tableUri(source, SearchOutputs.CANDIDATES)).where("feasible")
                     .groupBy("arch").agg(org.apache.spark.sql.functions.min("rank").as("rank"), org.apache.spark.sql.functions.max("crowding").as("crowding"),
                             org.apache.spark.sql.functions.first("accuracy").as("accuracy"), org.apache.spark.sql.functions.first("cost").as("cost"))
                     .orderBy(org.apache.spark.sql.functions.asc("rank"), org.apache.spark.sql.functions.desc("crowding"), org.apache.spark.sql.functions.asc("arch"))

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.training.StandaloneTrainer;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCheckpoints;
 import org.apache.hadoop.fs.FileSystem;

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.artifact.RetrainOutputs;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
@@ -12,7 +13,7 @@ import java.util.List;
 public record RetrainResult(StageRecord record, String stageUri, boolean skipped, List<String> lines) implements StageResult {
 
     static RetrainResult read(SparkSession spark, RunStore store, StageRecord record, boolean skipped) {
-        List<Row> rows = spark.read().parquet(store.tableUri(record.stageDir(), RetrainStage.FINAL_MODELS)).orderBy("model")
+        List<Row> rows = spark.read().parquet(store.tableUri(record.stageDir(), RetrainOutputs.FINAL_MODELS)).orderBy("model")
                 .select("model", "arch", "test_accuracy", "supernet_accuracy", "mflops", "mparams", "wall_seconds").collectAsList();
         List<String> lines = rows.stream().map(r -> String.format("  model %d: test accuracy %.4f (supernet %s), %.2f MFLOPs, %.3f M params, %.0f s: %s",
                 r.getInt(0), r.getDouble(2), r.isNullAt(3) ? "-" : String.format("%.4f", r.getDouble(3)), r.getDouble(4), r.getDouble(5),

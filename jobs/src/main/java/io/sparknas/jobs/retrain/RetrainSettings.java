@@ -1,12 +1,13 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.training.StandaloneTrainer;
+import io.sparknas.jobs.artifact.SearchOutputs;
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.search.SearchStage;
 import io.sparknas.supernet.net.Augmenter;
 
 import java.util.List;
@@ -29,7 +30,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
 
     /** The search stage this retrain (and ranking, report) reads: {@code search} or {@code search-k}. */
     public String source() {
-        return index.dir(SearchStage.STAGE);
+        return index.dir(SearchOutputs.STAGE);
     }
 
     /** What the stage's configuration hash adds to its sections: the source stage, and the architecture of {@code --arch}. */

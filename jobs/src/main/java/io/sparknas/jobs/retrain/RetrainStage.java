@@ -1,16 +1,18 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.training.StandaloneTrainer;
+import io.sparknas.jobs.artifact.RetrainOutputs;
+import io.sparknas.jobs.artifact.SearchOutputs;
+import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.latency.LatencyProfileStage;
-import io.sparknas.jobs.search.SearchStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.RunSpace;
+import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.supernet.cost.FlopsCostModel;
 import io.sparknas.supernet.cost.LatencyCostModel;
 import io.sparknas.supernet.cost.LatencyProbe;
@@ -22,8 +24,6 @@ import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.util.ModelSerializer;
@@ -50,34 +50,13 @@ import java.util.Set;
  */
 public final class RetrainStage {
 
-    public static final String STAGE = "retrain";
-    public static final String FINAL_MODELS = "final_models";
-    public static final String CONFUSION = "confusion";
-    public static final String METRICS = "retrain_metrics";
-    public static final String MODELS = "models";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("retrain");
-
     private static final Logger LOG = LoggerFactory.getLogger(RetrainStage.class);
-
-    static final StructType FINAL_SCHEMA = new StructType()
-            .add("model", DataTypes.IntegerType, false).add("arch", DataTypes.StringType, false)
-            .add("source", DataTypes.StringType, false).add("supernet_accuracy", DataTypes.DoubleType, true)
-            .add("test_accuracy", DataTypes.DoubleType, false)
-            .add("per_class_accuracy", DataTypes.createArrayType(DataTypes.DoubleType), false)
-            .add("test_images", DataTypes.LongType, false).add("mparams", DataTypes.DoubleType, false)
-            .add("mflops", DataTypes.DoubleType, false).add("latency_ms", DataTypes.DoubleType, true)
-            .add("epochs", DataTypes.IntegerType, false).add("wall_seconds", DataTypes.DoubleType, false)
-            .add("model_path", DataTypes.StringType, false);
-
-    static final StructType CONFUSION_SCHEMA = new StructType()
-            .add("model", DataTypes.IntegerType, false).add("actual", DataTypes.IntegerType, false)
-            .add("predicted", DataTypes.IntegerType, false).add("count", DataTypes.IntegerType, false);
 
     private RetrainStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(RetrainSettings.ARCH_OPTION, StageIndex.OPTION), false, RetrainSettings::from, RetrainStage::run);
+        StageLauncher.launch(RetrainOutputs.STAGE, args, Set.of(RetrainSettings.ARCH_OPTION, StageIndex.OPTION), false, RetrainSettings::from, RetrainStage::run);
     }
 
     /** An architecture to retrain and where it came from. */
@@ -106,10 +85,10 @@ public final class RetrainStage {
                     + s.index().k() : "") + " reads the architectures of " + store.stageDir(source) + ", which is not committed: run "
                     + "submit/search.sh" + (s.index().k() > 1 ? " --stage-index " + s.index().k() : "") + " first, or give --arch ID."));
             inputs.add(new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint()));
-            boolean generated = !search.tables().containsKey(SearchStage.PARETO_FRONT);
+            boolean generated = !search.tables().containsKey(SearchOutputs.PARETO_FRONT);
             // a method that outputs its architectures itself (DA-NAS argmax, DDPNAS one per constraint): every one of them
             org.apache.spark.sql.Dataset<Row> front = spark.read().parquet(store.tableUri(source,
-                    generated ? io.sparknas.jobs.search.GeneratedArchsTable.TABLE : SearchStage.PARETO_FRONT));
+                    generated ? io.sparknas.jobs.artifact.GeneratedArchsTable.TABLE : SearchOutputs.PARETO_FRONT));
             if (generated) {
                 front = front.withColumn("cost", org.apache.spark.sql.functions.col("mflops"));
             }
@@ -129,11 +108,11 @@ public final class RetrainStage {
             }
         }
         LatencyTable latency = null;
-        if (store.committed(LatencyProfileStage.STAGE).isPresent()) {
-            LatencyTable t = LatencyProfileStage.readTable(spark, store);
+        if (store.committed(LatencyProfileOutputs.STAGE).isPresent()) {
+            LatencyTable t = LatencyProfileOutputs.read(spark, store);
             latency = t.missing(LatencyProbe.of(space)).isEmpty() ? t : null;
         }
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.index().dirIndex(), NasConfig.hash(s.run().config(), RetrainSettings.SECTIONS)
+        StageCommit commit = StageCommit.begin(store, s.run(), RetrainOutputs.STAGE, s.index().dirIndex(), NasConfig.hash(s.run().config(), RetrainSettings.SECTIONS)
                 + s.hashSuffix(), s.seed(), inputs);
         if (commit.skipped()) {
             return RetrainResult.read(spark, store, commit.existing(), true);
@@ -189,7 +168,7 @@ public final class RetrainStage {
                         confusion.add(RowFactory.create(m, k, p, t.evaluation().getConfusionMatrix().getCount(k, p)));
                     }
                 }
-                String modelPath = commit.tableUri(MODELS) + "/model-" + m + ".zip";
+                String modelPath = commit.tableUri(RetrainOutputs.MODELS) + "/model-" + m + ".zip";
                 try (FSDataOutputStream out = store.fileSystem().create(RetrainCheckpoint.modelFile(store, dir, m), true)) {
                     ModelSerializer.writeModel(t.network(), out, false);
                 }
@@ -205,14 +184,14 @@ public final class RetrainStage {
             }
             commit.putProperty("workers", String.valueOf(trainer.workers()));
         }
-        io.sparknas.jobs.SparkJobLabel.set(spark, STAGE, "writing final_models, confusion and retrain_metrics");
-        spark.createDataFrame(finals, FINAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(FINAL_MODELS));
-        commit.addTable(FINAL_MODELS, finals.size(), SCHEMA_VERSION, List.of());
-        spark.createDataFrame(confusion, CONFUSION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(CONFUSION));
-        commit.addTable(CONFUSION, confusion.size(), SCHEMA_VERSION, List.of());
-        spark.createDataFrame(metrics, StandaloneTrainer.METRICS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(METRICS));
-        commit.addTable(METRICS, metrics.size(), SCHEMA_VERSION, List.of());
-        RetrainCheckpoint.publishModels(store, dir, commit.tableUri(MODELS), spark.sparkContext().hadoopConfiguration());
+        io.sparknas.jobs.SparkJobLabel.set(spark, RetrainOutputs.STAGE, "writing final_models, confusion and retrain_metrics");
+        spark.createDataFrame(finals, RetrainOutputs.FINAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(RetrainOutputs.FINAL_MODELS));
+        commit.addTable(RetrainOutputs.FINAL_MODELS, finals.size(), RetrainOutputs.SCHEMA_VERSION, List.of());
+        spark.createDataFrame(confusion, RetrainOutputs.CONFUSION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(RetrainOutputs.CONFUSION));
+        commit.addTable(RetrainOutputs.CONFUSION, confusion.size(), RetrainOutputs.SCHEMA_VERSION, List.of());
+        spark.createDataFrame(metrics, StandaloneTrainer.METRICS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(RetrainOutputs.METRICS));
+        commit.addTable(RetrainOutputs.METRICS, metrics.size(), RetrainOutputs.SCHEMA_VERSION, List.of());
+        RetrainCheckpoint.publishModels(store, dir, commit.tableUri(RetrainOutputs.MODELS), spark.sparkContext().hadoopConfiguration());
         commit.putProperty("models", String.valueOf(candidates.size()));
         commit.putProperty("source", s.arch().isEmpty() ? s.source() : "--arch");
         commit.putProperty("space_hash", space.hash());

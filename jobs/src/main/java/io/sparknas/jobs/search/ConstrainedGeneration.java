@@ -1,13 +1,15 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.jobs.artifact.GeneratedArchsTable;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
-import io.sparknas.jobs.supernet.ArchParamsTable;
+import io.sparknas.jobs.artifact.ArchParamsTable;
 import io.sparknas.jobs.supernet.PathEvaluator;
-import io.sparknas.jobs.supernet.StateTable;
-import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.jobs.artifact.StateTable;
 import io.sparknas.search.generation.CostConstraint;
 import io.sparknas.search.generation.ExpectationKnapsack;
 import io.sparknas.supernet.cost.CostModel;
@@ -106,7 +108,7 @@ final class ConstrainedGeneration {
             LOG.info("search: ENG for {}: {} ({} {}), E[alpha] {}{}", c, a.id(), String.format(Locale.ROOT, "%.4f", trueCost), c.unit(),
                     String.format(Locale.ROOT, "%.6f", res.expectation()), res.provenOptimal() ? ", proven optimal" : "");
         }
-        SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
+        SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SUPERNET));
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         double[] accuracy;
         SparkJobLabel.set(spark, "search", "ENG: supernet val accuracy of the " + archs.size() + " generated architectures");
@@ -123,7 +125,7 @@ final class ConstrainedGeneration {
                     String.format(Locale.ROOT, "%.4f", accuracy[k]));
         }
         spark.createDataFrame(out, GeneratedArchsTable.SCHEMA).coalesce(1).write().parquet(commit.tableUri(GeneratedArchsTable.TABLE));
-        commit.addTable(GeneratedArchsTable.TABLE, out.size(), SearchStage.SCHEMA_VERSION, List.of());
+        commit.addTable(GeneratedArchsTable.TABLE, out.size(), SearchOutputs.SCHEMA_VERSION, List.of());
         double sec = (System.nanoTime() - t0) / 1e9;
         commit.putProperty("read_off", "eng");
         commit.putProperty("read_off_epoch", String.valueOf(last));

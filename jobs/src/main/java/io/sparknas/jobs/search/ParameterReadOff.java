@@ -1,13 +1,15 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.jobs.artifact.GeneratedArchsTable;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
-import io.sparknas.jobs.supernet.ArchParamsTable;
+import io.sparknas.jobs.artifact.ArchParamsTable;
 import io.sparknas.jobs.supernet.PathEvaluator;
-import io.sparknas.jobs.supernet.StateTable;
-import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.jobs.artifact.StateTable;
 import io.sparknas.search.strategy.DaNasStrategy;
 import io.sparknas.search.strategy.DsoNasStrategy;
 import io.sparknas.supernet.cost.FlopsCostModel;
@@ -85,7 +87,7 @@ final class ParameterReadOff {
             arch = DsoNasStrategy.nonZero(space, ops, lambda);
             chosenBy = "every op with lambda != 0 after the last epoch (DSO-NAS section 3.2)";
         }
-        SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
+        SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SUPERNET));
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         double accuracy;
         SparkJobLabel.set(spark, "search", "read-off: supernet val accuracy of " + arch.id());
@@ -99,7 +101,7 @@ final class ParameterReadOff {
                 : new LatencyCostModel(latency).cost(space, arch);
         Row row = RowFactory.create(arch.id(), SearchStage.opNames(arch), accuracy, mflops, mparams, ms, null, chosenBy);
         spark.createDataFrame(List.of(row), GeneratedArchsTable.SCHEMA).coalesce(1).write().parquet(commit.tableUri(GeneratedArchsTable.TABLE));
-        commit.addTable(GeneratedArchsTable.TABLE, 1, SearchStage.SCHEMA_VERSION, List.of());
+        commit.addTable(GeneratedArchsTable.TABLE, 1, SearchOutputs.SCHEMA_VERSION, List.of());
         double sec = (System.nanoTime() - t0) / 1e9;
         commit.putProperty("read_off", danas ? "argmax" : "non-zero lambda");
         commit.putProperty("read_off_epoch", String.valueOf(last));

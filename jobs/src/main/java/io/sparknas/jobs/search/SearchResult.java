@@ -1,5 +1,7 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.jobs.artifact.GeneratedArchsTable;
+import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
@@ -24,16 +26,16 @@ public record SearchResult(StageRecord record, String stageUri, boolean skipped,
 
     static SearchResult read(SparkSession spark, RunStore store, StageRecord record, boolean skipped) {
         String dir = record.stageDir();
-        String table = record.tables().containsKey(SearchStage.PARETO_FRONT) ? SearchStage.PARETO_FRONT : GeneratedArchsTable.TABLE;
+        String table = record.tables().containsKey(SearchOutputs.PARETO_FRONT) ? SearchOutputs.PARETO_FRONT : GeneratedArchsTable.TABLE;
         if (table.equals(GeneratedArchsTable.TABLE)) {
             Row g = spark.read().parquet(store.tableUri(dir, table)).selectExpr("count(*)", "max(accuracy)", "min(mflops)", "max(mflops)").first();
             return new SearchResult(record, store.stageDir(dir).toString(), skipped, (int) g.getLong(0), g.getDouble(1), g.getDouble(2),
                     g.getDouble(2), g.getDouble(3), "mflops", Long.parseLong(record.properties().get("evaluations")),
                     Double.parseDouble(record.properties().get("evaluations_per_second")), Double.parseDouble(record.properties().get("search_seconds")), table);
         }
-        Row best = spark.read().parquet(store.tableUri(dir, SearchStage.PARETO_FRONT)).orderBy(org.apache.spark.sql.functions.desc("accuracy"))
+        Row best = spark.read().parquet(store.tableUri(dir, SearchOutputs.PARETO_FRONT)).orderBy(org.apache.spark.sql.functions.desc("accuracy"))
                 .select("accuracy", "cost").first();
-        Row agg = spark.read().parquet(store.tableUri(dir, SearchStage.PARETO_FRONT)).selectExpr("count(*)", "min(cost)", "max(cost)").first();
+        Row agg = spark.read().parquet(store.tableUri(dir, SearchOutputs.PARETO_FRONT)).selectExpr("count(*)", "min(cost)", "max(cost)").first();
         return new SearchResult(record, store.stageDir(dir).toString(), skipped, (int) agg.getLong(0), best.getDouble(0), best.getDouble(1),
                 agg.getDouble(1), agg.getDouble(2), record.properties().get("cost_unit"), Long.parseLong(record.properties().get("evaluations")),
                 Double.parseDouble(record.properties().get("evaluations_per_second")), Double.parseDouble(record.properties().get("search_seconds")), table);
@@ -45,7 +47,7 @@ public record SearchResult(StageRecord record, String stageUri, boolean skipped,
         String view = record.stageDir().replace('-', '_');
         return record.stageDir() + " " + (skipped ? "skipped (already committed with the same config and inputs)" : "committed") + ": " + stageUri + "\n"
                 + String.format("  %d architectures evaluated in %.0f s (%.2f evaluations/s)%n", evaluations, seconds, evalsPerSecond)
-                + (table.equals(SearchStage.PARETO_FRONT)
+                + (table.equals(SearchOutputs.PARETO_FRONT)
                 ? String.format("  Pareto front: %d architectures, cost %.3f to %.3f %s; best supernet accuracy %.4f at %.3f %s%n", frontSize, minCost,
                 maxCost, unit, bestAccuracy, bestCost, unit)
                 + "  query: submit/nas-sql --run-root " + root + " --run-id " + record.runId() + " \"select arch, accuracy, cost from " + view

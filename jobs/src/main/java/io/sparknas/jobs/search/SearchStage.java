@@ -1,20 +1,21 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.jobs.artifact.SearchOutputs;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.latency.LatencyProfileStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
-import io.sparknas.jobs.supernet.RunSpace;
+import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.jobs.supernet.PathEvaluator;
-import io.sparknas.jobs.supernet.SpaceTable;
-import io.sparknas.jobs.supernet.StateTable;
-import io.sparknas.jobs.supernet.SupernetTrainStage;
+import io.sparknas.jobs.artifact.SpaceTable;
+import io.sparknas.jobs.artifact.StateTable;
 import io.sparknas.search.EvaluatedArch;
 import io.sparknas.search.evolution.ConstrainedNsga2;
 import io.sparknas.search.pareto.NondominatedRanks;
@@ -29,13 +30,10 @@ import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,49 +57,24 @@ import java.util.Set;
  */
 public final class SearchStage {
 
-    public static final String STAGE = "search";
-    public static final String CANDIDATES = "candidates";
-    public static final String PARETO_FRONT = "pareto_front";
-    public static final String OP_DISTRIBUTION = "op_distribution";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("search");
-
     private static final Logger LOG = LoggerFactory.getLogger(SearchStage.class);
-
-    static final StructType CANDIDATES_SCHEMA = new StructType()
-            .add("generation", DataTypes.IntegerType, false).add("arch", DataTypes.StringType, false)
-            .add("ops", DataTypes.createArrayType(DataTypes.StringType), false).add("accuracy", DataTypes.DoubleType, false)
-            .add("cost", DataTypes.DoubleType, false).add("mflops", DataTypes.DoubleType, false)
-            .add("mparams", DataTypes.DoubleType, false).add("latency_ms", DataTypes.DoubleType, true)
-            .add("rank", DataTypes.IntegerType, false).add("crowding", DataTypes.DoubleType, false)
-            .add("feasible", DataTypes.BooleanType, false).add("first_generation", DataTypes.IntegerType, false);
-
-    static final StructType FRONT_SCHEMA = new StructType()
-            .add("arch", DataTypes.StringType, false).add("ops", DataTypes.createArrayType(DataTypes.StringType), false)
-            .add("accuracy", DataTypes.DoubleType, false).add("cost", DataTypes.DoubleType, false)
-            .add("mflops", DataTypes.DoubleType, false).add("mparams", DataTypes.DoubleType, false)
-            .add("latency_ms", DataTypes.DoubleType, true).add("crowding", DataTypes.DoubleType, false);
-
-    static final StructType DISTRIBUTION_SCHEMA = new StructType()
-            .add("layer", DataTypes.IntegerType, false).add("op", DataTypes.StringType, false)
-            .add("count", DataTypes.IntegerType, false).add("probability", DataTypes.DoubleType, false)
-            .add("architectures", DataTypes.IntegerType, false).add("rank_bound", DataTypes.IntegerType, false);
 
     private SearchStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(StageIndex.OPTION), false, SearchSettings::from, SearchStage::run);
+        StageLauncher.launch(SearchOutputs.STAGE, args, Set.of(StageIndex.OPTION), false, SearchSettings::from, SearchStage::run);
     }
 
     public static SearchResult run(SearchSettings s, SparkSession spark) {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         RunSpace rs = RunSpace.of(store, s.run().runId(), s.space());
         int k = s.stageIndex().k();
-        String supernetDir = StageIndex.dir(SupernetTrainStage.STAGE, k);
+        String supernetDir = StageIndex.dir(SupernetTrainOutputs.STAGE, k);
         StageRecord supernet = store.committed(supernetDir).orElseThrow(() -> new InputDataException("search --stage-index " + k
                 + " searches the supernet of " + store.stageDir(supernetDir) + ", which is not committed: run submit/supernet-train.sh"
                 + (k > 1 ? " --stage-index " + k : "") + " first (same --run-root and --run-id)."));
-        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SPACE), rs.space());
+        SearchSpace space = SpaceTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SPACE), rs.space());
         String trainedHash = supernet.properties().get("space_hash");
         if (!space.hash().equals(trainedHash)) {
             throw new InputDataException("The supernet at " + store.stageDir(supernetDir) + " was trained on space " + trainedHash
@@ -110,16 +83,16 @@ public final class SearchStage {
         List<StageRecord.Input> inputs = new ArrayList<>(List.of(rs.input(store),
                 new StageRecord.Input(supernetDir, store.stageDir(supernetDir).toString(), supernet.fingerprint())));
         LatencyTable latency = null;
-        StageRecord latencyStage = store.committed(LatencyProfileStage.STAGE).orElse(null);
+        StageRecord latencyStage = store.committed(LatencyProfileOutputs.STAGE).orElse(null);
         if (latencyStage != null) {
-            latency = LatencyProfileStage.readTable(spark, store);
-            inputs.add(new StageRecord.Input(LatencyProfileStage.STAGE, store.stageDir(LatencyProfileStage.STAGE).toString(),
+            latency = LatencyProfileOutputs.read(spark, store);
+            inputs.add(new StageRecord.Input(LatencyProfileOutputs.STAGE, store.stageDir(LatencyProfileOutputs.STAGE).toString(),
                     latencyStage.fingerprint()));
         } else if (s.cost().equals("latency")) {
-            throw new InputDataException("nas.search.cost = latency needs the run's latency table, but " + store.stageDir(LatencyProfileStage.STAGE)
+            throw new InputDataException("nas.search.cost = latency needs the run's latency table, but " + store.stageDir(LatencyProfileOutputs.STAGE)
                     + " is not committed: run submit/latency-profile.sh first, or set nas.search.cost = flops.");
         }
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
+        StageCommit commit = StageCommit.begin(store, s.run(), SearchOutputs.STAGE, s.stageIndex().dirIndex(),
                 NasConfig.hash(s.run().config(), SearchSettings.SECTIONS), s.seed(), inputs);
         if (commit.skipped()) {
             return SearchResult.read(spark, store, commit.existing(), true);
@@ -178,7 +151,7 @@ public final class SearchStage {
                 lat = null;
             }
         }
-        SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainStage.SUPERNET));
+        SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SUPERNET));
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         String dir = commit.stageDir();
         List<String[]> history = new ArrayList<>();
@@ -281,8 +254,8 @@ public final class SearchStage {
             cand.add(RowFactory.create(Integer.parseInt(h[0]), h[1], opNames(e.arch()), e.accuracy(), e.cost(), c.mflops(), c.mparams(),
                     c.latencyMs(), Integer.parseInt(h[2]), Double.parseDouble(h[3]), e.feasible(), e.generation()));
         }
-        spark.createDataFrame(cand, CANDIDATES_SCHEMA).coalesce(1).write().parquet(commit.tableUri(CANDIDATES));
-        commit.addTable(CANDIDATES, cand.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(cand, SearchOutputs.CANDIDATES_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SearchOutputs.CANDIDATES));
+        commit.addTable(SearchOutputs.CANDIDATES, cand.size(), SearchOutputs.SCHEMA_VERSION, List.of());
 
         List<Row> front = new ArrayList<>();
         for (ConstrainedNsga2.Member m : ces.paretoFront()) {
@@ -290,7 +263,7 @@ public final class SearchStage {
             front.add(RowFactory.create(m.arch().arch().id(), opNames(m.arch().arch()), m.arch().accuracy(), m.arch().cost(), c.mflops(),
                     c.mparams(), c.latencyMs(), m.crowding()));
         }
-        spark.createDataFrame(front, FRONT_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PARETO_FRONT));
+        spark.createDataFrame(front, SearchOutputs.FRONT_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SearchOutputs.PARETO_FRONT));
         // the front as text (architecture, accuracy, cost), digested: equal on two runs means the same front to the last bit
         StringBuilder frontText = new StringBuilder();
         for (ConstrainedNsga2.Member m : ces.paretoFront()) {
@@ -298,7 +271,7 @@ public final class SearchStage {
         }
         commit.putProperty("pareto_front_sha256", NasConfig.sha256(frontText.toString()));
         LOG.info("search: Pareto front sha256 {}", NasConfig.sha256(frontText.toString()));
-        commit.addTable(PARETO_FRONT, front.size(), SCHEMA_VERSION, List.of());
+        commit.addTable(SearchOutputs.PARETO_FRONT, front.size(), SearchOutputs.SCHEMA_VERSION, List.of());
 
         List<EvaluatedArch> all = new ArrayList<>(byId.values());
         OpDistribution dist = OpDistribution.of(space, all, NondominatedRanks.of(all), s.rankBound());
@@ -309,8 +282,8 @@ public final class SearchStage {
                 rows.add(RowFactory.create(l, ops.get(i).name(), dist.counts()[l][i], dist.probabilities()[l][i], dist.architectures(), s.rankBound()));
             }
         }
-        spark.createDataFrame(rows, DISTRIBUTION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(OP_DISTRIBUTION));
-        commit.addTable(OP_DISTRIBUTION, rows.size(), SCHEMA_VERSION, List.of());
+        spark.createDataFrame(rows, SearchOutputs.DISTRIBUTION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SearchOutputs.OP_DISTRIBUTION));
+        commit.addTable(SearchOutputs.OP_DISTRIBUTION, rows.size(), SearchOutputs.SCHEMA_VERSION, List.of());
         LOG.info("search: {} architectures evaluated; Pareto front of {}; op distribution over {} architectures of rank < {}", all.size(),
                 front.size(), dist.architectures(), s.rankBound());
     }

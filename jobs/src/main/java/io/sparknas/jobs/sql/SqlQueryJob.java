@@ -2,6 +2,7 @@ package io.sparknas.jobs.sql;
 
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.catalog.HiveCatalog;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
@@ -132,7 +133,7 @@ public final class SqlQueryJob {
 
     /** Makes {@code database} of the persistent catalog the session's current one; a clear error if it is not there. */
     private static void useDatabase(SparkSession spark, String database) {
-        io.sparknas.jobs.catalog.RegisterTablesJob.requireHiveCatalog(spark);
+        HiveCatalog.require(spark);
         if (!spark.catalog().databaseExists(database)) {
             List<String> known = spark.sql("SHOW DATABASES").collectAsList().stream().map(r -> r.getString(0)).sorted().toList();
             throw new InputDataException("Database " + database + " is not in the catalog (" + known + "): register the run first with "
@@ -161,17 +162,13 @@ public final class SqlQueryJob {
         List<String> views = new ArrayList<>();
         for (StageRecord r : store.committedStages()) {
             for (Map.Entry<String, StageRecord.Table> t : r.tables().entrySet()) {
-                String view = viewName(r.stageDir(), t.getKey());
+                String view = HiveCatalog.viewName(r.stageDir(), t.getKey());
                 spark.read().parquet(store.tableUri(r.stageDir(), t.getValue().path())).createOrReplaceTempView(view);
                 views.add(view);
             }
         }
         LOG.info("Registered views of run {}: {}", store.runId(), views);
         return views;
-    }
-
-    public static String viewName(String stageDir, String table) {
-        return (stageDir + "_" + table).replace('-', '_');
     }
 
     /** Splits on ';' outside quotes and comments; blank statements are dropped. */

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.IngestOutputs;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sparknas.jobs.InputDataException;
@@ -78,12 +80,12 @@ final class DsoNasPretraining {
             chain.add(run);
             store = new RunStore(s.run().root(), run, spark.sparkContext().hadoopConfiguration());
             RunStore at = store;
-            record = store.committed(SupernetTrainStage.STAGE).orElseThrow(() -> new InputDataException(key + ": run " + run
-                    + " has no committed supernet-train at " + at.stageDir(SupernetTrainStage.STAGE) + ": run that DSO-NAS run's supernet-train first."));
+            record = store.committed(SupernetTrainOutputs.STAGE).orElseThrow(() -> new InputDataException(key + ": run " + run
+                    + " has no committed supernet-train at " + at.stageDir(SupernetTrainOutputs.STAGE) + ": run that DSO-NAS run's supernet-train first."));
             theirs = record.properties().get(FINGERPRINT);
             String from = record.properties().getOrDefault(FROM, "");
             if (!from.isEmpty() && !from.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-                throw new InputDataException(key + ": run " + run + "'s " + at.stageDir(SupernetTrainStage.STAGE) + "/_stage.json says "
+                throw new InputDataException(key + ": run " + run + "'s " + at.stageDir(SupernetTrainOutputs.STAGE) + "/_stage.json says "
                         + FROM + " = \"" + from + "\", which is not a run id (letters, digits, '.', '_', '-'): the file was edited or "
                         + "is not spark-nas's; re-run that run's supernet-train with --force.");
             }
@@ -99,7 +101,7 @@ final class DsoNasPretraining {
             other = from;
         }
         if (theirs == null) {
-            throw new InputDataException(key + ": the supernet-train of run " + other + " (" + store.stageDir(SupernetTrainStage.STAGE)
+            throw new InputDataException(key + ": the supernet-train of run " + other + " (" + store.stageDir(SupernetTrainOutputs.STAGE)
                     + ") kept no pre-training (method " + record.method() + "; a DSO-NAS run with nas.dsonas.pretrain-epochs > 0 keeps one).");
         }
         String ours = fingerprint(s.run().config(), ingestFingerprint);
@@ -107,11 +109,11 @@ final class DsoNasPretraining {
             throw new InputDataException(key + ": run " + other + " pre-trained with another configuration or data: " + differences(s.run().config(),
                     record, ingestFingerprint) + ". Make them equal, or drop nas.dsonas.pretrained-run to pre-train here.");
         }
-        String keptDir = store.stageDir(SupernetTrainStage.STAGE) + "/" + DIR;
-        StageCheckpoints kept = new StageCheckpoints(store, SupernetTrainStage.STAGE, DIR);
+        String keptDir = store.stageDir(SupernetTrainOutputs.STAGE) + "/" + DIR;
+        StageCheckpoints kept = new StageCheckpoints(store, SupernetTrainOutputs.STAGE, DIR);
         SupernetCheckpoint cp = SupernetCheckpoint.latest(spark, kept).orElseThrow(() -> new InputDataException(key + ": "
                 + keptDir + " holds no complete checkpoint: re-run that run's supernet-train with --force."));
-        return Optional.of(new Source(other, new StageRecord.Input(other + "/" + SupernetTrainStage.STAGE + "/" + DIR, keptDir, theirs), cp));
+        return Optional.of(new Source(other, new StageRecord.Input(other + "/" + SupernetTrainOutputs.STAGE + "/" + DIR, keptDir, theirs), cp));
     }
 
     /** The keys of {@link #PATHS} whose values differ between this config and the other run's record, or the ingest. */
@@ -125,7 +127,7 @@ final class DsoNasPretraining {
                 out.add(p + " is " + shorten(b) + " there, " + shorten(a) + " here");
             }
         }
-        String theirIngest = theirs.inputs().stream().filter(i -> i.id().equals(io.sparknas.jobs.ingest.IngestStage.STAGE))
+        String theirIngest = theirs.inputs().stream().filter(i -> i.id().equals(IngestOutputs.STAGE))
                 .map(StageRecord.Input::hash).findFirst().orElse("");
         if (!theirIngest.equals(ingestFingerprint)) {
             out.add("the ingest differs (fingerprint " + abbreviate(theirIngest) + " there, " + abbreviate(ingestFingerprint) + " here)");

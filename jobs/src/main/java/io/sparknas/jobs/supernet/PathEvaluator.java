@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.store.RunStore;
@@ -27,7 +28,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Supernet accuracy of architectures on Spark executors, in two phases, so that an architecture's accuracy does not depend on

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.NativeHeap;
 import io.sparknas.search.strategy.RoundPlan;
 import io.sparknas.search.strategy.StepPlan;

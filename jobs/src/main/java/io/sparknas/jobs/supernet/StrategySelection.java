@@ -1,7 +1,8 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.LatencyProfileOutputs;
+import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.InputDataException;
-import io.sparknas.jobs.easiness.EasinessStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.search.strategy.DaNasStrategy;
@@ -14,7 +15,6 @@ import io.sparknas.supernet.cost.FlopsCostModel;
 import io.sparknas.supernet.cost.MacCostModel;
 import io.sparknas.supernet.cost.ParamsCostModel;
 import io.sparknas.supernet.space.SearchSpace;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.List;
@@ -51,11 +51,11 @@ final class StrategySelection {
                 if (d.schedule().equals("all")) {
                     ranking = java.util.stream.IntStream.range(0, space.classes()).toArray();
                 } else {
-                    StageRecord easiness = store.committed(EasinessStage.STAGE).orElseThrow(() -> new InputDataException("DA-NAS with "
-                            + "nas.danas.schedule = " + d.schedule() + " orders classes by the easiness stage, but " + store.stageDir(EasinessStage.STAGE)
+                    StageRecord easiness = store.committed(EasinessOutputs.STAGE).orElseThrow(() -> new InputDataException("DA-NAS with "
+                            + "nas.danas.schedule = " + d.schedule() + " orders classes by the easiness stage, but " + store.stageDir(EasinessOutputs.STAGE)
                             + " is not committed: run submit/easiness.sh first, or set nas.danas.schedule = all."));
-                    ranking = ranking(spark, store, space.classes());
-                    inputs.add(new StageRecord.Input(EasinessStage.STAGE, store.stageDir(EasinessStage.STAGE).toString(), easiness.fingerprint()));
+                    ranking = EasinessOutputs.ranking(spark, store, space.classes());
+                    inputs.add(new StageRecord.Input(EasinessOutputs.STAGE, store.stageDir(EasinessOutputs.STAGE).toString(), easiness.fingerprint()));
                 }
                 CostModel cost = switch (s.danasCost()) {
                     case "params" -> new ParamsCostModel();
@@ -63,7 +63,7 @@ final class StrategySelection {
                     default -> new FlopsCostModel();
                 };
                 if (s.danasCost().equals("latency")) {
-                    StageRecord lat = store.committed(io.sparknas.jobs.latency.LatencyProfileStage.STAGE).orElseThrow();
+                    StageRecord lat = store.committed(LatencyProfileOutputs.STAGE).orElseThrow();
                     inputs.add(new StageRecord.Input(lat.stageDir(), store.stageDir(lat.stageDir()).toString(), lat.fingerprint()));
                 }
                 return new Selected(new DaNasStrategy(space, d, ranking, opCosts(space, cost), cost.fixedCost(space)), inputs);
@@ -89,7 +89,7 @@ final class StrategySelection {
                     default -> null;
                 };
                 if (budget.equals("latency")) {
-                    StageRecord lat = store.committed(io.sparknas.jobs.latency.LatencyProfileStage.STAGE).orElseThrow();
+                    StageRecord lat = store.committed(LatencyProfileOutputs.STAGE).orElseThrow();
                     inputs.add(new StageRecord.Input(lat.stageDir(), store.stageDir(lat.stageDir()).toString(), lat.fingerprint()));
                 }
                 try {
@@ -118,27 +118,16 @@ final class StrategySelection {
      * space; {@code setting} names the key that asked for it, {@code instead} the setting that needs no table.
      */
     private static CostModel latency(SparkSession spark, RunStore store, SearchSpace space, String setting, String instead) {
-        if (store.committed(io.sparknas.jobs.latency.LatencyProfileStage.STAGE).isEmpty()) {
+        if (store.committed(LatencyProfileOutputs.STAGE).isEmpty()) {
             throw new InputDataException(setting + " needs the run's latency table, but " + store.stageDir(
-                    io.sparknas.jobs.latency.LatencyProfileStage.STAGE) + " is not committed: run submit/latency-profile.sh first, or set " + instead + ".");
+                    LatencyProfileOutputs.STAGE) + " is not committed: run submit/latency-profile.sh first, or set " + instead + ".");
         }
-        io.sparknas.supernet.cost.LatencyTable table = io.sparknas.jobs.latency.LatencyProfileStage.readTable(spark, store);
+        io.sparknas.supernet.cost.LatencyTable table = LatencyProfileOutputs.read(spark, store);
         List<io.sparknas.supernet.cost.LatencyProbe> missing = table.missing(io.sparknas.supernet.cost.LatencyProbe.of(space));
         if (!missing.isEmpty()) {
             throw new InputDataException("The run's latency table lacks " + missing.size() + " probes of this space (e.g. " + missing.get(0)
                     + "): re-run submit/latency-profile.sh --force with the same nas.space settings.");
         }
         return new io.sparknas.supernet.cost.LatencyCostModel(table);
-    }
-
-    /** Class indices from easiest (rank 1) to hardest, from the easiness stage's {@code class_easiness}. */
-    static int[] ranking(SparkSession spark, RunStore store, int classes) {
-        List<Row> rows = spark.read().parquet(store.tableUri(EasinessStage.STAGE, EasinessStage.CLASS_EASINESS))
-                .select("class_index", "rank").orderBy("rank").collectAsList();
-        if (rows.size() != classes) {
-            throw new InputDataException("class_easiness of " + store.stageDir(EasinessStage.STAGE) + " ranks " + rows.size() + " classes, the run has "
-                    + classes + ": re-run submit/easiness.sh --force.");
-        }
-        return rows.stream().mapToInt(r -> r.getInt(0)).toArray();
     }
 }

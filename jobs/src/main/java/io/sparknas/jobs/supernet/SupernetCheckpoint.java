@@ -1,5 +1,8 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.ArchParamsTable;
+import io.sparknas.jobs.artifact.StateTable;
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.store.StageCheckpoints;
 import io.sparknas.supernet.net.SupernetState;
 import org.apache.spark.sql.Row;
@@ -30,7 +33,7 @@ record SupernetCheckpoint(int epoch, int roundsDone, SupernetState state, List<R
         StateTable.write(spark, state, cps.tableUri(number, STATE));
         cps.writeText(number, STRATEGY, strategyState);
         ArchParamsTable.write(spark, archParams, cps.tableUri(number, ARCH_PARAMS));
-        spark.createDataFrame(metrics, SupernetTrainStage.METRICS_SCHEMA).coalesce(1).write().parquet(cps.tableUri(number, METRICS));
+        spark.createDataFrame(metrics, SupernetTrainOutputs.METRICS_SCHEMA).coalesce(1).write().parquet(cps.tableUri(number, METRICS));
         cps.writeText(number, POSITION, epoch + " " + roundsDone);
         cps.complete(number, "epoch " + epoch + ", rounds done " + roundsDone);
     }

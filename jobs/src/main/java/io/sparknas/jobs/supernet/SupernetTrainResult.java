@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
@@ -29,12 +30,12 @@ public record SupernetTrainResult(StageRecord record, String stageUri, boolean s
 
     static SupernetTrainResult read(SparkSession spark, RunStore store, StageRecord record, boolean skipped) {
         String dir = record.stageDir();
-        List<Row> perEpoch = spark.read().parquet(store.tableUri(dir, SupernetTrainStage.METRICS)).where("phase = 'weights'")
+        List<Row> perEpoch = spark.read().parquet(store.tableUri(dir, SupernetTrainOutputs.METRICS)).where("phase = 'weights'")
                 .groupBy("epoch").agg(org.apache.spark.sql.functions.expr("sum(loss * steps) / sum(steps)").as("loss"),
                         org.apache.spark.sql.functions.expr("sum(train_accuracy * images) / sum(images)").as("acc"))
                 .orderBy("epoch").collectAsList();
-        Row speed = spark.read().parquet(store.tableUri(dir, SupernetTrainStage.METRICS)).selectExpr("sum(images) / sum(seconds)").first();
-        Row eval = spark.read().parquet(store.tableUri(dir, SupernetTrainStage.PATH_EVAL))
+        Row speed = spark.read().parquet(store.tableUri(dir, SupernetTrainOutputs.METRICS)).selectExpr("sum(images) / sum(seconds)").first();
+        Row eval = spark.read().parquet(store.tableUri(dir, SupernetTrainOutputs.PATH_EVAL))
                 .selectExpr("avg(val_accuracy)", "max(val_accuracy)", "count(*)").first();
         Row first = perEpoch.get(0);
         Row last = perEpoch.get(perEpoch.size() - 1);

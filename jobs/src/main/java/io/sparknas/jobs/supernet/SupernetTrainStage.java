@@ -1,5 +1,12 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
+import io.sparknas.jobs.artifact.PruneOutputs;
+import io.sparknas.jobs.artifact.ArchParamsTable;
+import io.sparknas.jobs.artifact.StateTable;
+import io.sparknas.jobs.artifact.SpaceTable;
+import io.sparknas.jobs.artifact.RunSpace;
+import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.NativeHeap;
@@ -26,8 +33,6 @@ import io.sparknas.search.strategy.TrainingStrategy;
 import io.sparknas.search.strategy.TrainingStrategy.Phase;
 import io.sparknas.search.strategy.UniformSampling;
 import io.sparknas.supernet.space.Arch;
-import io.sparknas.supernet.space.Layer;
-import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -35,8 +40,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,40 +74,13 @@ import java.util.Set;
  */
 public final class SupernetTrainStage {
 
-    public static final String STAGE = "supernet-train";
-    public static final String SUPERNET = "supernet";
-    public static final String METRICS = "train_metrics";
-    public static final String PATH_EVAL = "path_eval";
-    public static final String SPACE = "space";
-    public static final int SCHEMA_VERSION = io.sparknas.jobs.store.SchemaVersions.of("supernet-train");
-    /** The stage whose {@code pruned_space} a fine-tuning stage trains (PAD-NAS). */
-    public static final String PRUNE_STAGE = "prune";
-    public static final String PRUNED_SPACE = "pruned_space";
-
     private static final Logger LOG = LoggerFactory.getLogger(SupernetTrainStage.class);
-
-    static final StructType METRICS_SCHEMA = new StructType()
-            .add("epoch", DataTypes.IntegerType, false).add("round", DataTypes.IntegerType, false)
-            .add("steps", DataTypes.LongType, false).add("images", DataTypes.LongType, false)
-            .add("loss", DataTypes.DoubleType, false).add("train_accuracy", DataTypes.DoubleType, false)
-            .add("learning_rate", DataTypes.DoubleType, false).add("seconds", DataTypes.DoubleType, false)
-            .add("images_per_second", DataTypes.DoubleType, false).add("compute_seconds", DataTypes.DoubleType, false)
-            .add("overhead_share", DataTypes.DoubleType, false)
-            // weights (train split) or architecture (val split, the strategy's parameters), and the epoch's number of classes
-            .add("phase", DataTypes.StringType, false).add("classes", DataTypes.IntegerType, false)
-            // images per class index the round's steps read, counted on the executors
-            .add("class_images", DataTypes.createArrayType(DataTypes.LongType, false), false);
-
-    static final StructType PATH_EVAL_SCHEMA = new StructType()
-            .add("arch", DataTypes.StringType, false).add("val_accuracy", DataTypes.DoubleType, false)
-            .add("val_images", DataTypes.LongType, false).add("mflops", DataTypes.DoubleType, false)
-            .add("mparams", DataTypes.DoubleType, false);
 
     private SupernetTrainStage() {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(STAGE, args, Set.of(StageIndex.OPTION), false, SupernetSettings::from, SupernetTrainStage::run);
+        StageLauncher.launch(SupernetTrainOutputs.STAGE, args, Set.of(StageIndex.OPTION), false, SupernetSettings::from, SupernetTrainStage::run);
     }
 
     public static SupernetTrainResult run(SupernetSettings s, SparkSession spark) {
@@ -116,24 +92,24 @@ public final class SupernetTrainStage {
         int k = s.stageIndex().k();
         if (k >= 2) {
             // PAD-NAS stage k: the space pruned after search k-1, weights inherited from supernet-train k-1 (section 3.2)
-            String pruneDir = StageIndex.dir(PRUNE_STAGE, k - 1);
-            String prevDir = StageIndex.dir(STAGE, k - 1);
+            String pruneDir = StageIndex.dir(PruneOutputs.STAGE, k - 1);
+            String prevDir = StageIndex.dir(SupernetTrainOutputs.STAGE, k - 1);
             StageRecord prune = store.committed(pruneDir).orElseThrow(() -> new InputDataException("supernet-train --stage-index " + k
                     + " fine-tunes the space pruned by prune --stage-index " + (k - 1) + ", but " + store.stageDir(pruneDir)
                     + " is not committed: run submit/prune.sh --stage-index " + (k - 1) + " first."));
             StageRecord prev = store.committed(prevDir).orElseThrow(() -> new InputDataException("supernet-train --stage-index " + k
                     + " inherits the weights of " + store.stageDir(prevDir) + ", which is not committed."));
-            space = SpaceTable.read(spark, store.tableUri(pruneDir, PRUNED_SPACE), space);
+            space = SpaceTable.read(spark, store.tableUri(pruneDir, PruneOutputs.PRUNED_SPACE), space);
             inputs.add(new StageRecord.Input(pruneDir, store.stageDir(pruneDir).toString(), prune.fingerprint()));
             inputs.add(new StageRecord.Input(prevDir, store.stageDir(prevDir).toString(), prev.fingerprint()));
-            inherited = new Inherited(prevDir, store.tableUri(prevDir, SUPERNET));
+            inherited = new Inherited(prevDir, store.tableUri(prevDir, SupernetTrainOutputs.SUPERNET));
         }
         StrategySelection.Selected selected = StrategySelection.select(s, spark, store, space);
         inputs.addAll(selected.inputs());
         Optional<DsoNasPretraining.Source> pretrained = s.run().method().equals("dsonas")
                 ? DsoNasPretraining.source(s, spark, rs.ingest().fingerprint()) : Optional.empty();
         pretrained.ifPresent(p -> inputs.add(p.input()));
-        StageCommit commit = StageCommit.begin(store, s.run(), STAGE, s.stageIndex().dirIndex(),
+        StageCommit commit = StageCommit.begin(store, s.run(), SupernetTrainOutputs.STAGE, s.stageIndex().dirIndex(),
                 NasConfig.hash(s.run().config(), s.sections()), s.seed(), inputs);
         if (commit.skipped()) {
             return SupernetTrainResult.read(spark, store, commit.existing(), true);
@@ -358,16 +334,16 @@ public final class SupernetTrainStage {
         }
         List<Row> evalRows = evaluate(spark, store, space, opt, state, paths, s, workers);
 
-        StateTable.write(spark, state, commit.tableUri(SUPERNET));
-        commit.addTable(SUPERNET, state.params().size(), SCHEMA_VERSION, List.of());
-        spark.createDataFrame(metrics, METRICS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(METRICS));
-        commit.addTable(METRICS, metrics.size(), SCHEMA_VERSION, List.of());
-        spark.createDataFrame(evalRows, PATH_EVAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(PATH_EVAL));
-        commit.addTable(PATH_EVAL, evalRows.size(), SCHEMA_VERSION, List.of());
-        int spaceRows = SpaceTable.write(spark, space, commit.tableUri(SPACE));
-        commit.addTable(SPACE, spaceRows, SCHEMA_VERSION, List.of());
+        StateTable.write(spark, state, commit.tableUri(SupernetTrainOutputs.SUPERNET));
+        commit.addTable(SupernetTrainOutputs.SUPERNET, state.params().size(), SupernetTrainOutputs.SCHEMA_VERSION, List.of());
+        spark.createDataFrame(metrics, SupernetTrainOutputs.METRICS_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SupernetTrainOutputs.METRICS));
+        commit.addTable(SupernetTrainOutputs.METRICS, metrics.size(), SupernetTrainOutputs.SCHEMA_VERSION, List.of());
+        spark.createDataFrame(evalRows, SupernetTrainOutputs.PATH_EVAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(SupernetTrainOutputs.PATH_EVAL));
+        commit.addTable(SupernetTrainOutputs.PATH_EVAL, evalRows.size(), SupernetTrainOutputs.SCHEMA_VERSION, List.of());
+        int spaceRows = SpaceTable.write(spark, space, commit.tableUri(SupernetTrainOutputs.SPACE));
+        commit.addTable(SupernetTrainOutputs.SPACE, spaceRows, SupernetTrainOutputs.SCHEMA_VERSION, List.of());
         ArchParamsTable.write(spark, archParams, commit.tableUri(ArchParamsTable.TABLE));
-        commit.addTable(ArchParamsTable.TABLE, archParams.size(), SCHEMA_VERSION, List.of());
+        commit.addTable(ArchParamsTable.TABLE, archParams.size(), SupernetTrainOutputs.SCHEMA_VERSION, List.of());
         commit.putProperty("method", strategy.method());
         commit.putProperty("strategy_state", strategy.state());
         strategy.readOff().ifPresent(a -> commit.putProperty("read_off", a.id()));

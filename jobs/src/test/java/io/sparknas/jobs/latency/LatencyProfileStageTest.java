@@ -1,5 +1,6 @@
 package io.sparknas.jobs.latency;
 
+import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
@@ -69,9 +70,9 @@ class LatencyProfileStageTest {
             assertEquals(3, (int) r.getAs("repeats"));
         }
         RunStore store = new RunStore(root.toUri(), "l", spark.sparkContext().hadoopConfiguration());
-        LatencyTable table = LatencyProfileStage.readTable(spark, store);
+        LatencyTable table = LatencyProfileOutputs.read(spark, store);
         assertTrue(table.missing(probes).isEmpty());
-        assertEquals(space.hash(), store.committed(LatencyProfileStage.STAGE).orElseThrow().properties().get("space_hash"));
+        assertEquals(space.hash(), store.committed(LatencyProfileOutputs.STAGE).orElseThrow().properties().get("space_hash"));
         // the cost model sums the table: the all-first-candidate architecture costs stem + head + classifier + its ops
         LatencyCostModel cost = new LatencyCostModel(table);
         double sum = table.ms(LatencyProbe.stem(space)) + table.ms(LatencyProbe.head(space)) + table.ms(LatencyProbe.classifier(space));
@@ -91,7 +92,7 @@ class LatencyProfileStageTest {
     @Test
     void aRunWithoutTheStageGetsAnErrorNamingTheFix() {
         RunStore store = new RunStore(root.toUri(), "nothing", spark.sparkContext().hadoopConfiguration());
-        InputDataException e = assertThrows(InputDataException.class, () -> LatencyProfileStage.readTable(spark, store));
+        InputDataException e = assertThrows(InputDataException.class, () -> LatencyProfileOutputs.read(spark, store));
         assertTrue(e.getMessage().contains("submit/latency-profile.sh"), e.getMessage());
         InputDataException noIngest = assertThrows(InputDataException.class, () -> LatencyProfileStage.run(settings("no-ingest", false, Map.of()), spark));
         assertTrue(noIngest.getMessage().contains("submit/ingest.sh"), noIngest.getMessage());

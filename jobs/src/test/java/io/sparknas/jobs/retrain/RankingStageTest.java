@@ -1,5 +1,6 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.artifact.RankingOutputs;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.search.SearchSettings;
@@ -80,11 +81,11 @@ class RankingStageTest {
         // both models at the same stand-alone accuracy (as when every short training ends at chance): tau is undefined, and
         // the table and the record say why instead of committing a NaN
         RunStore store = new RunStore(io.sparknas.jobs.config.RunSettings.toUri(root.toString()), "r", spark.sparkContext().hadoopConfiguration());
-        String fingerprint = store.committed(RankingStage.STAGE).orElseThrow().fingerprint();
-        store.delete(RankingStage.STAGE);
-        RankingCheckpoint.write(store, RankingStage.STAGE, 1, new RankingCheckpoint(List.of(first[0], uninterrupted.get(1).getString(0)),
+        String fingerprint = store.committed(RankingOutputs.STAGE).orElseThrow().fingerprint();
+        store.delete(RankingOutputs.STAGE);
+        RankingCheckpoint.write(store, RankingOutputs.STAGE, 1, new RankingCheckpoint(List.of(first[0], uninterrupted.get(1).getString(0)),
                 List.of(0.1, 0.1)));
-        store.writeText(RankingStage.STAGE, io.sparknas.jobs.store.StageCommit.CHECKPOINT_FINGERPRINT, fingerprint);
+        store.writeText(RankingOutputs.STAGE, io.sparknas.jobs.store.StageCommit.CHECKPOINT_FINGERPRINT, fingerprint);
         RankingResult undefined = RankingStage.run(ranking(false, true), spark);
         assertEquals(null, undefined.tau().value());
         assertTrue(undefined.tau().undefined().contains("same score") && undefined.tau().undefined().contains("nas.ranking.epochs"),

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.sql;
 
+import io.sparknas.jobs.catalog.HiveCatalog;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.testing.SharedSpark;
@@ -77,7 +78,7 @@ class SqlQueryJobTest {
     @Test
     void statementSplitting() {
         assertEquals(List.of("select 1", "select ';'"), SqlQueryJob.statements("select 1;\nselect ';'; -- trailing; comment\n"));
-        assertEquals("supernet_train_2_train_metrics", SqlQueryJob.viewName("supernet-train-2", "train_metrics"));
+        assertEquals("supernet_train_2_train_metrics", HiveCatalog.viewName("supernet-train-2", "train_metrics"));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.IngestOutputs;
+import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.easiness.EasinessResult;
 import io.sparknas.jobs.easiness.EasinessSettings;
@@ -30,7 +32,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -85,7 +86,7 @@ class DaNasStagesTest {
     /** Replaces every image of class {@code c} in the committed images table by a white one (the fixture: a trivially easy class). */
     static void blankClass(String runId, int c) throws Exception {
         RunStore store = new RunStore(root.toUri(), runId, spark.sparkContext().hadoopConfiguration());
-        String uri = store.tableUri(IngestStage.STAGE, IngestStage.IMAGES);
+        String uri = store.tableUri(IngestOutputs.STAGE, IngestOutputs.IMAGES);
         Dataset<Row> images = spark.read().parquet(uri);
         spark.udf().register("white", (byte[] px) -> {
             byte[] w = new byte[px.length];
@@ -218,7 +219,7 @@ class DaNasStagesTest {
     void aKilledDaNasRunResumesWithTheSameLogitsAndWeights() throws Exception {
         // d's committed ingest (class 4 blanked) and easiness, copied: the same inputs without training the three
         // reference networks again (easiness's own determinism is ClassEasinessTest's and the stage's inputs are fixed)
-        Stages.copyCommitted(root, "d", "k", IngestStage.STAGE, EasinessStage.STAGE);
+        Stages.copyCommitted(root, "d", "k", IngestOutputs.STAGE, EasinessOutputs.STAGE);
         // the driver's jobs are cancelled once epoch 3 has one round done (checkpoint after every round)
         io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "2 1", () -> SupernetTrainStage.run(supernet("k", false, Map.of()), spark));
         assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));

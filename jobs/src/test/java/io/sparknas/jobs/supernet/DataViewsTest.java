@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.store.RunStore;

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.SpaceTable;
+import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.search.SearchSettings;
@@ -24,7 +26,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

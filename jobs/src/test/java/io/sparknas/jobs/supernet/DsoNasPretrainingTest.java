@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.config.InvalidSettingsException;
 import io.sparknas.jobs.config.RunSettings;
@@ -48,7 +49,7 @@ class DsoNasPretrainingTest {
         // run "other" searched from a "pre-training" its _stage.json says is at ../../outside (an edited or foreign file)
         RunStore other = new RunStore(RunSettings.toUri(root.toString()), "other", spark.sparkContext().hadoopConfiguration());
         StageArgs a = Stages.args("fashion-mnist-tiny.conf", root, "other", false, Map.of("nas.run.method", "dsonas"));
-        StageCommit c = StageCommit.begin(other, RunSettings.from(a.loadConfig(), a), SupernetTrainStage.STAGE, 0, "h", 1L,
+        StageCommit c = StageCommit.begin(other, RunSettings.from(a.loadConfig(), a), SupernetTrainOutputs.STAGE, 0, "h", 1L,
                 List.of(new StageRecord.Input("source:x", "file:/x", "h")));
         c.putProperty(DsoNasPretraining.FROM, "../../outside");
         c.commit(Map.of(), "CPU");

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.SpaceTable;
+import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.search.SearchSettings;

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.artifact.StateTable;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;

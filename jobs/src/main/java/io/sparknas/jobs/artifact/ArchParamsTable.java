@@ -1,4 +1,4 @@
-package io.sparknas.jobs.supernet;
+package io.sparknas.jobs.artifact;
 
 import io.sparknas.search.strategy.TrainingStrategy.ArchParam;
 import org.apache.spark.sql.Row;
@@ -32,15 +32,15 @@ public final class ArchParamsTable {
     private ArchParamsTable() {
     }
 
-    static Row row(String method, ArchParam p) {
+    public static Row row(String method, ArchParam p) {
         return RowFactory.create(method, p.epoch(), p.layer(), p.op(), p.value(), p.kind());
     }
 
-    static void write(SparkSession spark, List<Row> rows, String uri) {
+    public static void write(SparkSession spark, List<Row> rows, String uri) {
         spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(uri);
     }
 
-    static List<Row> read(SparkSession spark, String uri) {
+    public static List<Row> read(SparkSession spark, String uri) {
         return spark.read().schema(SCHEMA).parquet(uri).orderBy("epoch", "layer", "kind", "op").collectAsList();
     }
 

@@ -1,4 +1,4 @@
-package io.sparknas.jobs.supernet;
+package io.sparknas.jobs.artifact;
 
 import io.sparknas.supernet.net.SupernetState;
 import org.apache.spark.api.java.JavaRDD;

@@ -1,6 +1,6 @@
-package io.sparknas.jobs.retrain;
+package io.sparknas.jobs.training;
 
-import io.sparknas.jobs.supernet.Sample;
+import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.testing.FashionMnist;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.Supernet;
@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

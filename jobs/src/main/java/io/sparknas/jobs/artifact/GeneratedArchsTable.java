@@ -1,4 +1,4 @@
-package io.sparknas.jobs.search;
+package io.sparknas.jobs.artifact;
 
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;

@@ -1,4 +1,4 @@
-package io.sparknas.jobs.supernet;
+package io.sparknas.jobs.artifact;
 
 import java.io.Serializable;
 

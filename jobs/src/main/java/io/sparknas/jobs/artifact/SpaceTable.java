@@ -1,4 +1,4 @@
-package io.sparknas.jobs.supernet;
+package io.sparknas.jobs.artifact;
 
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.supernet.space.Layer;

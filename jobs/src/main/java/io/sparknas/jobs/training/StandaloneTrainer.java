@@ -1,9 +1,9 @@
-package io.sparknas.jobs.retrain;
+package io.sparknas.jobs.training;
 
 import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.store.RunStore;
-import io.sparknas.jobs.supernet.Sample;
+import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.supernet.backend.OneDnnLayerHelpers;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.OptimizerSettings;
@@ -54,7 +54,7 @@ public final class StandaloneTrainer implements AutoCloseable {
      * Per model and epoch: the training loss (dl4j-spark's score), the val accuracy after the epoch (null without per-epoch
      * evaluation), learning rate, training wall time and throughput.
      */
-    static final StructType METRICS_SCHEMA = new StructType()
+    public static final StructType METRICS_SCHEMA = new StructType()
             .add("model", DataTypes.IntegerType, false).add("epoch", DataTypes.IntegerType, false)
             .add("loss", DataTypes.DoubleType, false).add("val_accuracy", DataTypes.DoubleType, true)
             .add("learning_rate", DataTypes.DoubleType, false)

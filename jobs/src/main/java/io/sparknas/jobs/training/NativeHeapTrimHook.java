@@ -1,4 +1,4 @@
-package io.sparknas.jobs.retrain;
+package io.sparknas.jobs.training;
 
 import io.sparknas.jobs.NativeHeap;
 import org.deeplearning4j.nn.api.Model;
