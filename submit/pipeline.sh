@@ -46,53 +46,21 @@ if [[ ! -f "$jar" ]]; then
   echo "pipeline: $jar is missing: build the project first (mvn -B -q package -DskipTests)" >&2
   exit 2
 fi
-# Validate the configuration once, before any stage, and learn the run root, id, method and PAD-NAS stages.
+# Validate the configuration once, before any stage, and learn the run root, id, method and its stages (the method's
+# descriptor plans them: io.sparknas.search.method.NasMethod#stagePlan, the same list the Airflow DAGs run).
 query_err="$(mktemp)"
 trap 'rm -f "$query_err"' EXIT
 if ! query_out="$(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
-  nas.run.root nas.run.id nas.run.method nas.padnas.stages nas.danas.schedule nas.danas.cost nas.ddpnas.generation.constraints nas.dsonas.budget \
-  nas.catalog.register 2>"$query_err")"; then
+  nas.run.root nas.run.id nas.run.method nas.catalog.register stage-plan 2>"$query_err")"; then
   # the cause as the last line, as every stage ends
   echo "pipeline: invalid configuration: $(tail -n 1 "$query_err" | sed 's/^spark-nas config: //')" >&2
   exit 2
 fi
 mapfile -t resolved <<<"$query_out"
-[[ ${#resolved[@]} -eq 9 ]] || { echo "pipeline: the configuration check printed ${#resolved[@]} values, expected 9: is the jar older than this script? rebuild it" >&2; exit 2; }
-root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; m_stages="${resolved[3]}"; danas_schedule="${resolved[4]}"; danas_cost="${resolved[5]}"; ddpnas_constraints="${resolved[6]}"; dsonas_budget="${resolved[7]}"
-register="${resolved[8]}"
-
+[[ ${#resolved[@]} -eq 5 ]] || { echo "pipeline: the configuration check printed ${#resolved[@]} values, expected 5: is the jar older than this script? rebuild it" >&2; exit 2; }
+root="${resolved[0]}"; run_id="${resolved[1]}"; method="${resolved[2]}"; register="${resolved[3]}"
 # A stage token is a script name, with -k for stage index k >= 2 (supernet-train-2, search-2, prune-2).
-case "$method" in
-  spos) stages=(ingest latency-profile supernet-train search retrain ranking report) ;;
-  padnas)
-    if (( m_stages < 2 )); then echo "pipeline: nas.padnas.stages = $m_stages: PAD-NAS needs M >= 2" >&2; exit 2; fi
-    stages=(ingest latency-profile supernet-train)
-    for (( k = 1; k <= m_stages - 2; k++ )); do
-      sfx=""; (( k > 1 )) && sfx="-$k"
-      stages+=("search$sfx" "prune$sfx" "supernet-train-$((k + 1))")
-    done
-    # retrain, ranking and report of the last search (search-k for k = M - 1), so they never mix with SPOS's of the same run
-    sfx=""; (( m_stages - 1 > 1 )) && sfx="-$((m_stages - 1))"
-    stages+=("search$sfx" "retrain$sfx" "ranking$sfx" "report$sfx") ;;
-  danas)
-    # ranking measures how well a search's supernet accuracy orders a Pareto front: DA-NAS outputs one architecture
-    stages=(ingest)
-    [[ "$danas_schedule" != all ]] && stages+=(easiness)
-    [[ "$danas_cost" == latency ]] && stages+=(latency-profile)
-    stages+=(supernet-train search retrain report) ;;
-  ddpnas)
-    # search = ENG: one architecture per nas.ddpnas.generation.constraints entry, all retrained; a latency constraint needs
-    # the latency table
-    stages=(ingest)
-    [[ "$ddpnas_constraints" == *latency* ]] && stages+=(latency-profile)
-    stages+=(supernet-train search retrain report) ;;
-  dsonas)
-    # search = the read-off (non-zero lambdas), one architecture; the adaptive latency budget needs the latency table
-    stages=(ingest)
-    [[ "$dsonas_budget" == latency ]] && stages+=(latency-profile)
-    stages+=(supernet-train search retrain report) ;;
-  *) echo "pipeline: unknown --method '$method' (spos, padnas, danas, ddpnas, dsonas)" >&2; exit 2 ;;
-esac
+read -r -a stages <<<"${resolved[4]}"
 if [[ -n "$from" ]]; then
   found=0; rest=()
   for s in "${stages[@]}"; do [[ "$s" == "$from" ]] && found=1; [[ $found == 1 ]] && rest+=("$s"); done

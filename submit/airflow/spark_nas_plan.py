@@ -1,8 +1,8 @@
 """The stage plan of a spark-nas pipeline, for the Airflow DAGs beside this file (spark_nas_<method>.py).
 
 Standard library only, and nothing of Airflow's is imported until build_dag() runs, so the plan can be checked where
-Airflow is not installed (check_dags.py). stage_tokens() is the same rule as submit/pipeline.sh's; check_dags.py compares
-the two for every method. One task per stage, each calling the stage's own script (submit/<stage>.sh) with --resume, so a
+Airflow is not installed (check_dags.py). The stage list comes from the method's descriptor in the application jar
+(io.sparknas.jobs.ConfigQuery stage-plan), as submit/pipeline.sh's does; check_dags.py compares the two for every method. One task per stage, each calling the stage's own script (submit/<stage>.sh) with --resume, so a
 task that Airflow retries after a failure continues the stage's checkpoint, skips a stage that did commit, or starts over
 an uncommitted one: never a half-committed stage (README, "Stages and artifacts").
 """
@@ -16,43 +16,16 @@ from datetime import datetime, timedelta
 
 METHODS = ("spos", "padnas", "danas", "ddpnas", "dsonas")
 
-# What the plan depends on, resolved from the configuration by the same code the stages use (io.sparknas.jobs.ConfigQuery).
-PLAN_KEYS = ("nas.run.root", "nas.padnas.stages", "nas.danas.schedule", "nas.danas.cost", "nas.ddpnas.generation.constraints",
-             "nas.dsonas.budget", "nas.catalog.register")
+# What the plan depends on, resolved from the configuration by the same code the stages use (io.sparknas.jobs.ConfigQuery):
+# these keys, then the method's stage list ("stage-plan", as values["stages"]) and the keys that list is planned from
+# ("plan-keys", as values["plan_keys"]).
+PLAN_KEYS = ("nas.run.root", "nas.catalog.register")
 
 
 def stage_tokens(method, values):
-    """The stages of a method's pipeline in order: script names, with -k for stage index k >= 2 (as submit/pipeline.sh)."""
-    if method == "spos":
-        return ["ingest", "latency-profile", "supernet-train", "search", "retrain", "ranking", "report"]
-    if method == "padnas":
-        m = int(values["nas.padnas.stages"])
-        if m < 2:
-            raise ValueError(f"nas.padnas.stages = {m}: PAD-NAS needs M >= 2")
-        tokens = ["ingest", "latency-profile", "supernet-train"]
-        for k in range(1, m - 1):
-            sfx = f"-{k}" if k > 1 else ""
-            tokens += [f"search{sfx}", f"prune{sfx}", f"supernet-train-{k + 1}"]
-        sfx = f"-{m - 1}" if m - 1 > 1 else ""
-        return tokens + [f"search{sfx}", f"retrain{sfx}", f"ranking{sfx}", f"report{sfx}"]
-    if method == "danas":
-        tokens = ["ingest"]
-        if values["nas.danas.schedule"] != "all":
-            tokens.append("easiness")
-        if values["nas.danas.cost"] == "latency":
-            tokens.append("latency-profile")
-        return tokens + ["supernet-train", "search", "retrain", "report"]
-    if method == "ddpnas":
-        tokens = ["ingest"]
-        if "latency" in values["nas.ddpnas.generation.constraints"]:
-            tokens.append("latency-profile")
-        return tokens + ["supernet-train", "search", "retrain", "report"]
-    if method == "dsonas":
-        tokens = ["ingest"]
-        if values["nas.dsonas.budget"] == "latency":
-            tokens.append("latency-profile")
-        return tokens + ["supernet-train", "search", "retrain", "report"]
-    raise ValueError(f"unknown method '{method}' ({', '.join(METHODS)})")
+    """The stages of a method's pipeline in order: script names, with -k for stage index k >= 2 (as submit/pipeline.sh),
+    as the method's descriptor plans them (resolved by resolve())."""
+    return list(values["stages"])
 
 
 def task_specs(method, values):
@@ -87,10 +60,14 @@ def _resolve(home, config, overrides, method):
     args = ["java", "-cp", jar, "io.sparknas.jobs.ConfigQuery", "--config", config, *overrides]
     if method:
         args.append(f"-Dnas.run.method={method}")
-    out = subprocess.run(args + list(PLAN_KEYS), capture_output=True, text=True)
+    out = subprocess.run(args + list(PLAN_KEYS) + ["stage-plan", "plan-keys"], capture_output=True, text=True)
     if out.returncode != 0:
         raise ValueError(f"invalid spark-nas configuration {config}: {out.stderr.strip()}")
-    return dict(zip(PLAN_KEYS, out.stdout.splitlines()))
+    lines = out.stdout.splitlines()
+    values = dict(zip(PLAN_KEYS, lines))
+    values["stages"] = lines[len(PLAN_KEYS)].split()
+    values["plan_keys"] = lines[len(PLAN_KEYS) + 1].split()
+    return values
 
 
 def _home():
@@ -166,13 +143,14 @@ def run_task(home, config, method, plan, script, extra, environ, execute=True):
     run_id = check_run_id(environ.get("NAS_RUN_ID", ""))
     run_root = check_run_root(environ.get("NAS_RUN_ROOT", ""))
     overrides = split_overrides(environ.get("NAS_OVERRIDES", ""))
-    if any(t[2:].split("=", 1)[0] in PLAN_KEYS for t in overrides):
+    plan_keys = set(PLAN_KEYS) | set(plan.get("plan_keys", []))
+    if any(t[2:].split("=", 1)[0] in plan_keys for t in overrides):
         # one JVM start, only when an override names a key the plan depends on: the same resolution as the DAG's
         values = resolve(home, config, overrides, method=method)
         if task_specs(method, values) != task_specs(method, plan):
             theirs = [t for t, _, _ in task_specs(method, values)]
             ours = [t for t, _, _ in task_specs(method, plan)]
-            changing = [t for t in overrides if t[2:].split("=", 1)[0] in PLAN_KEYS]
+            changing = [t for t in overrides if t[2:].split("=", 1)[0] in plan_keys]
             raise ParamError(f"param overrides: {' '.join(changing)} would change the DAG's tasks {ours} to {theirs}: a trigger cannot "
                              f"change the plan the DAG was built with; set it in the DAG's config file ({config}, SPARK_NAS_CONFIG) "
                              f"instead, so the DAG is rebuilt with it")

@@ -1,7 +1,7 @@
 package io.sparknas.jobs;
 
 import com.typesafe.config.Config;
-import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.store.StageCommit;

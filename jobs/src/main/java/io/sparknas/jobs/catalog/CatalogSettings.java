@@ -1,7 +1,7 @@
 package io.sparknas.jobs.catalog;
 
 import com.typesafe.config.Config;
-import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.supernet.config.SettingsReader;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -39,7 +39,7 @@ public record CatalogSettings(boolean register, Path metastore) {
             try {
                 java.nio.file.Files.createDirectories(metastore);
             } catch (java.io.IOException e) {
-                throw new io.sparknas.jobs.config.InvalidSettingsException("Cannot create nas.catalog.metastore = " + metastore + ": " + e.getMessage()
+                throw new io.sparknas.supernet.config.InvalidSettingsException("Cannot create nas.catalog.metastore = " + metastore + ": " + e.getMessage()
                         + ": give a writable local directory, or \"\" for the cluster's own metastore.");
             }
             conf.put("spark.hadoop.javax.jdo.option.ConnectionURL", "jdbc:derby:;databaseName=" + metastore.resolve("metastore_db") + ";create=true");

@@ -1,6 +1,6 @@
 package io.sparknas.jobs.catalog;
 
-import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import org.apache.spark.sql.SparkSession;
 
 /**

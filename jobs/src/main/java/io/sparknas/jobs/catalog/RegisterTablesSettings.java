@@ -1,7 +1,7 @@
 package io.sparknas.jobs.catalog;
 
 import com.typesafe.config.Config;
-import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.StageArgs;
 

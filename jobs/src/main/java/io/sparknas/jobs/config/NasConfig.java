@@ -1,5 +1,7 @@
 package io.sparknas.jobs.config;
 
+import io.sparknas.supernet.config.InvalidSettingsException;
+import io.sparknas.supernet.config.SettingsReader;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;

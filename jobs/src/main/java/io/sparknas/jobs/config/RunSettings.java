@@ -1,5 +1,8 @@
 package io.sparknas.jobs.config;
 
+import io.sparknas.search.method.NasMethods;
+import io.sparknas.supernet.config.InvalidSettingsException;
+import io.sparknas.supernet.config.SettingsReader;
 import com.typesafe.config.Config;
 
 import java.net.URI;
@@ -23,7 +26,8 @@ import java.util.Set;
 public record RunSettings(URI root, String runId, String method, boolean force, boolean resume, Config config,
                           java.time.Duration checkpointInterval) {
 
-    public static final Set<String> METHODS = Set.of("spos", "padnas", "danas", "ddpnas", "dsonas");
+    /** The registered methods ({@link NasMethods}). */
+    public static final Set<String> METHODS = Set.copyOf(NasMethods.names());
 
     public static RunSettings from(Config config, StageArgs args) {
         SettingsReader r = new SettingsReader(config);

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.config;
 
+import io.sparknas.supernet.config.SettingsReader;
 import io.sparknas.supernet.space.SearchSpaces;
 
 import java.util.Set;

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.config;
 
+import io.sparknas.supernet.config.InvalidSettingsException;
 import com.typesafe.config.Config;
 
 import java.io.File;

@@ -1,4 +1,5 @@
 package io.sparknas.jobs.config;
+import io.sparknas.supernet.config.InvalidSettingsException;
 
 /**
  * The index k of a progressive stage (PAD-NAS stages, DA-NAS steps): {@code --stage-index k}, 1 by default. Stage k = 1

@@ -2,7 +2,7 @@ package io.sparknas.jobs.prune;
 
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.RunSettings;
-import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.supernet.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.config.StageIndex;

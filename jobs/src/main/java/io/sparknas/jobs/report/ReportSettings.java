@@ -1,9 +1,9 @@
 package io.sparknas.jobs.report;
 
 import com.typesafe.config.Config;
-import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.RunSettings;
-import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.supernet.config.SettingsReader;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.config.StageIndex;
 

@@ -2,7 +2,7 @@ package io.sparknas.jobs.retrain;
 
 import io.sparknas.jobs.training.StandaloneTrainer;
 import com.typesafe.config.Config;
-import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.supernet.config.SettingsReader;
 import io.sparknas.jobs.config.StageArgs;
 
 import java.util.List;

@@ -4,7 +4,7 @@ import io.sparknas.jobs.training.StandaloneTrainer;
 import io.sparknas.jobs.artifact.SearchOutputs;
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.RunSettings;
-import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.supernet.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.config.StageIndex;

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.search.method.NasMethod;
 import io.sparknas.jobs.artifact.GeneratedArchsTable;
 import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.artifact.SearchOutputs;
@@ -19,7 +20,6 @@ import io.sparknas.supernet.cost.ParamsCostModel;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.space.Arch;
-import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -49,44 +49,17 @@ final class ParameterReadOff {
     }
 
     static void run(SearchSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space, String supernetDir,
-                    LatencyTable latency, int tasks, String method) {
+                    LatencyTable latency, int tasks, NasMethod method) {
         long t0 = System.nanoTime();
-        boolean danas = method.equals("danas");
-        String kind = danas ? "logit" : "lambda";
+        String kind = method.readOffParameter();
         ArchParamsTable.LastEpoch p = ArchParamsTable.lastEpoch(spark, store.tableUri(supernetDir, ArchParamsTable.TABLE), space, kind)
                 .orElseThrow(() -> new InputDataException("The arch_params of " + store.stageDir(supernetDir) + " hold no " + kind
-                        + ": was it trained with nas.run.method = " + method + "? Re-run submit/supernet-train.sh --force -Dnas.run.method=" + method + "."));
+                        + ": was it trained with nas.run.method = " + method.name() + "? Re-run submit/supernet-train.sh --force -Dnas.run.method="
+                        + method.name() + "."));
         int last = p.epoch();
-        Arch arch;
-        String chosenBy;
-        if (danas) {
-            boolean[][] live = new boolean[space.size()][];
-            for (int l = 0; l < space.size(); l++) {
-                live[l] = new boolean[p.pruned()[l].length];
-                for (int i = 0; i < live[l].length; i++) {
-                    live[l][i] = !p.pruned()[l][i];
-                }
-            }
-            arch = DaNasStrategy.argmax(space, p.values(), live);
-            chosenBy = "argmax of the last epoch's logits per layer over the live candidates (DA-NAS section 4.3)";
-        } else {
-            List<List<Op>> ops = new java.util.ArrayList<>();
-            double[][] lambda = new double[space.size()][];
-            for (int l = 0; l < space.size(); l++) {
-                List<Op> weighted = new java.util.ArrayList<>();
-                List<Double> values = new java.util.ArrayList<>();
-                for (int i = 0; i < p.values()[l].length; i++) {
-                    if (!Double.isNaN(p.values()[l][i])) {
-                        weighted.add(space.layer(l).candidates().get(i));
-                        values.add(p.pruned()[l][i] ? 0.0 : p.values()[l][i]);
-                    }
-                }
-                ops.add(weighted);
-                lambda[l] = values.stream().mapToDouble(Double::doubleValue).toArray();
-            }
-            arch = DsoNasStrategy.nonZero(space, ops, lambda);
-            chosenBy = "every op with lambda != 0 after the last epoch (DSO-NAS section 3.2)";
-        }
+        NasMethod.ReadOff readOff = method.readOff(space, p.values(), p.pruned());
+        Arch arch = readOff.arch();
+        String chosenBy = readOff.chosenBy();
         SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SUPERNET));
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         double accuracy;
@@ -103,13 +76,13 @@ final class ParameterReadOff {
         spark.createDataFrame(List.of(row), GeneratedArchsTable.SCHEMA).coalesce(1).write().parquet(commit.tableUri(GeneratedArchsTable.TABLE));
         commit.addTable(GeneratedArchsTable.TABLE, 1, SearchOutputs.SCHEMA_VERSION, List.of());
         double sec = (System.nanoTime() - t0) / 1e9;
-        commit.putProperty("read_off", danas ? "argmax" : "non-zero lambda");
+        commit.putProperty("read_off", readOff.name());
         commit.putProperty("read_off_epoch", String.valueOf(last));
         commit.putProperty("evaluations", "1");
         commit.putProperty("evaluations_per_second", String.valueOf(1 / sec));
         commit.putProperty("search_seconds", String.valueOf(sec));
         commit.putProperty("cost_unit", "mflops");
-        LOG.info("search: {} read-off after epoch {}: {} ({} MFLOPs, {} M params), supernet val accuracy {}", method, last, arch.id(),
+        LOG.info("search: {} read-off after epoch {}: {} ({} MFLOPs, {} M params), supernet val accuracy {}", method.name(), last, arch.id(),
                 String.format("%.3f", mflops), String.format("%.3f", mparams), String.format("%.4f", accuracy));
     }
 }

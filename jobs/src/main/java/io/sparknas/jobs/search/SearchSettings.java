@@ -5,7 +5,7 @@ import io.sparknas.search.generation.ExpectationKnapsack;
 
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.RunSettings;
-import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.supernet.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.config.StageIndex;
@@ -27,12 +27,12 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
         double costMin = r.doubleBetween("nas.search.cost-min", 0, 1e12);
         double costMax = r.doubleBetween("nas.search.cost-max", 0, 1e12);
         if (costMax > 0 && costMin > costMax) {
-            throw new io.sparknas.jobs.config.InvalidSettingsException("nas.search.cost-min = " + costMin + " is above nas.search.cost-max = "
+            throw new io.sparknas.supernet.config.InvalidSettingsException("nas.search.cost-min = " + costMin + " is above nas.search.cost-max = "
                     + costMax + ": the feasible range would be empty. Lower cost-min or raise cost-max (0 means no bound).");
         }
         int population = r.intBetween("nas.search.population", 4, 100_000);
         if (population % 2 != 0) {
-            throw new io.sparknas.jobs.config.InvalidSettingsException("nas.search.population = " + population
+            throw new io.sparknas.supernet.config.InvalidSettingsException("nas.search.population = " + population
                     + ": NSGA-II breeds pairs, use an even number (e.g. " + (population + 1) + ").");
         }
         return new SearchSettings(RunSettings.from(config, args), SpaceSettings.from(r), StageIndex.from(args),
@@ -58,13 +58,13 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
         for (String text : r.strings("nas.ddpnas.generation.constraints")) {
             CostConstraint c = CostConstraint.parse(text);
             if (c == null) {
-                throw new io.sparknas.jobs.config.InvalidSettingsException("nas.ddpnas.generation.constraints: '" + text + "' is not of the "
+                throw new io.sparknas.supernet.config.InvalidSettingsException("nas.ddpnas.generation.constraints: '" + text + "' is not of the "
                         + "form \"<cost> <= <bound>\" with cost flops (MFLOPs), params (millions) or latency (ms) and a bound > 0, e.g. \"flops <= 400\".");
             }
             out.add(c);
         }
         if (out.isEmpty()) {
-            throw new io.sparknas.jobs.config.InvalidSettingsException("nas.ddpnas.generation.constraints is empty: give at least one, e.g. "
+            throw new io.sparknas.supernet.config.InvalidSettingsException("nas.ddpnas.generation.constraints is empty: give at least one, e.g. "
                     + "[\"flops <= 400\"] (DDPNAS Eq. 10 generates one architecture per constraint).");
         }
         return List.copyOf(out);

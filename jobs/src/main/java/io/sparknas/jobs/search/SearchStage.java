@@ -1,5 +1,7 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.search.method.NasMethods;
+import io.sparknas.search.method.NasMethod;
 import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.artifact.LatencyProfileOutputs;
@@ -99,17 +101,19 @@ public final class SearchStage {
         }
         try {
             StageRecord record;
-            String method = supernet.properties().get("method");
-            if ("danas".equals(method) || "ddpnas".equals(method) || "dsonas".equals(method)) {
+            String name = supernet.properties().get("method");
+            NasMethod method = NasMethods.byName(name).orElse(null);
+            NasMethod.SearchKind kind = method == null ? NasMethod.SearchKind.EVOLUTION : method.searchKind();
+            if (kind != NasMethod.SearchKind.EVOLUTION) {
                 // a method that outputs its architectures itself, no search: DA-NAS and DSO-NAS read them off the trained
                 // logits / lambdas, DDPNAS generates one per constraint from the trained distribution (ENG)
                 int tasks = s.parallelism() > 0 ? s.parallelism() : spark.sparkContext().defaultParallelism();
-                if (!method.equals("ddpnas")) {
+                if (kind == NasMethod.SearchKind.READ_OFF) {
                     ParameterReadOff.run(s, spark, store, commit, space, supernetDir, latency, tasks, method);
                 } else {
                     ConstrainedGeneration.run(s, spark, store, commit, space, supernetDir, latency, tasks);
                 }
-                commit.putProperty("method", method);
+                commit.putProperty("method", name);
                 commit.putProperty("space_hash", space.hash());
                 commit.putProperty("stage_index", String.valueOf(s.stageIndex().k()));
                 commit.putProperty("supernet", supernetDir);

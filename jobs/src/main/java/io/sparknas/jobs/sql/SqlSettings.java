@@ -2,7 +2,7 @@ package io.sparknas.jobs.sql;
 
 import com.typesafe.config.Config;
 import io.sparknas.jobs.catalog.CatalogSettings;
-import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.StageArgs;
 

@@ -67,7 +67,7 @@ final class DsoNasPretraining {
         if (other.equals(s.run().runId())) {
             throw new InputDataException(key + " names this run: give the id of another DSO-NAS run under the same nas.run.root, or \"\".");
         }
-        if (s.dsonas().pretrainEpochs() == 0) {
+        if (s.method().pretrainEpochs() == 0) {
             throw new InputDataException(key + " with nas.dsonas.pretrain-epochs = 0: there is no pre-training to take; set it to the "
                     + "other run's pre-training epochs or drop nas.dsonas.pretrained-run.");
         }
@@ -154,6 +154,6 @@ final class DsoNasPretraining {
 
     /** The pre-training epochs: {@code nas.dsonas.pretrain-epochs} for DSO-NAS, else none. */
     static int epochs(SupernetSettings s) {
-        return s.run().method().equals("dsonas") ? s.dsonas().pretrainEpochs() : 0;
+        return s.method().pretrains() ? s.method().pretrainEpochs() : 0;
     }
 }

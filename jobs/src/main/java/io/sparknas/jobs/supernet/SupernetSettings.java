@@ -1,16 +1,15 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.search.method.NasMethod;
+import io.sparknas.search.method.NasMethods;
+import io.sparknas.search.method.PadNasMethod;
 import com.typesafe.config.Config;
 import io.sparknas.jobs.config.RunSettings;
-import io.sparknas.jobs.config.SettingsReader;
+import io.sparknas.supernet.config.SettingsReader;
 import io.sparknas.jobs.config.SpaceSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.config.StageIndex;
-import io.sparknas.jobs.config.InvalidSettingsException;
-import io.sparknas.search.strategy.CostAwareLoss;
-import io.sparknas.search.strategy.DaNasStrategy;
-import io.sparknas.search.strategy.DdpnasStrategy;
-import io.sparknas.search.strategy.DsoNasStrategy;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.Supernet;
 
@@ -24,8 +23,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                                int batchSize, int stepsPerRound, int workers, double learningRate, double momentum,
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
                                int evalPaths, int recalibrationBatches, int evalBatchSize, List<Integer> finetuneEpochs,
-                               List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, DaNasStrategy.Settings danas,
-                               String danasCost, DdpnasStrategy.Settings ddpnas, DsoNasStrategy.Settings dsonas,
+                               List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, NasMethod.Configured method,
                                String dsonasPretrainedRun) {
 
     /**
@@ -33,25 +31,12 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
      * keeps the shared SPOS stages (supernet-train, search) of a PAD-NAS run.
      */
     public List<String> sections() {
-        if (run.method().equals("danas")) {
-            return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.danas");
-        }
-        if (run.method().equals("ddpnas")) {
-            // not nas.ddpnas.generation: the constraints are the search stage's, so changing them keeps the trained supernet
-            return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.ddpnas.epochs-per-update", "nas.ddpnas.momentum",
-                    "nas.ddpnas.utility", "nas.ddpnas.utility-temperature", "nas.ddpnas.normalisation", "nas.ddpnas.learning-rate",
-                    "nas.ddpnas.sampling");
-        }
-        if (run.method().equals("dsonas")) {
-            return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.dsonas");
-        }
-        return stageIndex.k() == 1 ? List.of("nas.space", "nas.supernet")
-                : List.of("nas.space", "nas.supernet", FINETUNE_EPOCHS, FINETUNE_LEARNING_RATES, FINETUNE_WARMUP_EPOCHS);
+        return method.supernetSections(stageIndex.k());
     }
 
-    static final String FINETUNE_EPOCHS = "nas.padnas.finetune-epochs";
-    static final String FINETUNE_LEARNING_RATES = "nas.padnas.finetune-learning-rates";
-    static final String FINETUNE_WARMUP_EPOCHS = "nas.padnas.finetune-warmup-epochs";
+    static final String FINETUNE_EPOCHS = PadNasMethod.FINETUNE_EPOCHS;
+    static final String FINETUNE_LEARNING_RATES = PadNasMethod.FINETUNE_LEARNING_RATES;
+    static final String FINETUNE_WARMUP_EPOCHS = PadNasMethod.FINETUNE_WARMUP_EPOCHS;
 
     /** Epochs of this stage: nas.supernet.epochs for the first, entry k-2 of nas.padnas.finetune-epochs for fine-tuning stage k. */
     public int stageEpochs() {
@@ -83,7 +68,8 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 }
             }
         }
-        return new SupernetSettings(RunSettings.from(config, args),
+        RunSettings run = RunSettings.from(config, args);
+        return new SupernetSettings(run,
                 SpaceSettings.from(r),
                 k,
                 r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE),
@@ -103,8 +89,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.paths", 0, 100_000),
                 r.intBetween("nas.supernet.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
-                ftEpochs, ftRates, ftWarmup, danas(r), r.oneOf("nas.danas.cost", Set.of("flops", "params", "latency")),
-                ddpnas(r, r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)), dsonas(r),
+                ftEpochs, ftRates, ftWarmup, method(config, run.method(), r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)),
                 pretrainedRun(config.getString("nas.dsonas.pretrained-run").trim()));
     }
 
@@ -113,61 +98,21 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
         return id.isEmpty() ? id : RunSettings.checkRunId("nas.dsonas.pretrained-run", id);
     }
 
-    /** {@code nas.dsonas} (lib-search reference.conf), validated. */
-    static DsoNasStrategy.Settings dsonas(SettingsReader r) {
-        double share = r.doubleBetween("nas.dsonas.weight-share", 0.01, 0.99);
-        if (Math.round(share * 100) != share * 100) {
-            throw new InvalidSettingsException("nas.dsonas.weight-share = " + share + ": the split into D_w and D_lambda is fixed by image id "
-                    + "in steps of 1%: give a multiple of 0.01, e.g. 0.8 (DSO-NAS section 4.3: 4/5 for the weights).");
-        }
-        return new DsoNasStrategy.Settings(share, r.intBetween("nas.dsonas.pretrain-epochs", 0, 100_000),
-                r.intBetween("nas.dsonas.search-epochs", 1, 100_000), r.bool("nas.dsonas.until-one-op"),
-                r.doubleBetween("nas.dsonas.learning-rate", 1e-9, 100), r.doubleBetween("nas.dsonas.momentum", 0, 0.999999),
-                r.oneOf("nas.dsonas.momentum-schedule", Set.of("constant", "apg")), r.doubleBetween("nas.dsonas.gradient-clip", 0, 1e6),
-                r.doubleBetween("nas.dsonas.sparsity", 0, 1e6), r.oneOf("nas.dsonas.budget", Set.of("none", "flops", "mac", "latency")),
-                r.doubleBetween("nas.dsonas.latency-base", 0, 1), r.bool("nas.dsonas.fixed-batchnorm-scale"));
-    }
-
-    /** {@code nas.danas} (lib-search reference.conf), validated. */
-    static DaNasStrategy.Settings danas(SettingsReader r) {
-        List<Double> fractions = r.doublesBetween("nas.danas.class-fractions", 1e-9, 1);
-        if (fractions.size() < 2) {
-            throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + ": give the warm-up's fraction and at least one "
-                    + "step's, e.g. [0.1, 0.3, 0.6, 1.0] (DA-NAS section 5.1: 100, 300, 600, 1000 of 1000 classes).");
-        }
-        for (int i = 1; i < fractions.size(); i++) {
-            if (fractions.get(i) < fractions.get(i - 1)) {
-                throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + " decreases at entry " + i
-                        + ": each step adds classes (DA-NAS Algorithm 1), so give non-decreasing fractions.");
+    /**
+     * The run's method with its settings read. Every registered method's settings are read and validated, not only the
+     * chosen one's, so a bad value in any method's section fails before any work, whichever method runs.
+     */
+    static NasMethod.Configured method(Config config, String name, long seed) {
+        NasMethod.Configured chosen = null;
+        for (NasMethod m : NasMethods.all()) {
+            NasMethod.Configured c = m.configure(config, seed);
+            if (m.name().equals(name)) {
+                chosen = c;
             }
         }
-        if (fractions.get(fractions.size() - 1) != 1.0) {
-            throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + " does not end at 1.0: the last step of "
-                    + "DA-NAS trains on every class (Algorithm 1), so end the list with 1.0.");
+        if (chosen == null) {
+            throw new InvalidSettingsException("nas.run.method = " + name + " is not a method of this version: " + NasMethods.names() + ".");
         }
-        double target = r.doubleBetween("nas.danas.target-cost", 0, 1e12);
-        double gamma = r.doubleBetween("nas.danas.cost-exponent", 0, 100);
-        if (gamma > 0 && !(target * CostAwareLoss.SCALE > Math.E)) {
-            throw new InvalidSettingsException("nas.danas.target-cost = " + target + " with nas.danas.cost-exponent = " + gamma
-                    + ": Eq. 10's logarithm needs 1000 x the target above e (costs enter it in thousandths of the cost's unit); "
-                    + "set the target cost in MFLOPs (flops) or millions (params), or nas.danas.cost-exponent = 0 to drop the cost term.");
-        }
-        return new DaNasStrategy.Settings(r.oneOf("nas.danas.schedule", Set.of("easy-first", "hard-first", "all")), fractions,
-                r.intBetween("nas.danas.warmup-epochs", 0, 100_000), r.intBetween("nas.danas.epochs-per-step", 1, 100_000),
-                r.doubleBetween("nas.danas.prune-ratio", 0, 1), r.bool("nas.danas.prune"),
-                r.doubleBetween("nas.danas.temperature", 1e-6, 1e6), new CostAwareLoss(target, gamma),
-                r.oneOf("nas.danas.optimizer.kind", Set.of("adam", "sgd")), r.doubleBetween("nas.danas.optimizer.learning-rate", 1e-12, 100),
-                r.doubleBetween("nas.danas.optimizer.beta1", 0, 0.999999), r.doubleBetween("nas.danas.optimizer.beta2", 0, 0.999999));
-    }
-
-    /** {@code nas.ddpnas} (lib-search reference.conf) without its generation part, validated; draws seeded by the supernet's seed. */
-    static DdpnasStrategy.Settings ddpnas(SettingsReader r, long seed) {
-        return new DdpnasStrategy.Settings(r.intBetween("nas.ddpnas.epochs-per-update", 1, 100_000),
-                r.doubleBetween("nas.ddpnas.momentum", 0, 0.999999),
-                r.oneOf("nas.ddpnas.utility", Set.of("softmax-of-mean", "mean-of-softmax")),
-                r.doubleBetween("nas.ddpnas.utility-temperature", 1e-6, 1e6),
-                r.oneOf("nas.ddpnas.normalisation", Set.of("softmax", "row-sum")),
-                r.doubleBetween("nas.ddpnas.learning-rate", 1e-9, 1e6),
-                r.oneOf("nas.ddpnas.sampling", Set.of("theta", "uniform")), seed);
+        return chosen;
     }
 }

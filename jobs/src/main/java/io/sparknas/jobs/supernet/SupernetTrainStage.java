@@ -106,7 +106,7 @@ public final class SupernetTrainStage {
         }
         StrategySelection.Selected selected = StrategySelection.select(s, spark, store, space);
         inputs.addAll(selected.inputs());
-        Optional<DsoNasPretraining.Source> pretrained = s.run().method().equals("dsonas")
+        Optional<DsoNasPretraining.Source> pretrained = s.method().pretrains()
                 ? DsoNasPretraining.source(s, spark, rs.ingest().fingerprint()) : Optional.empty();
         pretrained.ifPresent(p -> inputs.add(p.input()));
         StageCommit commit = StageCommit.begin(store, s.run(), SupernetTrainOutputs.STAGE, s.stageIndex().dirIndex(),

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.config;
 
+import io.sparknas.supernet.config.InvalidSettingsException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

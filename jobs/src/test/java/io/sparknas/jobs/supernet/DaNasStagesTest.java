@@ -246,15 +246,15 @@ class DaNasStagesTest {
                 "nas.danas.class-fractions", "decreases at entry 1",
                 "nas.danas.target-cost", "1000 x the target above e");
         for (Map.Entry<String, String> c : cases.entrySet()) {
-            io.sparknas.jobs.config.InvalidSettingsException e = assertThrows(io.sparknas.jobs.config.InvalidSettingsException.class,
+            io.sparknas.supernet.config.InvalidSettingsException e = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class,
                     () -> supernet("bad", false, Map.of(c.getKey(), c.getValue())));
             assertTrue(e.getMessage().contains(c.getKey()) && e.getMessage().contains(expected.get(c.getKey())), e.getMessage());
         }
-        io.sparknas.jobs.config.InvalidSettingsException end = assertThrows(io.sparknas.jobs.config.InvalidSettingsException.class,
+        io.sparknas.supernet.config.InvalidSettingsException end = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class,
                 () -> supernet("bad", false, Map.of("nas.danas.class-fractions", "[0.2, 0.5]")));
         assertTrue(end.getMessage().contains("does not end at 1.0"), end.getMessage());
         StageArgs a = args("bad", false, Map.of("nas.easiness.networks", "[resnet, alexnet]"));
-        io.sparknas.jobs.config.InvalidSettingsException net = assertThrows(io.sparknas.jobs.config.InvalidSettingsException.class,
+        io.sparknas.supernet.config.InvalidSettingsException net = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class,
                 () -> EasinessSettings.from(a.loadConfig(), a));
         assertTrue(net.getMessage().contains("'alexnet'") && net.getMessage().contains("nas.easiness.model-zips"), net.getMessage());
         // DA-NAS's easy-first schedule without an easiness stage: a clear error naming the stage to run and the alternative

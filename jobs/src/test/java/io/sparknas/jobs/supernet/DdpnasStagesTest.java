@@ -195,7 +195,7 @@ class DdpnasStagesTest {
                 new StageArgs(tooLow.configFile(), tooLow.overrides(), true, false, tooLow.options(), tooLow.positional())), spark));
         assertTrue(e.getMessage().contains("'flops <= 0.01' cannot be met") && e.getMessage().contains("cheapest"), e.getMessage());
         StageArgs bad = args("d", false, Map.of("nas.ddpnas.generation.constraints", "[\"flops < 3\"]"));
-        Exception form = assertThrows(io.sparknas.jobs.config.InvalidSettingsException.class, () -> SearchSettings.from(bad.loadConfig(), bad));
+        Exception form = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class, () -> SearchSettings.from(bad.loadConfig(), bad));
         assertTrue(form.getMessage().contains("nas.ddpnas.generation.constraints") && form.getMessage().contains("flops <= 400"), form.getMessage());
     }
 

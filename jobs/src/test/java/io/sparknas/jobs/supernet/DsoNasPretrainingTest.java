@@ -2,7 +2,7 @@ package io.sparknas.jobs.supernet;
 
 import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.InputDataException;
-import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.store.RunStore;

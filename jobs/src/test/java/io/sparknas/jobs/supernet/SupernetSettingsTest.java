@@ -1,6 +1,6 @@
 package io.sparknas.jobs.supernet;
 
-import io.sparknas.jobs.config.InvalidSettingsException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.testing.TestConfigs;

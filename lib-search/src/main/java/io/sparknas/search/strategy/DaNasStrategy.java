@@ -1,5 +1,9 @@
 package io.sparknas.search.strategy;
 
+import java.util.Set;
+import io.sparknas.supernet.config.InvalidSettingsException;
+import io.sparknas.supernet.config.SettingsReader;
+import com.typesafe.config.Config;
 import io.sparknas.supernet.net.StepResult;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
@@ -45,6 +49,38 @@ public final class DaNasStrategy implements TrainingStrategy {
     public record Settings(String schedule, List<Double> classFractions, int warmupEpochs, int epochsPerStep, double pruneRatio,
                            boolean prune, double temperature, CostAwareLoss loss, String optimizer, double learningRate, double beta1,
                            double beta2) {
+        /** {@code nas.danas} (this module's reference.conf), read and validated. */
+        public static Settings read(Config config) {
+            SettingsReader r = new SettingsReader(config);
+            List<Double> fractions = r.doublesBetween("nas.danas.class-fractions", 1e-9, 1);
+            if (fractions.size() < 2) {
+                throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + ": give the warm-up's fraction and at least one "
+                        + "step's, e.g. [0.1, 0.3, 0.6, 1.0] (DA-NAS section 5.1: 100, 300, 600, 1000 of 1000 classes).");
+            }
+            for (int i = 1; i < fractions.size(); i++) {
+                if (fractions.get(i) < fractions.get(i - 1)) {
+                    throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + " decreases at entry " + i
+                            + ": each step adds classes (DA-NAS Algorithm 1), so give non-decreasing fractions.");
+                }
+            }
+            if (fractions.get(fractions.size() - 1) != 1.0) {
+                throw new InvalidSettingsException("nas.danas.class-fractions = " + fractions + " does not end at 1.0: the last step of "
+                        + "DA-NAS trains on every class (Algorithm 1), so end the list with 1.0.");
+            }
+            double target = r.doubleBetween("nas.danas.target-cost", 0, 1e12);
+            double gamma = r.doubleBetween("nas.danas.cost-exponent", 0, 100);
+            if (gamma > 0 && !(target * CostAwareLoss.SCALE > Math.E)) {
+                throw new InvalidSettingsException("nas.danas.target-cost = " + target + " with nas.danas.cost-exponent = " + gamma
+                        + ": Eq. 10's logarithm needs 1000 x the target above e (costs enter it in thousandths of the cost's unit); "
+                        + "set the target cost in MFLOPs (flops) or millions (params), or nas.danas.cost-exponent = 0 to drop the cost term.");
+            }
+            return new Settings(r.oneOf("nas.danas.schedule", Set.of("easy-first", "hard-first", "all")), fractions,
+                    r.intBetween("nas.danas.warmup-epochs", 0, 100_000), r.intBetween("nas.danas.epochs-per-step", 1, 100_000),
+                    r.doubleBetween("nas.danas.prune-ratio", 0, 1), r.bool("nas.danas.prune"),
+                    r.doubleBetween("nas.danas.temperature", 1e-6, 1e6), new CostAwareLoss(target, gamma),
+                    r.oneOf("nas.danas.optimizer.kind", Set.of("adam", "sgd")), r.doubleBetween("nas.danas.optimizer.learning-rate", 1e-12, 100),
+                    r.doubleBetween("nas.danas.optimizer.beta1", 0, 0.999999), r.doubleBetween("nas.danas.optimizer.beta2", 0, 0.999999));
+        }
     }
 
     private final SearchSpace full;
@@ -96,6 +132,7 @@ public final class DaNasStrategy implements TrainingStrategy {
             n += c;
         }
         this.optimizer = new LogitOptimizer(s.optimizer(), s.learningRate(), s.beta1(), s.beta2(), 1e-8, n);
+
     }
 
     @Override

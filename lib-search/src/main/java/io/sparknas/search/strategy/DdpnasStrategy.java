@@ -1,5 +1,8 @@
 package io.sparknas.search.strategy;
 
+import java.util.Set;
+import io.sparknas.supernet.config.SettingsReader;
+import com.typesafe.config.Config;
 import io.sparknas.supernet.net.StepResult;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
@@ -63,6 +66,18 @@ public final class DdpnasStrategy implements TrainingStrategy {
                     || !List.of("theta", "uniform").contains(sampling)) {
                 throw new IllegalArgumentException("DDPNAS settings out of range: " + this);
             }
+        }
+
+        /** {@code nas.ddpnas} (this module's reference.conf) without its generation part, read and validated; draws seeded by the supernet's seed. */
+        public static Settings read(Config config, long seed) {
+            SettingsReader r = new SettingsReader(config);
+            return new Settings(r.intBetween("nas.ddpnas.epochs-per-update", 1, 100_000),
+                    r.doubleBetween("nas.ddpnas.momentum", 0, 0.999999),
+                    r.oneOf("nas.ddpnas.utility", Set.of("softmax-of-mean", "mean-of-softmax")),
+                    r.doubleBetween("nas.ddpnas.utility-temperature", 1e-6, 1e6),
+                    r.oneOf("nas.ddpnas.normalisation", Set.of("softmax", "row-sum")),
+                    r.doubleBetween("nas.ddpnas.learning-rate", 1e-9, 1e6),
+                    r.oneOf("nas.ddpnas.sampling", Set.of("theta", "uniform")), seed);
         }
     }
 

@@ -1,5 +1,9 @@
 package io.sparknas.search.strategy;
 
+import java.util.Set;
+import io.sparknas.supernet.config.InvalidSettingsException;
+import io.sparknas.supernet.config.SettingsReader;
+import com.typesafe.config.Config;
 import io.sparknas.supernet.net.StepResult;
 import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.space.Arch;
@@ -59,6 +63,21 @@ public final class DsoNasStrategy implements TrainingStrategy {
     public record Settings(double weightShare, int pretrainEpochs, int searchEpochs, boolean untilOneOp, double learningRate,
                            double momentum, String momentumSchedule, double gradientClip, double sparsity, String budget,
                            double latencyBase, boolean fixedBatchNormScale) {
+        /** {@code nas.dsonas} (this module's reference.conf), read and validated. */
+        public static Settings read(Config config) {
+            SettingsReader r = new SettingsReader(config);
+            double share = r.doubleBetween("nas.dsonas.weight-share", 0.01, 0.99);
+            if (Math.round(share * 100) != share * 100) {
+                throw new InvalidSettingsException("nas.dsonas.weight-share = " + share + ": the split into D_w and D_lambda is fixed by image id "
+                        + "in steps of 1%: give a multiple of 0.01, e.g. 0.8 (DSO-NAS section 4.3: 4/5 for the weights).");
+            }
+            return new Settings(share, r.intBetween("nas.dsonas.pretrain-epochs", 0, 100_000),
+                    r.intBetween("nas.dsonas.search-epochs", 1, 100_000), r.bool("nas.dsonas.until-one-op"),
+                    r.doubleBetween("nas.dsonas.learning-rate", 1e-9, 100), r.doubleBetween("nas.dsonas.momentum", 0, 0.999999),
+                    r.oneOf("nas.dsonas.momentum-schedule", Set.of("constant", "apg")), r.doubleBetween("nas.dsonas.gradient-clip", 0, 1e6),
+                    r.doubleBetween("nas.dsonas.sparsity", 0, 1e6), r.oneOf("nas.dsonas.budget", Set.of("none", "flops", "mac", "latency")),
+                    r.doubleBetween("nas.dsonas.latency-base", 0, 1), r.bool("nas.dsonas.fixed-batchnorm-scale"));
+        }
     }
 
     private final SearchSpace full;
@@ -126,6 +145,7 @@ public final class DsoNasStrategy implements TrainingStrategy {
         if (s.budget().equals("latency")) {
             rescaleLatency();
         }
+
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.sparknas.jobs.config;
+package io.sparknas.supernet.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;

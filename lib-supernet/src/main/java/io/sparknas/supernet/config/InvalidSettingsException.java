@@ -1,4 +1,4 @@
-package io.sparknas.jobs.config;
+package io.sparknas.supernet.config;
 
 /** A configuration or command-line problem; the message names the key or option, the value and what is allowed. */
 public class InvalidSettingsException extends RuntimeException {
