@@ -52,7 +52,7 @@ if [[ ! -f "$jar" ]]; then
 fi
 query=(--config "$config" "${overrides[@]}")
 [[ -n "$run_root" ]] && query+=(--run-root "$run_root")
-mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query[@]}" nas.run.root nas.ddpnas.generation.constraints nas.dsonas.sparsity)
+mapfile -t resolved < <(java -cp "$jar" io.sparknas.jobs.cli.ConfigQuery "${query[@]}" nas.run.root nas.ddpnas.generation.constraints nas.dsonas.sparsity)
 [[ ${#resolved[@]} -eq 3 ]] || { echo "bench-methods: the configuration check failed (see above)" >&2; exit 2; }
 root="${resolved[0]}"; constraints="${resolved[1]}"; sparsity="${resolved[2]}"
 case "$root" in s3a://*|hdfs://*) echo "bench-methods: --run-root $root: use a local path (the summary reads _stage.json files)" >&2; exit 2 ;; esac

@@ -50,7 +50,7 @@ fi
 # descriptor plans them: io.sparknas.search.method.NasMethod#stagePlan, the same list the Airflow DAGs run).
 query_err="$(mktemp)"
 trap 'rm -f "$query_err"' EXIT
-if ! query_out="$(java -cp "$jar" io.sparknas.jobs.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
+if ! query_out="$(java -cp "$jar" io.sparknas.jobs.cli.ConfigQuery "${query_args[@]}" --stages ingest,easiness,latency-profile,supernet-train,search,prune,retrain,ranking,report \
   nas.run.root nas.run.id nas.run.method nas.catalog.register stage-plan 2>"$query_err")"; then
   # the cause as the last line, as every stage ends
   echo "pipeline: invalid configuration: $(tail -n 1 "$query_err" | sed 's/^spark-nas config: //')" >&2

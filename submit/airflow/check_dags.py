@@ -128,7 +128,7 @@ def check_plans(plan, jar_entries):
                 commands.setdefault(tuple(argv), []).append(stage)
         # the stages' own settings checks on the arguments the tasks pass (one JVM per distinct argument list)
         for argv, stages in commands.items():
-            q = subprocess.run(["java", "-cp", JAR, "io.sparknas.jobs.ConfigQuery", *argv, "--stages", ",".join(sorted(set(stages))),
+            q = subprocess.run(["java", "-cp", JAR, "io.sparknas.jobs.cli.ConfigQuery", *argv, "--stages", ",".join(sorted(set(stages))),
                                 "nas.run.id", "nas.run.method"], capture_output=True, text=True)
             if q.returncode != 0 or q.stdout.split() != ["airflow-20261202T000000", method]:
                 fail(f"{method}: stages {stages} would refuse the tasks' arguments {' '.join(argv)}: {q.stderr.strip() or q.stdout}")

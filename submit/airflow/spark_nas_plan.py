@@ -2,7 +2,7 @@
 
 Standard library only, and nothing of Airflow's is imported until build_dag() runs, so the plan can be checked where
 Airflow is not installed (check_dags.py). The stage list comes from the method's descriptor in the application jar
-(io.sparknas.jobs.ConfigQuery stage-plan), as submit/pipeline.sh's does; check_dags.py compares the two for every method. One task per stage, each calling the stage's own script (submit/<stage>.sh) with --resume, so a
+(io.sparknas.jobs.cli.ConfigQuery stage-plan), as submit/pipeline.sh's does; check_dags.py compares the two for every method. One task per stage, each calling the stage's own script (submit/<stage>.sh) with --resume, so a
 task that Airflow retries after a failure continues the stage's checkpoint, skips a stage that did commit, or starts over
 an uncommitted one: never a half-committed stage (README, "Stages and artifacts").
 """
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 METHODS = ("spos", "padnas", "danas", "ddpnas", "dsonas")
 
-# What the plan depends on, resolved from the configuration by the same code the stages use (io.sparknas.jobs.ConfigQuery):
+# What the plan depends on, resolved from the configuration by the same code the stages use (io.sparknas.jobs.cli.ConfigQuery):
 # these keys, then the method's stage list ("stage-plan", as values["stages"]) and the keys that list is planned from
 # ("plan-keys", as values["plan_keys"]).
 PLAN_KEYS = ("nas.run.root", "nas.catalog.register")
@@ -45,7 +45,7 @@ _resolved = {}
 
 
 def resolve(home, config, overrides=(), method=None):
-    """The plan's configuration values: io.sparknas.jobs.ConfigQuery on the application jar (one JVM start, no Spark; the
+    """The plan's configuration values: io.sparknas.jobs.cli.ConfigQuery on the application jar (one JVM start, no Spark; the
     answer is kept for the same arguments)."""
     key = (home, config, tuple(overrides), method)
     if key not in _resolved:
@@ -57,7 +57,7 @@ def _resolve(home, config, overrides, method):
     jar = os.path.join(home, "jobs", "target", "spark-nas-jobs.jar")
     if not os.path.isfile(jar):
         raise FileNotFoundError(f"{jar} is missing: build spark-nas first (mvn -B -q package -DskipTests) and set SPARK_NAS_HOME")
-    args = ["java", "-cp", jar, "io.sparknas.jobs.ConfigQuery", "--config", config, *overrides]
+    args = ["java", "-cp", jar, "io.sparknas.jobs.cli.ConfigQuery", "--config", config, *overrides]
     if method:
         args.append(f"-Dnas.run.method={method}")
     out = subprocess.run(args + list(PLAN_KEYS) + ["stage-plan", "plan-keys"], capture_output=True, text=True)

@@ -1,5 +1,7 @@
 package io.sparknas.jobs;
 
+import java.nio.file.Path;
+import java.nio.file.Files;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import org.slf4j.Logger;
@@ -89,7 +91,7 @@ public final class NativeHeap {
     /** Resident set size of this process in bytes (Linux {@code /proc/self/statm}, 4 KiB pages), or -1 where unknown. */
     public static long residentBytes() {
         try {
-            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/statm")).trim().split("\\s+");
+            String[] f = Files.readString(Path.of("/proc/self/statm")).trim().split("\\s+");
             return Long.parseLong(f[1]) * 4096L;
         } catch (Exception e) {
             return -1;

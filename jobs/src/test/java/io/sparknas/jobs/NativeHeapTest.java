@@ -1,5 +1,6 @@
 package io.sparknas.jobs;
 
+import java.util.concurrent.FutureTask;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,7 +24,7 @@ class NativeHeapTest {
         assertTrue(NativeHeap.available(), "glibc malloc_trim reachable through JNA");
         long[] rss = new long[3];
         // a FutureTask, so an assertion failing in the thread fails the test
-        java.util.concurrent.FutureTask<Void> t = new java.util.concurrent.FutureTask<>(() -> {
+        FutureTask<Void> t = new FutureTask<>(() -> {
             List<INDArray> all = allocate(2_000);
             rss[0] = NativeHeap.residentBytes();
             List<INDArray> kept = keepEveryTenth(all);
@@ -50,7 +51,7 @@ class NativeHeapTest {
     void trimIfGrownTrimsOnlyOnceTheProcessHasGrownByTheMargin() throws Exception {
         long[] rss = new long[2];
         boolean[] trimmed = new boolean[3];
-        java.util.concurrent.FutureTask<Void> t = new java.util.concurrent.FutureTask<>(() -> {
+        FutureTask<Void> t = new FutureTask<>(() -> {
             // a JVM that ran other tests holds freed memory that new arrays would reuse without growing: hand it back first
             // (the margin then counts from the smaller size)
             NativeHeap.trim();

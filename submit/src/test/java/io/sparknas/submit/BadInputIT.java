@@ -1,5 +1,8 @@
 package io.sparknas.submit;
 
+import java.util.Map;
+import java.util.Arrays;
+import java.util.ArrayList;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +43,7 @@ class BadInputIT {
     }
 
     private static Scripts.Run stage(String script, String runId, String... extra) throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of("--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
+        List<String> args = new ArrayList<>(List.of("--config", "conf/fashion-mnist-tiny.conf", "--run-root", root.toString(),
                 "--run-id", runId, "--master", "local[2]"));
         args.addAll(List.of(extra));
         return Scripts.run("submit/" + script + (script.equals("nas-sql") ? "" : ".sh"), args.toArray(String[]::new));
@@ -122,7 +125,7 @@ class BadInputIT {
         // file systems of their own (tmpfs; the test runs as root, as CI does, and root may write anywhere else)
         Path small = Files.createDirectories(dir.resolve("small"));
         Path readOnly = Files.createDirectories(dir.resolve("read-only"));
-        Scripts.Run mount = Scripts.runCommand(java.util.Map.of(), "mount -t tmpfs -o size=100m nas-test-small '" + small
+        Scripts.Run mount = Scripts.runCommand(Map.of(), "mount -t tmpfs -o size=100m nas-test-small '" + small
                 + "' && mount -t tmpfs -o ro,size=1m nas-test-ro '" + readOnly + "'");
         assertEquals(0, mount.status(), "this test mounts two tmpfs and needs root for it:\n" + mount);
         try {
@@ -139,14 +142,14 @@ class BadInputIT {
                 }
             }
         } finally {
-            Scripts.runCommand(java.util.Map.of(), "umount '" + small + "'; umount '" + readOnly + "'");
+            Scripts.runCommand(Map.of(), "umount '" + small + "'; umount '" + readOnly + "'");
         }
     }
 
     @Test
     void aNasSqlSessionWithAFailedStatementAnswersTheRestAndExitsNonZero() throws Exception {
         String before = snapshot();
-        Scripts.Run r = Scripts.runCommand(java.util.Map.of(), "printf 'select count(*) as n from ingest_images;\\nselect * from no_such_view;\\n"
+        Scripts.Run r = Scripts.runCommand(Map.of(), "printf 'select count(*) as n from ingest_images;\\nselect * from no_such_view;\\n"
                 + "select 7 as seven;\\n' | submit/nas-sql --run-root '" + root + "' --run-id base --file - --format tsv --master local[2]");
         assertEquals(4, r.status(), r.toString());
         List<String> out = List.of(r.out().strip().split("\n"));
@@ -185,7 +188,7 @@ class BadInputIT {
         Path src = idxCopy("truncated");
         Path f = src.resolve("t10k-images-idx3-ubyte.gz");
         byte[] gz = Files.readAllBytes(f);
-        Files.write(f, java.util.Arrays.copyOf(gz, gz.length / 2));
+        Files.write(f, Arrays.copyOf(gz, gz.length / 2));
         refused(4, List.of("t10k-images-idx3-ubyte.gz", "is truncated", "download it again"), "ingest", "truncated", "-Dnas.ingest.source=" + src);
         // the same failure in a --force over a committed ingest: the committed stage stays, file for file
         String before = snapshot();

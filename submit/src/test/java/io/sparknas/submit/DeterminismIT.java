@@ -1,5 +1,7 @@
 package io.sparknas.submit;
 
+import java.util.Map;
+import java.io.OutputStream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Same configuration and seed, same result (DESIGN.md's rules for workers, shards and seeds), through the real entry points:
+ * Same configuration and seed, same result (docs/architecture.md, the rules the training loop keeps for workers, shards and seeds), through the real entry points:
  * supernet-train and search of the tiny preset give bitwise the same supernet ({@code state_sha256} in {@code _stage.json})
  * and the same Pareto front ({@code pareto_front_sha256}: architectures, accuracies and costs) on {@code local[2]} and on
  * {@code local[1]}, on a Spark standalone master + worker (two executor JVMs), and when the driver is SIGKILLed mid-run and
@@ -80,7 +82,7 @@ class DeterminismIT {
     void standaloneClusterGivesTheSameSupernetAndFrontWithAnExecutorKilledMidRound(@TempDir Path dir) throws Exception {
         // a master and a worker of 2 cores on 127.0.0.1; two executor JVMs of one core each run the 2 workers' tasks
         try (StandaloneCluster cluster = StandaloneCluster.start(dir, 2, "6g")) {
-            java.util.Map<String, String> env = java.util.Map.of("NAS_SUBMIT_ARGS", "--conf spark.executor.cores=1 --conf spark.executor.memory=2g");
+            Map<String, String> env = Map.of("NAS_SUBMIT_ARGS", "--conf spark.executor.cores=1 --conf spark.executor.memory=2g");
             List<String> args = new ArrayList<>(SETTINGS);
             args.addAll(List.of("--run-root", root.toString(), "--run-id", "cluster", "--master", cluster.url()));
             // supernet-train: after the first checkpoint, an executor JVM SIGKILLed while its log shows a task running (rounds take
@@ -143,11 +145,11 @@ class DeterminismIT {
 
         // retrain through the Airflow DAG's task (its bash command, params filled in): killed in model 2's first epoch after
         // 2 rounds, model 1 finished; then the same command again, as Airflow retries a failed task on the half-written stage
-        String task = Scripts.runCommand(java.util.Map.of(), "python3 submit/airflow/spark_nas_plan.py spos retrain --run-id killed --run-root "
+        String task = Scripts.runCommand(Map.of(), "python3 submit/airflow/spark_nas_plan.py spos retrain --run-id killed --run-root "
                 + root + " --overrides '" + RETRAIN + "'").out().strip();
         assertTrue(task.startsWith("NAS_RUN_ID=killed NAS_RUN_ROOT=" + root + " NAS_OVERRIDES='" + RETRAIN + "' python3 ")
                 && task.endsWith(" retrain.sh"), task);
-        java.util.Map<String, String> airflow = java.util.Map.of("SPARK_MASTER", "local[2]");
+        Map<String, String> airflow = Map.of("SPARK_MASTER", "local[2]");
         killWhen("retrain", "killed", "position", text -> text.startsWith("1 0 2 "), (out, err) -> Scripts.startCommand(airflow, task, out, err));
         assertTrue(Files.isRegularFile(root.resolve("killed/retrain/_checkpoint/models/model-0.zip")), "model 1's zip kept in the checkpoint");
         Scripts.Run retried = Scripts.runCommand(airflow, task);
@@ -167,7 +169,7 @@ class DeterminismIT {
         // a 320 MB file system of its own (tmpfs; the test runs as root, as CI does): more free than the 256 MB a stage asks
         // for before it starts, then filled up by this test once supernet-train has made its first checkpoint
         Path disk = Files.createDirectories(dir.resolve("small-disk"));
-        Scripts.Run mount = Scripts.runCommand(java.util.Map.of(), "mount -t tmpfs -o size=320m nas-test-disk '" + disk + "'");
+        Scripts.Run mount = Scripts.runCommand(Map.of(), "mount -t tmpfs -o size=320m nas-test-disk '" + disk + "'");
         assertEquals(0, mount.status(), "the full-disk test mounts a 320 MB tmpfs and needs root for it:\n" + mount);
         try {
             Scripts.copyTree(root.resolve("two/ingest"), disk.resolve("disk/ingest"));
@@ -184,7 +186,7 @@ class DeterminismIT {
             }
             Path filler = disk.resolve("filler");
             long filled = 0;
-            try (java.io.OutputStream o = Files.newOutputStream(filler)) {
+            try (OutputStream o = Files.newOutputStream(filler)) {
                 byte[] mb = new byte[1 << 20];
                 while (true) {
                     o.write(mb);
@@ -208,7 +210,7 @@ class DeterminismIT {
             assertTrue(resumed.err().contains("resuming at epoch"), resumed.toString());
             assertEquals(reference, property(disk, "disk", "supernet-train", "state_sha256"), "supernet resumed after the full disk vs uninterrupted");
         } finally {
-            Scripts.runCommand(java.util.Map.of(), "umount -l '" + disk + "'");
+            Scripts.runCommand(Map.of(), "umount -l '" + disk + "'");
         }
     }
 

@@ -1,5 +1,8 @@
 package io.sparknas.submit;
 
+import java.util.Set;
+import java.util.Map;
+import java.io.IOException;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -131,7 +134,7 @@ class MethodPipelinesIT {
      * Gives run {@code runId} the DA-NAS run's committed ingest (the same images; the pipeline then skips its ingest),
      * saving a stage per pipeline; when a test runs alone there is none, and the pipeline ingests.
      */
-    private static void shareIngest(String runId) throws java.io.IOException {
+    private static void shareIngest(String runId) throws IOException {
         if (Files.isRegularFile(root.resolve("danas/ingest/_stage.json"))) {
             Scripts.copyTree(root.resolve("danas/ingest"), root.resolve(runId).resolve("ingest"));
         }
@@ -148,7 +151,7 @@ class MethodPipelinesIT {
     @Test
     @Order(4)
     void everyNotebookQueryAnswersByNameFromTheCatalogInALaterSession() throws Exception {
-        int answered = PipelineRuns.assertEveryNotebookQueryAnswers(root, java.util.Map.of("danas", "danas", "ddpnas", "ddpnas", "dsonas", "dsonas"));
+        int answered = PipelineRuns.assertEveryNotebookQueryAnswers(root, Map.of("danas", "danas", "ddpnas", "ddpnas", "dsonas", "dsonas"));
         // the query files naming danas (8), ddpnas (6) and dsonas (6): each answered on its run
         assertEquals(20, answered, "queries answered");
     }
@@ -156,7 +159,7 @@ class MethodPipelinesIT {
     @Test
     @Order(5)
     void everySparkJobSaysWhichStageAndStepItBelongsTo() throws Exception {
-        int[] seen = PipelineRuns.assertEverySparkJobNamesItsStage(root, java.util.Set.of("ingest", "easiness", "supernet-train", "search",
+        int[] seen = PipelineRuns.assertEverySparkJobNamesItsStage(root, Set.of("ingest", "easiness", "supernet-train", "search",
                 "retrain", "report"));
         assertTrue(seen[0] > 50, "jobs in the event logs: " + seen[0]);
         // DA-NAS: 6 stages; DDPNAS 5; DSO-NAS 4 (its ingest is DA-NAS's); the tables' registration after each

@@ -1,5 +1,9 @@
 package io.sparknas.submit;
 
+import java.util.regex.Pattern;
+import java.util.regex.Matcher;
+import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -34,7 +38,7 @@ class PipelineIT {
         assertTrue(r.out().contains("images: train 2000, val 500, test 1000 (10 classes)"), r.toString());
         assertTrue(r.out().contains("Results: " + root + "/it"), r.toString());
         // the headline figures at the end: the model chosen by val, its test accuracy, cost and size, the search time, tau
-        java.util.regex.Matcher headline = java.util.regex.Pattern.compile("(?m)^Result: spos: best architecture \\(by val\\) (\\S+): test accuracy "
+        Matcher headline = Pattern.compile("(?m)^Result: spos: best architecture \\(by val\\) (\\S+): test accuracy "
                 + "(0\\.\\d{4}), (\\d+\\.\\d{3}) MFLOPs, (\\d+\\.\\d{3}) M params, latency (\\d+\\.\\d\\d) ms; search \\d+ s .*; Kendall tau").matcher(r.out());
         assertTrue(headline.find(), "headline figures printed at the end: " + r.out());
         assertTrue(r.out().indexOf("Run it finished") >= 0 && r.out().lastIndexOf("Result: spos") > r.out().indexOf("Run it finished"),
@@ -49,7 +53,7 @@ class PipelineIT {
         assertEquals("5", row[1], q.out());
         // measured 0.248 (best path 0.296) after 4 epochs of 60 steps per task; chance 0.10
         assertTrue(Double.parseDouble(row[0]) > 0.18, "mean val accuracy of 5 random paths: " + row[0]);
-        java.util.regex.Matcher loss = java.util.regex.Pattern.compile("training loss ([0-9.]+) -> ([0-9.]+)").matcher(r.out());
+        Matcher loss = Pattern.compile("training loss ([0-9.]+) -> ([0-9.]+)").matcher(r.out());
         assertTrue(loss.find(), r.out());
         assertTrue(Double.parseDouble(loss.group(2)) < Double.parseDouble(loss.group(1)) - 0.2, loss.group());
         assertTrue(r.err().contains("ND4J backend CPU") && r.err().contains("oneDNN yes"), "backend logged at start-up:\n" + r);
@@ -336,8 +340,8 @@ class PipelineIT {
     void everyNotebookQueryAnswersByNameFromTheCatalogInALaterSession() throws Exception {
         // the pipelines registered run "it" (SPOS, then PAD-NAS from prune on); a new JVM and Spark session on the same
         // metastore reads it by name; the DA-NAS, DDPNAS and DSO-NAS queries run in MethodPipelinesIT
-        int answered = PipelineRuns.assertEveryNotebookQueryAnswers(root, java.util.Map.of("spos", "it", "padnas", "it"),
-                java.util.Map.of("padnas", "_2"));
+        int answered = PipelineRuns.assertEveryNotebookQueryAnswers(root, Map.of("spos", "it", "padnas", "it"),
+                Map.of("padnas", "_2"));
         // the query files naming spos (6) and padnas (6): each answered on its run
         assertEquals(12, answered, "queries answered");
     }
@@ -346,7 +350,7 @@ class PipelineIT {
     @Order(13)
     void everySparkJobSaysWhichStageAndStepItBelongsTo() throws Exception {
         // the Spark UI's job list: every job of every stage of the SPOS and PAD-NAS pipelines names its stage
-        int[] seen = PipelineRuns.assertEverySparkJobNamesItsStage(root, java.util.Set.of("ingest", "latency-profile", "supernet-train", "search",
+        int[] seen = PipelineRuns.assertEverySparkJobNamesItsStage(root, Set.of("ingest", "latency-profile", "supernet-train", "search",
                 "prune", "retrain", "ranking", "report"));
         assertTrue(seen[0] > 50, "jobs in the event logs: " + seen[0]);
         // SPOS: 7 stages and the tables' registration; PAD-NAS from prune: 6 and the registration

@@ -1,5 +1,6 @@
 package io.sparknas.submit;
 
+import java.util.Arrays;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -37,7 +38,7 @@ final class PipelineRuns {
      */
     static Scripts.Run pipeline(Path root, String... args) throws Exception {
         Files.createDirectories(root.resolve("eventlog"));
-        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        String[] all = Arrays.copyOf(args, args.length + 1);
         all[args.length] = "-Dnas.catalog.metastore=" + root.resolve("catalog");
         return Scripts.run(Map.of("NAS_SUBMIT_ARGS", "--conf spark.eventLog.enabled=true --conf spark.eventLog.dir=file:" + root.resolve("eventlog")),
                 "submit/pipeline.sh", all);

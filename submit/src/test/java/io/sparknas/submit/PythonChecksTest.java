@@ -1,5 +1,6 @@
 package io.sparknas.submit;
 
+import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -40,7 +41,7 @@ class PythonChecksTest {
         try {
             p = new ProcessBuilder("python3", script).directory(Scripts.projectRoot().toFile()).redirectErrorStream(true)
                     .redirectOutput(log).start();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError("python3 is needed for " + script + " (apt-get install -y python3): " + e.getMessage(), e);
         }
         Scripts.awaitOrKill(p, 5, script);

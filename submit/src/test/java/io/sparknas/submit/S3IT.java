@@ -1,5 +1,6 @@
 package io.sparknas.submit;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -153,7 +154,7 @@ class S3IT {
             }
         }
         byte[] gz = Files.readAllBytes(src.resolve("t10k-images-idx3-ubyte.gz"));
-        Files.write(src.resolve("t10k-images-idx3-ubyte.gz"), java.util.Arrays.copyOf(gz, gz.length / 2));
+        Files.write(src.resolve("t10k-images-idx3-ubyte.gz"), Arrays.copyOf(gz, gz.length / 2));
         String before = checksums(s3.data.resolve("nas/runs/s3"));
         Scripts.Run forced = stage("ingest.sh", "s3", "--force", "-Dnas.ingest.source=" + src);
         assertEquals(4, forced.status(), forced.toString());

@@ -1,5 +1,6 @@
 package io.sparknas.submit;
 
+import java.net.InetAddress;
 import java.io.File;
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -34,7 +35,7 @@ final class S3Server implements AutoCloseable {
 
     S3Server(Path dir) throws IOException {
         data = Files.createDirectories(dir.resolve("s3-data"));
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         properties = dir.resolve("s3proxy.properties");

@@ -1,5 +1,8 @@
 package io.sparknas.submit;
 
+import java.util.stream.Stream;
+import java.util.Map;
+import java.util.Arrays;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +36,7 @@ final class Scripts {
      * running it again: the pipeline then skips it as committed with the same configuration.
      */
     static void copyTree(Path from, Path to) throws IOException {
-        try (java.util.stream.Stream<Path> files = Files.walk(from)) {
+        try (Stream<Path> files = Files.walk(from)) {
             for (Path f : files.toList()) {
                 Path t = to.resolve(from.relativize(f).toString());
                 if (Files.isDirectory(f)) {
@@ -52,11 +55,11 @@ final class Scripts {
 
     /** Starts a script without waiting (output to the given files). */
     static Process start(String script, File out, File err, String... args) throws IOException {
-        return start(java.util.Map.of(), script, out, err, args);
+        return start(Map.of(), script, out, err, args);
     }
 
     /** {@link #start} with extra environment variables (e.g. NAS_SUBMIT_ARGS). */
-    static Process start(java.util.Map<String, String> env, String script, File out, File err, String... args) throws IOException {
+    static Process start(Map<String, String> env, String script, File out, File err, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(projectRoot().resolve(script).toString());
         cmd.addAll(List.of(args));
@@ -64,7 +67,7 @@ final class Scripts {
     }
 
     /** Starts a process from the project root with the environment every test run uses (no SPARK_HOME, 127.0.0.1). */
-    private static Process start(ProcessBuilder pb, java.util.Map<String, String> env, File out, File err) throws IOException {
+    private static Process start(ProcessBuilder pb, Map<String, String> env, File out, File err) throws IOException {
         pb.directory(projectRoot().toFile());
         pb.environment().remove("SPARK_HOME");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
@@ -74,7 +77,7 @@ final class Scripts {
     }
 
     /** Starts a bash command line (e.g. an Airflow task's bash_command) from the project root, as {@link #start} does a script. */
-    static Process startCommand(java.util.Map<String, String> env, String commandLine, File out, File err) throws IOException {
+    static Process startCommand(Map<String, String> env, String commandLine, File out, File err) throws IOException {
         return start(new ProcessBuilder("bash", "-c", commandLine), env, out, err);
     }
 
@@ -91,7 +94,7 @@ final class Scripts {
     }
 
     /** Runs a bash command line to its end (at most 10 minutes). */
-    static Run runCommand(java.util.Map<String, String> env, String commandLine) throws IOException, InterruptedException {
+    static Run runCommand(Map<String, String> env, String commandLine) throws IOException, InterruptedException {
         File out = Files.createTempFile("nas-out", ".txt").toFile();
         File err = Files.createTempFile("nas-err", ".txt").toFile();
         Process p = startCommand(env, commandLine, out, err);
@@ -104,14 +107,14 @@ final class Scripts {
     }
 
     static Run run(String script, String... args) throws IOException, InterruptedException {
-        return run(java.util.Map.of(), script, args);
+        return run(Map.of(), script, args);
     }
 
     /**
      * Runs a script and waits for it: a whole pipeline at most 30 minutes, any other script at most 10 (measured: a
      * tiny-preset pipeline takes 6-10 minutes on 2 cores, a stage or a query well under one).
      */
-    static Run run(java.util.Map<String, String> env, String script, String... args) throws IOException, InterruptedException {
+    static Run run(Map<String, String> env, String script, String... args) throws IOException, InterruptedException {
         int minutes = script.endsWith("pipeline.sh") ? 30 : 10;
         File out = Files.createTempFile("nas-out", ".txt").toFile();
         File err = Files.createTempFile("nas-err", ".txt").toFile();
@@ -129,6 +132,6 @@ final class Scripts {
 
     static String tail(String s, int lines) {
         String[] l = s.split("\n");
-        return String.join("\n", java.util.Arrays.copyOfRange(l, Math.max(0, l.length - lines), l.length));
+        return String.join("\n", Arrays.copyOfRange(l, Math.max(0, l.length - lines), l.length));
     }
 }

@@ -1,5 +1,6 @@
 package io.sparknas.submit;
 
+import java.util.ArrayList;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -29,7 +30,7 @@ final class SqlSession implements AutoCloseable {
 
     SqlSession(Path runRoot, String runId, String... extra) throws IOException {
         err = Files.createTempFile("nas-sql-session", ".err").toFile();
-        List<String> cmd = new java.util.ArrayList<>(List.of(Scripts.projectRoot().resolve("submit/nas-sql").toString(), "--run-root", runRoot.toString(),
+        List<String> cmd = new ArrayList<>(List.of(Scripts.projectRoot().resolve("submit/nas-sql").toString(), "--run-root", runRoot.toString(),
                 "--format", "tsv", "--file", "-"));
         if (runId != null) {
             cmd.addAll(List.of("--run-id", runId));

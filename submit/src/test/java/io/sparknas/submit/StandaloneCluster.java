@@ -1,5 +1,6 @@
 package io.sparknas.submit;
 
+import java.net.InetAddress;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -145,7 +146,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }

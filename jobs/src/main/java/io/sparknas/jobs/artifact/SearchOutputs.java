@@ -1,5 +1,6 @@
 package io.sparknas.jobs.artifact;
 
+import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.jobs.store.SchemaVersions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -31,6 +32,11 @@ public final class SearchOutputs {
             .add("layer", DataTypes.IntegerType, false).add("op", DataTypes.StringType, false)
             .add("count", DataTypes.IntegerType, false).add("probability", DataTypes.DoubleType, false)
             .add("architectures", DataTypes.IntegerType, false).add("rank_bound", DataTypes.IntegerType, false);
+
+    /** A committed search stage's architectures table: its Pareto front, or a method's read-off or generation ({@code generated_archs}). */
+    public static String architecturesTable(StageRecord search) {
+        return search.tables().containsKey(PARETO_FRONT) ? PARETO_FRONT : GeneratedArchsTable.TABLE;
+    }
 
     private SearchOutputs() {
     }

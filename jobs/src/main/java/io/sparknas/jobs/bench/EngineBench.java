@@ -1,5 +1,7 @@
 package io.sparknas.jobs.bench;
 
+import java.util.function.Supplier;
+import java.util.Arrays;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestSettings;
@@ -89,8 +91,8 @@ public final class EngineBench {
                     evals[rep] = (System.nanoTime() - t0) / 1e9;
                 }
             }
-            java.util.Arrays.sort(evals);
-            java.util.Arrays.sort(recals);
+            Arrays.sort(evals);
+            Arrays.sort(recals);
             double evalSeconds = evals[1];
             double recalSeconds = recals[1];
             System.out.printf("path evaluation (BN recalibration on 10 batches of %d + %d val images in batches of 250), median of 3: %.2f s"
@@ -200,7 +202,7 @@ public final class EngineBench {
 
     /** Images per second of {@code steps} training steps after {@code warm} unmeasured ones, the path of each step from {@code paths}. */
     static double train(Supernet net, List<INDArray> xs, List<int[]> ys, int warm, int steps,
-                                java.util.function.Supplier<Arch> paths) {
+                                Supplier<Arch> paths) {
         double seconds = 0;
         int images = 0;
         for (int t = 0; t < warm + steps; t++) {

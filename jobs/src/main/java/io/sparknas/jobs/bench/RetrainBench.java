@@ -1,5 +1,10 @@
 package io.sparknas.jobs.bench;
 
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import io.sparknas.supernet.backend.OneDnnLayerHelpers;
 import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestSettings;
@@ -131,7 +136,7 @@ public final class RetrainBench {
             ys.add(y);
         }
         if (dl4j && rs.oneDnnHelpers()) {
-            io.sparknas.supernet.backend.OneDnnLayerHelpers.enable();
+            OneDnnLayerHelpers.enable();
         }
         OptimizerSettings opt = new OptimizerSettings(rs.learningRate(), rs.momentum(), rs.weightDecay(), "cosine", 1000, 0, 0);
         int n = rs.workers();
@@ -156,14 +161,14 @@ public final class RetrainBench {
         return sum;
     }
 
-    private static double graphTrain(org.deeplearning4j.nn.graph.ComputationGraph g, List<INDArray> xs, List<int[]> ys, int classes, int warm, int steps) {
-        List<org.nd4j.linalg.dataset.DataSet> ds = new ArrayList<>();
+    private static double graphTrain(ComputationGraph g, List<INDArray> xs, List<int[]> ys, int classes, int warm, int steps) {
+        List<DataSet> ds = new ArrayList<>();
         for (int b = 0; b < xs.size(); b++) {
-            INDArray l = org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, ys.get(b).length, classes);
+            INDArray l = Nd4j.zeros(DataType.FLOAT, ys.get(b).length, classes);
             for (int i = 0; i < ys.get(b).length; i++) {
                 l.putScalar(i, ys.get(b)[i], 1f);
             }
-            ds.add(new org.nd4j.linalg.dataset.DataSet(xs.get(b), l));
+            ds.add(new DataSet(xs.get(b), l));
         }
         double seconds = 0;
         int images = 0;

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.bench;
 
+import org.nd4j.linalg.factory.Nd4j;
+import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.ingest.IngestSettings;
@@ -82,7 +84,7 @@ public final class SupernetBench {
             for (int i = 0; i < batch; i++) {
                 oh[i * space.classes() + y[i]] = 1;
             }
-            ys.add(org.nd4j.linalg.factory.Nd4j.create(oh, new long[]{batch, space.classes()}));
+            ys.add(Nd4j.create(oh, new long[]{batch, space.classes()}));
         }
         ComputationGraph cg = net.export(arch);
         int warm = 3;
@@ -116,7 +118,7 @@ public final class SupernetBench {
                 StageArgs.parse(ingestArgs, Set.of(), false)), spark);
         String root = StageArgs.parse(ingestArgs, Set.of(), false).loadConfig().getString("nas.run.root");
         String id = StageArgs.parse(ingestArgs, Set.of(), false).loadConfig().getString("nas.run.id");
-        return spark.read().parquet(io.sparknas.jobs.config.RunSettings.toUri(root) + "/" + id + "/ingest/images").where("split = 'train'")
+        return spark.read().parquet(RunSettings.toUri(root) + "/" + id + "/ingest/images").where("split = 'train'")
                 .select("class_index", "pixels").limit(n).collectAsList();
     }
 

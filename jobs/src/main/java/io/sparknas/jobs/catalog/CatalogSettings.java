@@ -1,5 +1,8 @@
 package io.sparknas.jobs.catalog;
 
+import java.nio.file.Files;
+import java.io.IOException;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import com.typesafe.config.Config;
 import io.sparknas.supernet.config.SettingsReader;
 
@@ -37,9 +40,9 @@ public record CatalogSettings(boolean register, Path metastore) {
         conf.put("spark.sql.catalogImplementation", "hive");
         if (metastore != null) {
             try {
-                java.nio.file.Files.createDirectories(metastore);
-            } catch (java.io.IOException e) {
-                throw new io.sparknas.supernet.config.InvalidSettingsException("Cannot create nas.catalog.metastore = " + metastore + ": " + e.getMessage()
+                Files.createDirectories(metastore);
+            } catch (IOException e) {
+                throw new InvalidSettingsException("Cannot create nas.catalog.metastore = " + metastore + ": " + e.getMessage()
                         + ": give a writable local directory, or \"\" for the cluster's own metastore.");
             }
             conf.put("spark.hadoop.javax.jdo.option.ConnectionURL", "jdbc:derby:;databaseName=" + metastore.resolve("metastore_db") + ";create=true");

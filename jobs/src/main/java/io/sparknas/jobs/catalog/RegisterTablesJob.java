@@ -2,7 +2,7 @@ package io.sparknas.jobs.catalog;
 
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.SparkJobLabel;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageRecord;
 import org.apache.spark.sql.Row;

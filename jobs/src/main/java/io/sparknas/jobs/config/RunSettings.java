@@ -1,5 +1,6 @@
 package io.sparknas.jobs.config;
 
+import java.time.Duration;
 import io.sparknas.search.method.NasMethods;
 import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.supernet.config.SettingsReader;
@@ -24,7 +25,7 @@ import java.util.Set;
  *                           its last one ({@code nas.run.checkpoint-interval}); speed only, never the result
  */
 public record RunSettings(URI root, String runId, String method, boolean force, boolean resume, Config config,
-                          java.time.Duration checkpointInterval) {
+                          Duration checkpointInterval) {
 
     /** The registered methods ({@link NasMethods}). */
     public static final Set<String> METHODS = Set.copyOf(NasMethods.names());
@@ -40,7 +41,7 @@ public record RunSettings(URI root, String runId, String method, boolean force, 
         }
         String method = r.oneOf("nas.run.method", METHODS);
         return new RunSettings(toUri(root), id, method, args.force(), args.resume(), config,
-                r.durationAtLeast("nas.run.checkpoint-interval", java.time.Duration.ZERO));
+                r.durationAtLeast("nas.run.checkpoint-interval", Duration.ZERO));
     }
 
     /**

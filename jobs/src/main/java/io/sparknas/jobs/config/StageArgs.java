@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The command line every stage shares (DESIGN.md, command-line contract):
+ * The command line every stage shares (README, "Running stages"):
  * {@code [--config FILE] [--run-root URI] [--run-id ID] [--force] [--resume] [-Dnas.key=value ...]}, plus the
  * options a stage declares and positional arguments where the stage takes them.
  */

@@ -1,9 +1,14 @@
 package io.sparknas.jobs.easiness;
 
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.conf.Configuration;
+import java.util.Arrays;
+import java.io.InputStream;
 import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.training.StandaloneTrainer;
@@ -153,12 +158,12 @@ public final class EasinessStage {
         double rhoAccuracy = ClassEasiness.spearman(easiness, meanAccuracy);
         double meanRho = agreement.isEmpty() ? Double.NaN : rhoSum / agreement.size();
         commit.putProperty("networks", String.join(",", names));
-        commit.putProperty("easiest_first", java.util.Arrays.toString(e.easiestFirst()));
+        commit.putProperty("easiest_first", Arrays.toString(e.easiestFirst()));
         commit.putProperty("mean_pairwise_spearman", fmt(meanRho));
         commit.putProperty("easiness_accuracy_spearman", fmt(rhoAccuracy));
         commit.putProperty("seconds", fmt((System.nanoTime() - t0) / 1e9));
         LOG.info("easiness: classes easiest first {}; networks' pairwise Spearman rho {} (mean {}); Spearman rho of easiness and the networks' "
-                        + "mean per-class test accuracy {}", java.util.Arrays.toString(e.easiestFirst()),
+                        + "mean per-class test accuracy {}", Arrays.toString(e.easiestFirst()),
                 agreement.stream().map(r -> r.getString(0) + "/" + r.getString(1) + " " + fmt(r.getDouble(2))).toList(), fmt(meanRho), fmt(rhoAccuracy));
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         return EasinessResult.read(store, record, false);
@@ -169,7 +174,7 @@ public final class EasinessStage {
     }
 
     private static List<Double> boxed(double[] v) {
-        return java.util.Arrays.stream(v).boxed().toList();
+        return Arrays.stream(v).boxed().toList();
     }
 
     /** The histogram bin of column {@code entropy}: floor(entropy / ln C x bins), the top edge in the last bin. */
@@ -184,16 +189,16 @@ public final class EasinessStage {
     private static Map<String, ComputationGraph> networks(EasinessSettings s, SparkSession spark, RunStore store, SearchSpace space) throws Exception {
         Map<String, ComputationGraph> out = new LinkedHashMap<>();
         if (!s.modelZips().isEmpty()) {
-            org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+            Configuration conf = spark.sparkContext().hadoopConfiguration();
             for (String zip : s.modelZips()) {
-                org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(zip);
-                org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(conf);
+                Path p = new Path(zip);
+                FileSystem fs = p.getFileSystem(conf);
                 if (!fs.exists(p)) {
                     throw new InputDataException("nas.easiness.model-zips: " + zip + " does not exist: give DL4J ComputationGraph zips "
                             + "(ModelSerializer.writeModel), local paths or s3a:// URIs.");
                 }
                 ComputationGraph g;
-                try (java.io.InputStream in = fs.open(p)) {
+                try (InputStream in = fs.open(p)) {
                     g = ModelSerializer.restoreComputationGraph(in, false);
                 }
                 String name = p.getName().replaceAll("\\.zip$", "");

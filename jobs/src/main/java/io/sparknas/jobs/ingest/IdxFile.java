@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import java.io.EOFException;
 import io.sparknas.jobs.InputDataException;
 
 import java.io.BufferedInputStream;
@@ -76,7 +77,7 @@ public final class IdxFile {
                 }
                 int r = in.read(buf, 0, (int) Math.min(buf.length, left));
                 if (r < 0) {
-                    throw new java.io.EOFException(name + " ends early: " + left + " bytes short.");
+                    throw new EOFException(name + " ends early: " + left + " bytes short.");
                 }
                 s = r;
             }

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import java.io.EOFException;
 import io.sparknas.jobs.InputDataException;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -88,7 +89,7 @@ final class ImageDecoder implements MapPartitionsFunction<Row, Row> {
                 try {
                     IdxFile.skipFully(idxIn, (index - idxPos) * n, path);
                     gray = idxIn.readNBytes(n);
-                } catch (java.io.EOFException e) { // a gzip stream cut short
+                } catch (EOFException e) { // a gzip stream cut short
                     gray = new byte[0];
                 }
                 if (gray.length != n) {

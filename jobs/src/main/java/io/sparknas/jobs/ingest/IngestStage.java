@@ -4,7 +4,7 @@ import io.sparknas.jobs.artifact.IngestOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.SparkJobLabel;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;

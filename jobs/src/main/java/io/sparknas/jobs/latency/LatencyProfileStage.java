@@ -3,7 +3,7 @@ package io.sparknas.jobs.latency;
 import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.JobEnvironment;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;

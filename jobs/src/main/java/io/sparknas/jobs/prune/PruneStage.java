@@ -5,7 +5,7 @@ import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
 import io.sparknas.jobs.store.RunStore;

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.report;
 
+import java.awt.geom.Rectangle2D;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.artifact.ArchParamsTable;
 import org.apache.spark.sql.Row;
@@ -78,13 +79,13 @@ final class ArchParamCharts {
                 rend.setSeriesStroke(i, new BasicStroke(pruned == null ? 2.5f : 1f));
                 i++;
             }
-            JFreeChart chart = ReportStage.chart("layer " + layer.getKey(), "epoch", kind, data, rend, null);
+            JFreeChart chart = RunCharts.chart("layer " + layer.getKey(), "epoch", kind, data, rend, null);
             // the legend beside the plot, in a small font: below it, seven ops' entries took most of the cell's height
             chart.getLegend().setPosition(RectangleEdge.RIGHT);
             chart.getLegend().setItemFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
             // epochs are whole numbers
             ((NumberAxis) chart.getXYPlot().getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits(Locale.ROOT));
-            chart.draw(g, new java.awt.geom.Rectangle2D.Double((cell % COLUMNS) * CELL_WIDTH, (cell / COLUMNS) * CELL_HEIGHT, CELL_WIDTH, CELL_HEIGHT));
+            chart.draw(g, new Rectangle2D.Double((cell % COLUMNS) * CELL_WIDTH, (cell / COLUMNS) * CELL_HEIGHT, CELL_WIDTH, CELL_HEIGHT));
             cell++;
         }
         g.dispose();

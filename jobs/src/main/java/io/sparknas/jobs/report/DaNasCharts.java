@@ -1,5 +1,7 @@
 package io.sparknas.jobs.report;
 
+import org.apache.spark.sql.Dataset;
+import java.awt.Paint;
 import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.artifact.ArchParamsTable;
@@ -60,7 +62,7 @@ final class DaNasCharts {
         XYBlockRenderer rend = new XYBlockRenderer();
         GrayPaintScale scale = new GrayPaintScale(0, Math.max(1e-9, max)) {
             @Override
-            public java.awt.Paint getPaint(double value) {
+            public Paint getPaint(double value) {
                 // dark = high share
                 Color c = (Color) super.getPaint(value);
                 return new Color(255 - c.getRed(), 255 - c.getGreen(), 255 - c.getBlue());
@@ -84,17 +86,17 @@ final class DaNasCharts {
         StringBuilder b = new StringBuilder("<table><tr><th>network</th><th>network</th><th>Spearman rho</th><th>Kendall tau</th></tr>\n");
         for (Row r : spark.read().parquet(store.tableUri(EasinessOutputs.STAGE, EasinessOutputs.NETWORK_AGREEMENT)).collectAsList()) {
             b.append(String.format(Locale.ROOT, "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.3f</td><td>%.3f</td></tr>%n",
-                    ReportStage.esc(r.getString(0)), ReportStage.esc(r.getString(1)), r.getDouble(2), r.getDouble(3)));
+                    ReportHtml.esc(r.getString(0)), ReportHtml.esc(r.getString(1)), r.getDouble(2), r.getDouble(3)));
         }
         Map<String, String> p = store.committed(EasinessOutputs.STAGE).orElseThrow().properties();
         return b.append("</table>\n<p>Spearman rho between easiness and the networks' mean per-class test accuracy: ")
-                .append(ReportStage.esc(p.get("easiness_accuracy_spearman"))).append("; classes easiest first: ")
-                .append(ReportStage.esc(p.get("easiest_first"))).append(".</p>\n").toString();
+                .append(ReportHtml.esc(p.get("easiness_accuracy_spearman"))).append("; classes easiest first: ")
+                .append(ReportHtml.esc(p.get("easiest_first"))).append(".</p>\n").toString();
     }
 
     /** Per epoch: live candidates per layer (mean, min, max over layers) and the mean over layers of the largest probability. */
     static JFreeChart candidates(SparkSession spark, RunStore store, String stageDir) {
-        org.apache.spark.sql.Dataset<Row> ap = spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE));
+        Dataset<Row> ap = spark.read().parquet(store.tableUri(stageDir, ArchParamsTable.TABLE));
         // DA-NAS: a pruned op's probability is 0; DDPNAS (theta) and DSO-NAS (lambda): rows for every op, pruned ones marked by
         // a pruned row
         String perOp = !ap.where("kind = 'theta'").isEmpty() ? "theta" : !ap.where("kind = 'lambda'").isEmpty() ? "lambda" : null;
@@ -127,6 +129,6 @@ final class DaNasCharts {
         for (int i = 0; i < 4; i++) {
             rend.setSeriesStroke(i, new BasicStroke(2f));
         }
-        return ReportStage.chart("Candidates pruned step by step (" + stageDir + ")", "epoch", "candidates / probability x 10", data, rend, null);
+        return RunCharts.chart("Candidates pruned step by step (" + stageDir + ")", "epoch", "candidates / probability x 10", data, rend, null);
     }
 }

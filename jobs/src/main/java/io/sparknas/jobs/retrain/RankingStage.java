@@ -1,12 +1,15 @@
 package io.sparknas.jobs.retrain;
 
+import java.util.Optional;
+import java.util.Locale;
+import io.sparknas.jobs.config.StageIndex;
 import io.sparknas.jobs.training.StandaloneTrainer;
 import io.sparknas.jobs.artifact.RankingOutputs;
 import io.sparknas.jobs.artifact.SupernetTrainOutputs;
 import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
@@ -43,7 +46,7 @@ public final class RankingStage {
     }
 
     public static void main(String[] args) {
-        StageLauncher.launch(RankingOutputs.STAGE, args, Set.of(io.sparknas.jobs.config.StageIndex.OPTION), false, RankingSettings::from, RankingStage::run);
+        StageLauncher.launch(RankingOutputs.STAGE, args, Set.of(StageIndex.OPTION), false, RankingSettings::from, RankingStage::run);
     }
 
     /** An architecture to rank with its supernet accuracy and cost. */
@@ -70,7 +73,7 @@ public final class RankingStage {
         double[] sup = new double[picked.size()];
         double[] alone = new double[picked.size()];
         String dir = commit.stageDir();
-        java.util.Optional<RankingCheckpoint.Numbered> cp = commit.resuming() ? RankingCheckpoint.latest(store, dir) : java.util.Optional.empty();
+        Optional<RankingCheckpoint.Numbered> cp = commit.resuming() ? RankingCheckpoint.latest(store, dir) : Optional.empty();
         commit.markCheckpoints();
         List<String> doneArchs = new ArrayList<>(cp.map(c -> c.checkpoint().archs()).orElse(List.of()));
         List<Double> doneAccuracies = new ArrayList<>(cp.map(c -> c.checkpoint().accuracies()).orElse(List.of()));
@@ -110,7 +113,7 @@ public final class RankingStage {
         spark.createDataFrame(rows, RankingOutputs.SCHEMA).coalesce(1).write().parquet(commit.tableUri(RankingOutputs.RANKING));
         commit.addTable(RankingOutputs.RANKING, rows.size(), RankingOutputs.SCHEMA_VERSION, List.of());
         if (tau.value() != null) {
-            commit.putProperty("kendall_tau", String.format(java.util.Locale.ROOT, "%.4f", tau.value()));
+            commit.putProperty("kendall_tau", String.format(Locale.ROOT, "%.4f", tau.value()));
         } else {
             commit.putProperty("kendall_tau_undefined", tau.undefined());
         }
@@ -141,13 +144,13 @@ public final class RankingStage {
         }
 
         /** From a committed ranking's properties. */
-        static Tau of(java.util.Map<String, String> properties) {
+        static Tau of(Map<String, String> properties) {
             String v = properties.get("kendall_tau");
             return new Tau(v == null ? null : Double.valueOf(v), v == null ? properties.get("kendall_tau_undefined") : null);
         }
 
         String text() {
-            return value != null ? String.format(java.util.Locale.ROOT, "%.4f", value) : "undefined (" + undefined + ")";
+            return value != null ? String.format(Locale.ROOT, "%.4f", value) : "undefined (" + undefined + ")";
         }
     }
 

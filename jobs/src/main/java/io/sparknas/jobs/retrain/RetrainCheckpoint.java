@@ -1,5 +1,7 @@
 package io.sparknas.jobs.retrain;
 
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.conf.Configuration;
 import io.sparknas.jobs.training.StandaloneTrainer;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCheckpoints;
@@ -118,7 +120,7 @@ record RetrainCheckpoint(int model, StandaloneTrainer.Progress progress, List<Ro
      * Before the commit: copies the kept model zips to the stage's {@code models/} (replacing what an interrupted attempt
      * copied). A copy, not a move, so a failure before the commit leaves the checkpoint whole for {@code --resume}.
      */
-    static void publishModels(RunStore store, String dir, String modelsUri, org.apache.hadoop.conf.Configuration conf) {
+    static void publishModels(RunStore store, String dir, String modelsUri, Configuration conf) {
         FileSystem fs = store.fileSystem();
         Path from = new Path(store.stageDir(dir), MODELS_DIR);
         Path to = new Path(modelsUri);
@@ -129,7 +131,7 @@ record RetrainCheckpoint(int model, StandaloneTrainer.Progress progress, List<Ro
             if (!fs.exists(from)) {
                 throw new IllegalStateException("retrain's model files are missing at " + from + ": re-run retrain with --force");
             }
-            if (!org.apache.hadoop.fs.FileUtil.copy(fs, from, fs, to, false, conf)) {
+            if (!FileUtil.copy(fs, from, fs, to, false, conf)) {
                 throw new IOException("copy returned false");
             }
         } catch (IOException e) {

@@ -1,12 +1,23 @@
 package io.sparknas.jobs.retrain;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.apache.spark.sql.Dataset;
+import java.util.Optional;
+import java.util.HexFormat;
+import java.security.NoSuchAlgorithmException;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteOrder;
+import java.nio.ByteBuffer;
+import io.sparknas.jobs.artifact.GeneratedArchsTable;
+import io.sparknas.jobs.SparkJobLabel;
 import io.sparknas.jobs.training.StandaloneTrainer;
 import io.sparknas.jobs.artifact.RetrainOutputs;
 import io.sparknas.jobs.artifact.SearchOutputs;
 import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
 import io.sparknas.jobs.store.RunStore;
@@ -87,8 +98,8 @@ public final class RetrainStage {
             inputs.add(new StageRecord.Input(source, store.stageDir(source).toString(), search.fingerprint()));
             boolean generated = !search.tables().containsKey(SearchOutputs.PARETO_FRONT);
             // a method that outputs its architectures itself (DA-NAS argmax, DDPNAS one per constraint): every one of them
-            org.apache.spark.sql.Dataset<Row> front = spark.read().parquet(store.tableUri(source,
-                    generated ? io.sparknas.jobs.artifact.GeneratedArchsTable.TABLE : SearchOutputs.PARETO_FRONT));
+            Dataset<Row> front = spark.read().parquet(store.tableUri(source,
+                    generated ? GeneratedArchsTable.TABLE : SearchOutputs.PARETO_FRONT));
             if (generated) {
                 front = front.withColumn("cost", org.apache.spark.sql.functions.col("mflops"));
             }
@@ -129,7 +140,7 @@ public final class RetrainStage {
         // the trainer first: it switches DL4J's oneDNN helpers on (when asked) before the checkpoint's network is built, as
         // an uninterrupted run's was; a network built without them recalibrates BatchNorm with other rounding
         StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), 0);
-        java.util.Optional<RetrainCheckpoint.Numbered> cp = commit.resuming() ? RetrainCheckpoint.latest(store, dir) : java.util.Optional.empty();
+        Optional<RetrainCheckpoint.Numbered> cp = commit.resuming() ? RetrainCheckpoint.latest(store, dir) : Optional.empty();
         commit.markCheckpoints();
         List<Row> finals = new ArrayList<>(cp.map(c -> c.checkpoint().finals()).orElse(List.of()));
         List<Row> confusion = new ArrayList<>(cp.map(c -> c.checkpoint().confusion()).orElse(List.of()));
@@ -184,7 +195,7 @@ public final class RetrainStage {
             }
             commit.putProperty("workers", String.valueOf(trainer.workers()));
         }
-        io.sparknas.jobs.SparkJobLabel.set(spark, RetrainOutputs.STAGE, "writing final_models, confusion and retrain_metrics");
+        SparkJobLabel.set(spark, RetrainOutputs.STAGE, "writing final_models, confusion and retrain_metrics");
         spark.createDataFrame(finals, RetrainOutputs.FINAL_SCHEMA).coalesce(1).write().parquet(commit.tableUri(RetrainOutputs.FINAL_MODELS));
         commit.addTable(RetrainOutputs.FINAL_MODELS, finals.size(), RetrainOutputs.SCHEMA_VERSION, List.of());
         spark.createDataFrame(confusion, RetrainOutputs.CONFUSION_SCHEMA).coalesce(1).write().parquet(commit.tableUri(RetrainOutputs.CONFUSION));
@@ -195,24 +206,24 @@ public final class RetrainStage {
         commit.putProperty("models", String.valueOf(candidates.size()));
         commit.putProperty("source", s.arch().isEmpty() ? s.source() : "--arch");
         commit.putProperty("space_hash", space.hash());
-        commit.putProperty("models_sha256", sha256(String.join("\n", hashes).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        commit.putProperty("models_sha256", sha256(String.join("\n", hashes).getBytes(StandardCharsets.UTF_8)));
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(dir, "_checkpoint");
         return record;
     }
 
     /** sha256 of a network's parameters (BatchNorm statistics included) as little-endian floats. */
-    static String paramsSha256(org.deeplearning4j.nn.graph.ComputationGraph g) {
+    static String paramsSha256(ComputationGraph g) {
         float[] f = g.params().dup().data().asFloat();
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(f.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(f);
         return sha256(b.array());
     }
 
     private static String sha256(byte[] bytes) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.search;
 
+import io.sparknas.supernet.cost.LatencyProbe;
 import io.sparknas.search.method.NasMethod;
 import io.sparknas.jobs.artifact.GeneratedArchsTable;
 import io.sparknas.jobs.artifact.SupernetTrainOutputs;
@@ -70,7 +71,7 @@ final class ParameterReadOff {
         }
         double mflops = new FlopsCostModel().cost(space, arch);
         double mparams = new ParamsCostModel().cost(space, arch);
-        Double ms = latency == null || !latency.missing(io.sparknas.supernet.cost.LatencyProbe.of(space)).isEmpty() ? null
+        Double ms = latency == null || !latency.missing(LatencyProbe.of(space)).isEmpty() ? null
                 : new LatencyCostModel(latency).cost(space, arch);
         Row row = RowFactory.create(arch.id(), SearchStage.opNames(arch), accuracy, mflops, mparams, ms, null, chosenBy);
         spark.createDataFrame(List.of(row), GeneratedArchsTable.SCHEMA).coalesce(1).write().parquet(commit.tableUri(GeneratedArchsTable.TABLE));

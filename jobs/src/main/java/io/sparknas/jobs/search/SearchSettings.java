@@ -1,5 +1,7 @@
 package io.sparknas.jobs.search;
 
+import java.util.ArrayList;
+import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.search.generation.CostConstraint;
 import io.sparknas.search.generation.ExpectationKnapsack;
 
@@ -27,12 +29,12 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
         double costMin = r.doubleBetween("nas.search.cost-min", 0, 1e12);
         double costMax = r.doubleBetween("nas.search.cost-max", 0, 1e12);
         if (costMax > 0 && costMin > costMax) {
-            throw new io.sparknas.supernet.config.InvalidSettingsException("nas.search.cost-min = " + costMin + " is above nas.search.cost-max = "
+            throw new InvalidSettingsException("nas.search.cost-min = " + costMin + " is above nas.search.cost-max = "
                     + costMax + ": the feasible range would be empty. Lower cost-min or raise cost-max (0 means no bound).");
         }
         int population = r.intBetween("nas.search.population", 4, 100_000);
         if (population % 2 != 0) {
-            throw new io.sparknas.supernet.config.InvalidSettingsException("nas.search.population = " + population
+            throw new InvalidSettingsException("nas.search.population = " + population
                     + ": NSGA-II breeds pairs, use an even number (e.g. " + (population + 1) + ").");
         }
         return new SearchSettings(RunSettings.from(config, args), SpaceSettings.from(r), StageIndex.from(args),
@@ -54,17 +56,17 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
 
     /** {@code nas.ddpnas.generation.constraints}: DDPNAS's nu of Eq. 10, one generated architecture each. */
     static List<CostConstraint> constraints(SettingsReader r) {
-        List<CostConstraint> out = new java.util.ArrayList<>();
+        List<CostConstraint> out = new ArrayList<>();
         for (String text : r.strings("nas.ddpnas.generation.constraints")) {
             CostConstraint c = CostConstraint.parse(text);
             if (c == null) {
-                throw new io.sparknas.supernet.config.InvalidSettingsException("nas.ddpnas.generation.constraints: '" + text + "' is not of the "
+                throw new InvalidSettingsException("nas.ddpnas.generation.constraints: '" + text + "' is not of the "
                         + "form \"<cost> <= <bound>\" with cost flops (MFLOPs), params (millions) or latency (ms) and a bound > 0, e.g. \"flops <= 400\".");
             }
             out.add(c);
         }
         if (out.isEmpty()) {
-            throw new io.sparknas.supernet.config.InvalidSettingsException("nas.ddpnas.generation.constraints is empty: give at least one, e.g. "
+            throw new InvalidSettingsException("nas.ddpnas.generation.constraints is empty: give at least one, e.g. "
                     + "[\"flops <= 400\"] (DDPNAS Eq. 10 generates one architecture per constraint).");
         }
         return List.copyOf(out);

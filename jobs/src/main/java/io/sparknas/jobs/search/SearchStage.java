@@ -1,5 +1,8 @@
 package io.sparknas.jobs.search;
 
+import java.util.Optional;
+import java.util.Locale;
+import io.sparknas.supernet.cost.LatencyProbe;
 import io.sparknas.search.method.NasMethods;
 import io.sparknas.search.method.NasMethod;
 import io.sparknas.jobs.artifact.SearchOutputs;
@@ -8,7 +11,7 @@ import io.sparknas.jobs.artifact.LatencyProfileOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.SparkJobLabel;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.StageIndex;
 import io.sparknas.jobs.store.RunStore;
@@ -146,7 +149,7 @@ public final class SearchStage {
             default -> lat;
         };
         if (lat != null) {
-            List<io.sparknas.supernet.cost.LatencyProbe> missing = latency.missing(io.sparknas.supernet.cost.LatencyProbe.of(space));
+            List<LatencyProbe> missing = latency.missing(LatencyProbe.of(space));
             if (!missing.isEmpty()) {
                 if (s.cost().equals("latency")) {
                     throw new InputDataException("The run's latency table lacks " + missing.size() + " probes of this space (e.g. " + missing.get(0)
@@ -170,7 +173,7 @@ public final class SearchStage {
                 builder.mutationProbability(s.mutationProbability());
             }
             ConstrainedNsga2 ces;
-            java.util.Optional<SearchCheckpoint> cp0 = commit.resuming() ? SearchCheckpoint.latest(store, dir) : java.util.Optional.empty();
+            Optional<SearchCheckpoint> cp0 = commit.resuming() ? SearchCheckpoint.latest(store, dir) : Optional.empty();
             if (cp0.isPresent()) {
                 SearchCheckpoint cp = cp0.get();
                 ces = builder.restore(cp.state());
@@ -223,7 +226,7 @@ public final class SearchStage {
             commit.putProperty("evaluations", String.valueOf(ces.evaluations()));
             commit.putProperty("search_seconds", String.format("%.1f", totalSeconds));
             // this attempt's evaluations over this attempt's generation time (a resumed search restored the others)
-            commit.putProperty("evaluations_per_second", String.format(java.util.Locale.ROOT, "%.3f",
+            commit.putProperty("evaluations_per_second", String.format(Locale.ROOT, "%.3f",
                     (ces.evaluations() - evaluatedBefore) / Math.max(1e-9, evalSeconds)));
             commit.putProperty("val_images", String.valueOf(evaluator.valImages()));
             commit.putProperty("tasks", String.valueOf(tasks));

@@ -1,7 +1,13 @@
 package io.sparknas.jobs.sql;
 
+import org.apache.spark.sql.catalog.Table;
+import java.nio.charset.StandardCharsets;
+import java.io.PrintStream;
+import java.io.InputStreamReader;
+import java.io.IOException;
+import java.io.BufferedReader;
 import io.sparknas.jobs.InputDataException;
-import io.sparknas.jobs.StageLauncher;
+import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.catalog.HiveCatalog;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
@@ -33,14 +39,14 @@ public final class SqlQueryJob {
         StageLauncher.launch("sql", args, SqlSettings.OPTIONS, true, SqlSettings::from, SqlSettings::sparkConf, SqlQueryJob::run);
     }
 
-    public static StageResult run(SqlSettings s, SparkSession spark) throws java.io.IOException {
+    public static StageResult run(SqlSettings s, SparkSession spark) throws IOException {
         if (s.database() != null) {
             useDatabase(spark, s.database());
         }
         if (!s.session()) {
             return query(s, spark);
         }
-        SessionResult done = session(s, spark, new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)),
+        SessionResult done = session(s, spark, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
                 System.out);
         if (done.failed() > 0) {
             // every statement was answered (or its error printed); the exit status says that not all succeeded
@@ -61,7 +67,7 @@ public final class SqlQueryJob {
      * notebook-less console, and what the end-to-end tests use). The run's views are registered again whenever its
      * committed stages have changed since the last statement.
      */
-    static SessionResult session(SqlSettings s, SparkSession spark, java.io.BufferedReader in, java.io.PrintStream out) throws java.io.IOException {
+    static SessionResult session(SqlSettings s, SparkSession spark, BufferedReader in, PrintStream out) throws IOException {
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         // with --database the catalog's tables answer, not the run's views
         String registered = s.database() != null ? "catalog" : null;
@@ -81,7 +87,7 @@ public final class SqlQueryJob {
                 if (!state.equals(registered)) {
                     // the session's views are the run's committed tables, exactly: a stage re-run or removed since is not
                     // answered from what it was
-                    for (org.apache.spark.sql.catalog.Table t : spark.catalog().listTables().collectAsList()) {
+                    for (Table t : spark.catalog().listTables().collectAsList()) {
                         if (t.isTemporary()) {
                             spark.catalog().dropTempView(t.name());
                         }

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.sql;
 
+import java.util.Map;
 import com.typesafe.config.Config;
 import io.sparknas.jobs.catalog.CatalogSettings;
 import io.sparknas.supernet.config.InvalidSettingsException;
@@ -66,8 +67,8 @@ public record SqlSettings(RunSettings run, String query, String format, int limi
     }
 
     /** The Spark settings the session needs before it starts: the persistent catalog's with {@code --database}. */
-    public java.util.Map<String, String> sparkConf() {
-        return catalog == null ? java.util.Map.of() : catalog.sparkConf();
+    public Map<String, String> sparkConf() {
+        return catalog == null ? Map.of() : catalog.sparkConf();
     }
 
     /** Whether statements come from standard input ({@code --file -}). */

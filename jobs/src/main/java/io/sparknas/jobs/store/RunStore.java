@@ -1,5 +1,10 @@
 package io.sparknas.jobs.store;
 
+import java.util.regex.Pattern;
+import java.nio.file.Paths;
+import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
+import io.sparknas.jobs.InputDataException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.apache.hadoop.conf.Configuration;
@@ -101,13 +106,13 @@ public final class RunStore {
     /** A record names its own directory and tables inside it: nothing it names may lead a reader out of the run. */
     private static void requireInside(StageRecord r, String stageDir, Path file) {
         if (!stageDir.equals(r.stageDir())) {
-            throw new io.sparknas.jobs.InputDataException(file + " says stage_dir \"" + r.stageDir() + "\" but lies in " + stageDir
+            throw new InputDataException(file + " says stage_dir \"" + r.stageDir() + "\" but lies in " + stageDir
                     + ": the directory was copied or renamed; re-run the stage with --force.");
         }
         if (r.tables() != null) {
             for (Map.Entry<String, StageRecord.Table> t : r.tables().entrySet()) {
                 if (!SAFE_NAME.matcher(t.getKey()).matches() || t.getValue().path() == null || !SAFE_NAME.matcher(t.getValue().path()).matches()) {
-                    throw new io.sparknas.jobs.InputDataException(file + " names table '" + t.getKey() + "' at path '" + t.getValue().path()
+                    throw new InputDataException(file + " names table '" + t.getKey() + "' at path '" + t.getValue().path()
                             + "', which is not a plain name inside the stage directory: the file was edited or is not spark-nas's; re-run the stage with --force.");
                 }
             }
@@ -115,7 +120,7 @@ public final class RunStore {
     }
 
     /** A stage directory, table or run name: letters, digits, '_', '-' and '.' (not starting with '.'). */
-    private static final java.util.regex.Pattern SAFE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
+    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
 
     /** Every committed stage of the run, by directory name. */
     public List<StageRecord> committedStages() {
@@ -149,16 +154,16 @@ public final class RunStore {
         if (!"file".equals(fs.getUri().getScheme())) {
             return;
         }
-        java.nio.file.Path p = java.nio.file.Paths.get(runDir.toUri());
-        while (p != null && !java.nio.file.Files.exists(p)) {
+        java.nio.file.Path p = Paths.get(runDir.toUri());
+        while (p != null && !Files.exists(p)) {
             p = p.getParent();
         }
         String problem = p == null ? "no part of it exists"
-                : !java.nio.file.Files.isDirectory(p) ? p + " is not a directory"
-                : !java.nio.file.Files.isWritable(p) ? p + " is not writable"
+                : !Files.isDirectory(p) ? p + " is not a directory"
+                : !Files.isWritable(p) ? p + " is not writable"
                 : p.toFile().getUsableSpace() < MIN_FREE_BYTES ? p + " has only " + (p.toFile().getUsableSpace() >> 20) + " MB free" : null;
         if (problem != null) {
-            throw new io.sparknas.jobs.InputDataException("Run root " + root + " cannot take run " + runId + ": " + problem
+            throw new InputDataException("Run root " + root + " cannot take run " + runId + ": " + problem
                     + ". Give a writable --run-root with space (a local directory or s3a://bucket/prefix).");
         }
     }
@@ -251,7 +256,7 @@ public final class RunStore {
     public Optional<String> readText(String stageDir, String relative) {
         Path file = new Path(stageDir(stageDir), relative);
         try (InputStream in = fs.open(file)) {
-            return Optional.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (FileNotFoundException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -263,7 +268,7 @@ public final class RunStore {
     public void writeText(String stageDir, String relative, String text) {
         Path file = new Path(stageDir(stageDir), relative);
         try (FSDataOutputStream out = fs.create(file, true)) {
-            out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.write(text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.store;
 
+import java.io.OutputStream;
+import java.io.InputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -85,7 +87,7 @@ public final class StageCheckpoints {
     }
 
     /** A new binary file of checkpoint {@code n} (replacing a partial one an interrupted attempt left). */
-    public java.io.OutputStream create(long n, String name) {
+    public OutputStream create(long n, String name) {
         Path p = new Path(store.stageDir(stageDir), path(n, name));
         try {
             return store.fileSystem().create(p, true);
@@ -95,7 +97,7 @@ public final class StageCheckpoints {
     }
 
     /** A binary file of checkpoint {@code n}. */
-    public java.io.InputStream open(long n, String name) {
+    public InputStream open(long n, String name) {
         Path p = new Path(store.stageDir(stageDir), path(n, name));
         try {
             return store.fileSystem().open(p);

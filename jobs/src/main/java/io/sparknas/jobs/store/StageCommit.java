@@ -1,5 +1,11 @@
 package io.sparknas.jobs.store;
 
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileStatus;
+import java.util.OptionalDouble;
+import java.util.Locale;
+import io.sparknas.jobs.InputDataException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.config.RunSettings;
@@ -78,9 +84,9 @@ public final class StageCommit {
      * attempts' time up to its checkpoint (so a stage interrupted and resumed reports about what it would take in one go;
      * the work redone after the last checkpoint counts once). Empty when no attempt is open.
      */
-    static java.util.OptionalDouble openElapsedSeconds(String stageDir) {
+    static OptionalDouble openElapsedSeconds(String stageDir) {
         StageCommit c = open;
-        return c == null || !c.stageDir.equals(stageDir) ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(c.elapsedSeconds());
+        return c == null || !c.stageDir.equals(stageDir) ? OptionalDouble.empty() : OptionalDouble.of(c.elapsedSeconds());
     }
 
     private double elapsedSeconds() {
@@ -186,7 +192,7 @@ public final class StageCommit {
                 }
                 String now = store.record(before.id()).map(StageRecord::fingerprint).orElse(null);
                 if (!before.hash().equals(now)) {
-                    throw new io.sparknas.jobs.InputDataException("Stage " + in.id() + " of run " + store.runId() + " is stale: it was built from "
+                    throw new InputDataException("Stage " + in.id() + " of run " + store.runId() + " is stale: it was built from "
                             + before.id() + " " + shortHash(before.hash()) + ", but " + before.id() + " is now "
                             + (now == null ? "not committed" : shortHash(now) + " (re-run since)") + ". Re-run " + in.id()
                             + " with --force before " + dir + " (submit/pipeline.sh --from " + in.id() + " --force re-runs it and the stages after it).");
@@ -273,7 +279,7 @@ public final class StageCommit {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        properties.put(ELAPSED_SECONDS, String.format(java.util.Locale.ROOT, "%.1f", elapsedSeconds()));
+        properties.put(ELAPSED_SECONDS, String.format(Locale.ROOT, "%.1f", elapsedSeconds()));
         StageRecord record = new StageRecord(StageRecord.FORMAT_VERSION, stage, stageDir, stageIndex, run.runId(), run.method(),
                 CodeVersion.get(), configHash, fingerprint, seed, config, new ArrayList<>(inputs), new LinkedHashMap<>(tables),
                 startedAt.toString(), Instant.now().toString(), StageRecord.COMMITTED, new LinkedHashMap<>(sparkInfo), backend,
@@ -286,7 +292,7 @@ public final class StageCommit {
             store.dropSetAside(stageDir);
         }
         LOG.info("Committed stage {} at {} ({} s of work{})", stageDir, store.stageDir(stageDir), properties.get(ELAPSED_SECONDS),
-                resumedSeconds > 0 ? String.format(java.util.Locale.ROOT, ", %.1f s of them before it was resumed", resumedSeconds) : "");
+                resumedSeconds > 0 ? String.format(Locale.ROOT, ", %.1f s of them before it was resumed", resumedSeconds) : "");
         return record;
     }
 
@@ -310,17 +316,17 @@ public final class StageCommit {
             return;
         }
         try {
-            org.apache.hadoop.fs.FileSystem fs = c.store.fileSystem();
-            org.apache.hadoop.fs.Path dir = c.store.stageDir(c.stageDir);
+            FileSystem fs = c.store.fileSystem();
+            Path dir = c.store.stageDir(c.stageDir);
             if (fs.exists(dir)) {
-                for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(dir)) {
+                for (FileStatus f : fs.listStatus(dir)) {
                     if (!StageCheckpoints.isCheckpointDir(f.getPath().getName())) {
                         fs.delete(f.getPath(), true);
                     }
                 }
             }
             LOG.warn("Stage {} failed ({}); removed its partial output and kept its checkpoints at {}: --resume continues from the last one",
-                    c.stageDir, cause.toString(), new org.apache.hadoop.fs.Path(dir, StageCheckpoints.DIR));
+                    c.stageDir, cause.toString(), new Path(dir, StageCheckpoints.DIR));
         } catch (IOException | RuntimeException e) {
             LOG.warn("Stage {} failed and its partial output at {} could not be removed: {}", c.stageDir, c.store.stageDir(c.stageDir), e.toString());
         }

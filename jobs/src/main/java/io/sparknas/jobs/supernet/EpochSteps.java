@@ -25,7 +25,7 @@ record EpochSteps(int[] weight, int[] architecture, int[] iterationBase) {
         int[] iterationBase = new int[epochs + 1];
         for (int e = 0; e < epochs; e++) {
             TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
-            long min = SupernetTrainStage.minImages(trainCounts, SupernetTrainStage.weightView(plan, classes));
+            long min = DataViews.minImages(trainCounts, DataViews.weightView(plan, classes));
             weightSteps[e] = (int) (min / batch);
             if (weightSteps[e] < 1) {
                 throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + "): the smallest of the " + workers + " worker shards of the "
@@ -35,7 +35,7 @@ record EpochSteps(int[] weight, int[] architecture, int[] iterationBase) {
             }
             if (plan.architectureSteps()) {
                 boolean onVal = plan.architectureSplit().equals("val");
-                long v = SupernetTrainStage.minImages(onVal ? valCounts : trainCounts, SupernetTrainStage.architectureView(plan, classes));
+                long v = DataViews.minImages(onVal ? valCounts : trainCounts, DataViews.architectureView(plan, classes));
                 if (v < 1) {
                     throw new InputDataException("Epoch " + (e + 1) + " (" + plan.label() + ") takes architecture steps on " + (onVal ? "val" : "the train images "
                             + "the weight steps leave out") + ", but a worker shard holds no image of the epoch's classes there: " + (onVal

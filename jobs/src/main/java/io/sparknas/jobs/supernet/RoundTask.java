@@ -7,7 +7,7 @@ import io.sparknas.search.strategy.StepPlan;
 import io.sparknas.search.strategy.TrainingStrategy.Phase;
 import io.sparknas.supernet.net.Augmenter;
 import io.sparknas.supernet.net.OptimizerSettings;
-import io.sparknas.supernet.net.StepResult;
+import io.sparknas.supernet.step.StepResult;
 import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.space.SearchSpace;

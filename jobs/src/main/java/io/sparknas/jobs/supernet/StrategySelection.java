@@ -60,7 +60,7 @@ final class StrategySelection {
                 }
             }
         }
-        StrategyInputs in = new StrategyInputs(space, k, s.stageEpochs(), SupernetTrainStage.sampler(s.sampler()), ranking, latency);
+        StrategyInputs in = new StrategyInputs(space, k, s.stageEpochs(), s.pathSampler(), ranking, latency);
         try {
             return new Selected(s.method().strategy(in), inputs);
         } catch (IllegalArgumentException e) {

@@ -1,5 +1,8 @@
 package io.sparknas.jobs.supernet;
 
+import java.util.Locale;
+import io.sparknas.supernet.sample.PathSampler;
+import io.sparknas.supernet.sample.UniformPathSampler;
 import io.sparknas.search.method.NasMethod;
 import io.sparknas.search.method.NasMethods;
 import io.sparknas.search.method.PadNasMethod;
@@ -38,6 +41,14 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
     static final String FINETUNE_LEARNING_RATES = PadNasMethod.FINETUNE_LEARNING_RATES;
     static final String FINETUNE_WARMUP_EPOCHS = PadNasMethod.FINETUNE_WARMUP_EPOCHS;
 
+    /** The path sampler named by {@code nas.supernet.sampler}. */
+    public PathSampler pathSampler() {
+        return switch (sampler) {
+            case "uniform" -> new UniformPathSampler();
+            default -> throw new IllegalArgumentException("unknown sampler " + sampler);
+        };
+    }
+
     /** Epochs of this stage: nas.supernet.epochs for the first, entry k-2 of nas.padnas.finetune-epochs for fine-tuning stage k. */
     public int stageEpochs() {
         return stageIndex.k() == 1 ? epochs : finetuneEpochs.get(stageIndex.k() - 2);
@@ -73,7 +84,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 SpaceSettings.from(r),
                 k,
                 r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE),
-                Supernet.Init.valueOf(r.oneOf("nas.supernet.init", Set.of("independent", "aligned")).toUpperCase(java.util.Locale.ROOT)),
+                Supernet.Init.valueOf(r.oneOf("nas.supernet.init", Set.of("independent", "aligned")).toUpperCase(Locale.ROOT)),
                 r.oneOf("nas.supernet.sampler", Set.of("uniform")),
                 r.intBetween("nas.supernet.epochs", 1, 100_000),
                 r.intBetween("nas.supernet.batch-size", 1, 65_536),

@@ -1,5 +1,15 @@
 package io.sparknas.jobs.training;
 
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.api.Layer;
+import java.util.function.Consumer;
+import java.util.Set;
+import java.util.IdentityHashMap;
+import java.util.Collections;
+import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.NativeHeap;
 import io.sparknas.jobs.store.RunStore;
@@ -26,7 +36,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,14 +126,14 @@ public final class StandaloneTrainer implements AutoCloseable {
         }).collect();
         this.trainImages = shards.stream().mapToLong(Integer::longValue).sum();
         this.maxShard = shards.stream().mapToInt(Integer::intValue).max().orElse(0);
-        this.test = ImageSplits.sharded(spark, store, "test", workers, 0, 0).mapPartitions(it -> evalBatches(it, res, ch, classes, helpers))
+        this.test = ImageSplits.sharded(spark, store, "test", workers, 0, 0).mapPartitions(it -> SampleBatches.evalBatches(it, res, ch, classes, helpers))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         if (s.epochValImages() > 0) {
-            this.val = ImageSplits.sharded(spark, store, "val", workers, s.epochValImages(), s.seed()).mapPartitions(it -> evalBatches(it, res, ch, classes, helpers))
+            this.val = ImageSplits.sharded(spark, store, "val", workers, s.epochValImages(), s.seed()).mapPartitions(it -> SampleBatches.evalBatches(it, res, ch, classes, helpers))
                     .persist(StorageLevel.MEMORY_AND_DISK());
             this.valImages = val.map(d -> (long) d.numExamples()).fold(0L, Long::sum);
             if (valImages == 0) {
-                throw new io.sparknas.jobs.InputDataException("nas.retrain.epoch-val-images = " + s.epochValImages() + " but the run's images "
+                throw new InputDataException("nas.retrain.epoch-val-images = " + s.epochValImages() + " but the run's images "
                         + "have no val split: set nas.ingest.val-per-class > 0 and re-run ingest, or set nas.retrain.epoch-val-images = 0.");
             }
         } else {
@@ -147,7 +156,7 @@ public final class StandaloneTrainer implements AutoCloseable {
     }
 
     /** {@link #train} calling {@code onEpoch} with each epoch's metrics row (layout {@link #METRICS_SCHEMA}) as it ends. */
-    public Trained train(Arch arch, int model, String label, java.util.function.Consumer<Row> onEpoch) {
+    public Trained train(Arch arch, int model, String label, Consumer<Row> onEpoch) {
         return train(fresh(arch), arch.id(), model, label, onEpoch);
     }
 
@@ -161,7 +170,7 @@ public final class StandaloneTrainer implements AutoCloseable {
      * Trains any initialised network of the run's input shape and classes ({@code description} names it in the log) with the
      * settings' schedule; the learning rate is set per epoch.
      */
-    public Trained train(ComputationGraph graph, String description, int model, String label, java.util.function.Consumer<Row> onEpoch) {
+    public Trained train(ComputationGraph graph, String description, int model, String label, Consumer<Row> onEpoch) {
         return train(graph, description, model, label, onEpoch, null, p -> {
         });
     }
@@ -173,8 +182,8 @@ public final class StandaloneTrainer implements AutoCloseable {
      * uninterrupted run has there: each round's data and augmentation depend on (seed, epoch, worker, round) only, the
      * learning rate on the epoch, and dl4j-spark's averaging on the parameters and updater state the progress holds.
      */
-    public Trained train(ComputationGraph graph, String description, int model, String label, java.util.function.Consumer<Row> onEpoch,
-                         Progress from, java.util.function.Consumer<Progress> atBoundary) {
+    public Trained train(ComputationGraph graph, String description, int model, String label, Consumer<Row> onEpoch,
+                         Progress from, Consumer<Progress> atBoundary) {
         long t0 = System.nanoTime() - (from == null ? 0 : (long) (from.wallSeconds() * 1e9));
         if (from != null) {
             graph = from.network();
@@ -184,7 +193,7 @@ public final class StandaloneTrainer implements AutoCloseable {
         // minibatches are not cached: dl4j-spark's count of them recomputes them from the cached images (milliseconds)
         // instead of serialising every minibatch into the block store and back
         ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, s.batchSize()).batchSizePerWorker(s.batchSize())
-                .repartionData(org.deeplearning4j.spark.api.Repartition.Never).storageLevel(null)
+                .repartionData(Repartition.Never).storageLevel(null)
                 .trainingHooks(new NativeHeapTrimHook(s.averagingFrequency()))
                 .averagingFrequency(s.averagingFrequency()).workerPrefetchNumBatches(0).saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(s.seed()).build();
@@ -205,7 +214,7 @@ public final class StandaloneTrainer implements AutoCloseable {
             for (int r = firstRound; r < rounds; r++) {
                 jsc.setJobGroup("retrain-m" + model + "-e" + (e + 1) + "-r" + (r + 1), label + ": epoch " + (e + 1) + "/" + s.epochs() + ", averaging round "
                         + (r + 1) + "/" + rounds, false);
-                JavaRDD<org.nd4j.linalg.dataset.api.MultiDataSet> data = round(e, r);
+                JavaRDD<MultiDataSet> data = round(e, r);
                 net.fitMultiDataSet(data);
                 data.unpersist(false);
                 if (r < rounds - 1) {
@@ -223,7 +232,7 @@ public final class StandaloneTrainer implements AutoCloseable {
                 if (s.recalibrationBatches() > 0) {
                     recalibrate(net.getNetwork(), s.recalibrationBatches());
                 }
-                valAccuracy = net.evaluate(val, null, EVAL_BATCH).accuracy();
+                valAccuracy = net.evaluate(val, null, SampleBatches.EVAL_BATCH).accuracy();
             }
             Row row = RowFactory.create(model, e + 1, loss, valAccuracy, lr, sec, trainImages / sec);
             metrics.add(row);
@@ -240,7 +249,7 @@ public final class StandaloneTrainer implements AutoCloseable {
             recalibrate(net.getNetwork(), s.recalibrationBatches());
         }
         jsc.setJobGroup("retrain-m" + model + "-test", label + ": test accuracy", false);
-        Evaluation ev = net.evaluate(test, null, EVAL_BATCH);
+        Evaluation ev = net.evaluate(test, null, SampleBatches.EVAL_BATCH);
         double[] perClass = new double[classes];
         for (int k = 0; k < classes; k++) {
             int n = 0;
@@ -259,7 +268,7 @@ public final class StandaloneTrainer implements AutoCloseable {
      * (seed, epoch, p, r)). One dl4j-spark fit per round: its data fit one split, so dl4j-spark neither splits (each of its
      * splits would filter the whole epoch's data again) nor repartitions, and worker p always trains shard p.
      */
-    private JavaRDD<org.nd4j.linalg.dataset.api.MultiDataSet> round(int e, int r) {
+    private JavaRDD<MultiDataSet> round(int e, int r) {
         int res = space.resolution();
         int ch = space.inChannels();
         int classes = space.classes();
@@ -272,19 +281,8 @@ public final class StandaloneTrainer implements AutoCloseable {
             List<Sample> shard = new ArrayList<>();
             it.forEachRemaining(shard::add);
             Random rnd = new Random((seed * 1_000_003L + e * 7919L + p) * 31 + r);
-            return batches(roundImages(shard, seed, e, p, r, roundImages).iterator(), batch, aug, res, ch, classes, rnd, helpers, true);
+            return SampleBatches.batches(SampleBatches.roundImages(shard, seed, e, p, r, roundImages).iterator(), batch, aug, res, ch, classes, rnd, helpers, true);
         }, true);
-    }
-
-    /**
-     * The images worker {@code p} trains in round {@code r} of epoch {@code e}: positions {@code [r, r + 1) x roundImages} of
-     * its shard shuffled by a generator seeded by (seed, e, p). Over the rounds of an epoch every image of the shard is trained
-     * once; the order changes with the epoch.
-     */
-    static List<Sample> roundImages(List<Sample> shard, long seed, int e, int p, int r, int roundImages) {
-        List<Sample> order = new ArrayList<>(shard);
-        java.util.Collections.shuffle(order, new Random(seed * 1_000_003L + e * 7919L + p));
-        return order.subList(Math.min(order.size(), r * roundImages), Math.min(order.size(), (r + 1) * roundImages));
     }
 
     /**
@@ -306,8 +304,8 @@ public final class StandaloneTrainer implements AutoCloseable {
                 px.add(x.pixels());
             }
             Map<String, INDArray> acts = g.feedForward(Supernet.toBatch(px, space.resolution(), space.resolution(), space.inChannels()), true);
-            for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : g.getVertices()) {
-                if (v.hasLayer() && v.getLayer() instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+            for (GraphVertex v : g.getVertices()) {
+                if (v.hasLayer() && v.getLayer() instanceof BatchNormalization) {
                     INDArray in = acts.get(g.getConfiguration().getVertexInputs().get(v.getVertexName()).get(0));
                     int[] dims = in.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};
                     meanSum.merge(v.getVertexName(), in.mean(dims), INDArray::addi);
@@ -315,7 +313,7 @@ public final class StandaloneTrainer implements AutoCloseable {
                 }
             }
             // feedForward detaches every activation; freed here, not whenever the garbage collector gets to them
-            java.util.Set<INDArray> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<INDArray> seen = Collections.newSetFromMap(new IdentityHashMap<>());
             for (INDArray a : acts.values()) {
                 if (seen.add(a) && a.closeable()) {
                     a.close();
@@ -324,71 +322,11 @@ public final class StandaloneTrainer implements AutoCloseable {
             n++;
         }
         for (Map.Entry<String, INDArray> e : meanSum.entrySet()) {
-            org.deeplearning4j.nn.api.Layer l = g.getLayer(e.getKey());
+            Layer l = g.getLayer(e.getKey());
             l.getParam("mean").assign(e.getValue().divi(n).reshape(l.getParam("mean").shape()));
             l.getParam("var").assign(varSum.get(e.getKey()).divi(n).reshape(l.getParam("var").shape()));
         }
         LOG.debug("BatchNorm statistics of {} layers recomputed on {} train images", meanSum.size(), first.size());
-    }
-
-    /**
-     * Images per data-set object of the test and val splits, and dl4j-spark's evaluation batch: equal, so its iterator passes
-     * every object through whole. With its default batch of 64 it re-cut the 250-image objects and failed on a partition's
-     * last, smaller one ("Cannot merge examples: ... First example features shape: []", reproduced with 10,000 test images).
-     */
-    static final int EVAL_BATCH = 250;
-
-    private static java.util.Iterator<DataSet> evalBatches(java.util.Iterator<Sample> it, int res, int ch, int classes, boolean helpers) {
-        java.util.Iterator<Object> b = batches(it, EVAL_BATCH, null, res, ch, classes, null, helpers, false);
-        return new java.util.Iterator<>() {
-            public boolean hasNext() {
-                return b.hasNext();
-            }
-
-            public DataSet next() {
-                return (DataSet) b.next();
-            }
-        };
-    }
-
-    /**
-     * Consecutive images as minibatches of {@code size} (the last one smaller): features scaled to [0, 1] as the supernet's,
-     * one-hot labels, augmented when {@code aug} is given; {@link org.nd4j.linalg.dataset.MultiDataSet}s when {@code multi}
-     * (training), else {@link DataSet}s. Made lazily, one minibatch at a time. Runs on the executors before dl4j-spark builds
-     * its worker networks there, so it also switches DL4J's oneDNN helpers on in that JVM when asked
-     * ({@link OneDnnLayerHelpers#enable()}: a system property, read when a layer is created).
-     */
-    @SuppressWarnings("unchecked")
-    static <T> java.util.Iterator<T> batches(java.util.Iterator<Sample> it, int size, Augmenter aug, int res, int ch, int classes, Random rnd,
-                                             boolean oneDnnHelpers, boolean multi) {
-        if (oneDnnHelpers) {
-            OneDnnLayerHelpers.enable();
-        }
-        return new java.util.Iterator<>() {
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            public T next() {
-                List<byte[]> px = new ArrayList<>(size);
-                List<Integer> labels = new ArrayList<>(size);
-                while (it.hasNext() && px.size() < size) {
-                    Sample x = it.next();
-                    px.add(aug == null ? x.pixels() : aug.apply(x.pixels(), res, res, ch, rnd));
-                    labels.add(x.label());
-                }
-                if (px.isEmpty()) {
-                    throw new java.util.NoSuchElementException();
-                }
-                INDArray f = Supernet.toBatch(px, res, res, ch);
-                float[] oneHot = new float[px.size() * classes];
-                for (int i = 0; i < px.size(); i++) {
-                    oneHot[i * classes + labels.get(i)] = 1f;
-                }
-                INDArray l = Nd4j.create(oneHot, new long[]{px.size(), classes});
-                return (T) (multi ? new org.nd4j.linalg.dataset.MultiDataSet(f, l) : new DataSet(f, l));
-            }
-        };
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.data;
 
+import org.apache.spark.sql.Encoders;
+import java.util.Collections;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.testing.SharedSpark;
@@ -52,7 +54,7 @@ class ImageSplitsTest {
         int total = 0;
         for (int w = 0; w < a.size(); w++) {
             List<String> sorted = new ArrayList<>(a.get(w));
-            java.util.Collections.sort(sorted);
+            Collections.sort(sorted);
             assertEquals(sorted, a.get(w), "shard " + w + " in id order");
             for (String id : a.get(w)) {
                 assertEquals(w, ImageSplits.IdPartitioner.shardOf(id, 3));
@@ -74,10 +76,10 @@ class ImageSplitsTest {
         for (Row r : perClass) {
             assertEquals(2L, r.getLong(1), "2 of each of the 10 classes");
         }
-        List<String> s1 = ImageSplits.stratified(val, 20, 1).select("id").orderBy("id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
-        List<String> again = ImageSplits.stratified(val.repartition(5), 20, 1).select("id").orderBy("id").as(org.apache.spark.sql.Encoders.STRING())
+        List<String> s1 = ImageSplits.stratified(val, 20, 1).select("id").orderBy("id").as(Encoders.STRING()).collectAsList();
+        List<String> again = ImageSplits.stratified(val.repartition(5), 20, 1).select("id").orderBy("id").as(Encoders.STRING())
                 .collectAsList();
-        List<String> s2 = ImageSplits.stratified(val, 20, 2).select("id").orderBy("id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        List<String> s2 = ImageSplits.stratified(val, 20, 2).select("id").orderBy("id").as(Encoders.STRING()).collectAsList();
         assertEquals(s1, again, "same seed, same subset");
         assertNotEquals(s1, s2, "another seed, another subset");
         assertEquals(25, ImageSplits.stratified(val, 25, 1).count(), "limits that are not a multiple of the classes");

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import java.util.TreeMap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparknas.jobs.store.StageConflictException;
@@ -55,7 +56,7 @@ class IdxIngestTest {
         assertEquals(10_000, full.test());
         assertEquals(10, full.classes());
         assertEquals(0, full.rejects());
-        Map<String, Long> bySplit = new java.util.TreeMap<>();
+        Map<String, Long> bySplit = new TreeMap<>();
         for (Row r : images().groupBy("split").count().collectAsList()) {
             bySplit.put(r.getString(0), r.getLong(1));
         }

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;
@@ -54,7 +55,7 @@ class ImageResizerTest {
     @Test
     void padKeepsAspectAndFillsZeros() {
         byte[] g = new byte[4 * 2];
-        java.util.Arrays.fill(g, (byte) 200);
+        Arrays.fill(g, (byte) 200);
         byte[] out = new ImageResizer(4, 1, ImageResizer.Mode.PAD).pixelsFromGray(g, 4, 2);
         // rows 0 and 3 padding, rows 1-2 image
         for (int x = 0; x < 4; x++) {

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.pipeline;
 
+import io.sparknas.jobs.testing.SmallRun;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
 import io.sparknas.jobs.retrain.RankingSettings;
@@ -36,7 +37,7 @@ class EverySpaceTest {
     @TempDir
     static Path root;
 
-    static final Map<String, String> SMALL = io.sparknas.jobs.testing.SmallRun.SETTINGS;
+    static final Map<String, String> SMALL = SmallRun.SETTINGS;
 
     @ParameterizedTest
     @ValueSource(strings = {"mobilenetv2-large", "shufflenetv2"})

@@ -1,5 +1,14 @@
 package io.sparknas.jobs.report;
 
+import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.JFreeChart;
+import org.apache.hadoop.conf.Configuration;
+import java.awt.image.BufferedImage;
+import java.awt.geom.Rectangle2D;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.store.RunStore;
@@ -54,7 +63,7 @@ class ReportSummaryTest {
 
     @Test
     void eachMethodsChainHoldsItsOwnStagesAndTheSharedOnes() {
-        RunStore store = new RunStore(root.toUri(), "r", new org.apache.hadoop.conf.Configuration());
+        RunStore store = new RunStore(root.toUri(), "r", new Configuration());
         List<StageRecord.Input> in = List.of(new StageRecord.Input("x", "file:/x", "h"));
         // SPOS (search -> retrain, ranking) and PAD-NAS M = 3 (prune, supernet-train-2, search-2 -> retrain-2, ranking-2)
         String[][] stages = {{"ingest", "0", "spos"}, {"latency-profile", "0", "spos"}, {"supernet-train", "0", "spos"}, {"search", "0", "spos"},
@@ -77,16 +86,16 @@ class ReportSummaryTest {
     @Test
     void aChartOfOnePointSpansAtLeastATenthOfItsValueWithPlainTicks() {
         // DSO-NAS's read-off alone once drew 20 ticks reading "7.347484E0": the axis now spans at least 10% of the value
-        org.jfree.data.xy.XYSeries one = new org.jfree.data.xy.XYSeries("read off");
+        XYSeries one = new XYSeries("read off");
         one.add(7.347484, 0.12);
-        org.jfree.chart.JFreeChart c = ReportStage.chart("t", "MFLOPs", "accuracy", new org.jfree.data.xy.XYSeriesCollection(one),
-                new org.jfree.chart.renderer.xy.XYLineAndShapeRenderer(), null);
-        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(600, 400, java.awt.image.BufferedImage.TYPE_INT_RGB);
-        c.draw(img.createGraphics(), new java.awt.geom.Rectangle2D.Double(0, 0, 600, 400));
-        org.jfree.chart.plot.XYPlot plot = c.getXYPlot();
+        JFreeChart c = RunCharts.chart("t", "MFLOPs", "accuracy", new XYSeriesCollection(one),
+                new XYLineAndShapeRenderer(), null);
+        BufferedImage img = new BufferedImage(600, 400, BufferedImage.TYPE_INT_RGB);
+        c.draw(img.createGraphics(), new Rectangle2D.Double(0, 0, 600, 400));
+        XYPlot plot = c.getXYPlot();
         assertTrue(plot.getDomainAxis().getRange().getLength() >= 0.7347484 - 1e-9, plot.getDomainAxis().getRange().toString());
         assertTrue(plot.getRangeAxis().getRange().getLength() >= 0.012 - 1e-12, plot.getRangeAxis().getRange().toString());
-        org.jfree.chart.axis.NumberAxis x = (org.jfree.chart.axis.NumberAxis) plot.getDomainAxis();
+        NumberAxis x = (NumberAxis) plot.getDomainAxis();
         String label = x.getTickUnit().valueToString(7.347484);
         assertFalse(label.contains("E"), "plain decimal tick labels: " + label);
     }

@@ -1,5 +1,8 @@
 package io.sparknas.jobs.retrain;
 
+import io.sparknas.jobs.testing.SmallRun;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.artifact.RankingOutputs;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
@@ -32,7 +35,7 @@ class RankingStageTest {
     @TempDir
     static Path root;
 
-    static final Map<String, String> SMALL = io.sparknas.jobs.testing.SmallRun.SETTINGS;
+    static final Map<String, String> SMALL = SmallRun.SETTINGS;
 
     static RankingSettings ranking(boolean force, boolean resume) {
         StageArgs a = Stages.args("fashion-mnist-tiny.conf", root, "r", false, SMALL);
@@ -80,12 +83,12 @@ class RankingStageTest {
 
         // both models at the same stand-alone accuracy (as when every short training ends at chance): tau is undefined, and
         // the table and the record say why instead of committing a NaN
-        RunStore store = new RunStore(io.sparknas.jobs.config.RunSettings.toUri(root.toString()), "r", spark.sparkContext().hadoopConfiguration());
+        RunStore store = new RunStore(RunSettings.toUri(root.toString()), "r", spark.sparkContext().hadoopConfiguration());
         String fingerprint = store.committed(RankingOutputs.STAGE).orElseThrow().fingerprint();
         store.delete(RankingOutputs.STAGE);
         RankingCheckpoint.write(store, RankingOutputs.STAGE, 1, new RankingCheckpoint(List.of(first[0], uninterrupted.get(1).getString(0)),
                 List.of(0.1, 0.1)));
-        store.writeText(RankingOutputs.STAGE, io.sparknas.jobs.store.StageCommit.CHECKPOINT_FINGERPRINT, fingerprint);
+        store.writeText(RankingOutputs.STAGE, StageCommit.CHECKPOINT_FINGERPRINT, fingerprint);
         RankingResult undefined = RankingStage.run(ranking(false, true), spark);
         assertEquals(null, undefined.tau().value());
         assertTrue(undefined.tau().undefined().contains("same score") && undefined.tau().undefined().contains("nas.ranking.epochs"),

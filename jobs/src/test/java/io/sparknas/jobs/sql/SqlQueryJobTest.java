@@ -1,5 +1,11 @@
 package io.sparknas.jobs.sql;
 
+import org.apache.spark.sql.RowFactory;
+import java.nio.charset.StandardCharsets;
+import java.io.StringReader;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
+import java.io.BufferedReader;
 import io.sparknas.jobs.catalog.HiveCatalog;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestStage;
@@ -52,7 +58,7 @@ class SqlQueryJobTest {
         String statements = "select count(*) from ingest_images;\nselect count(*) as n\nfrom ingest_images;\nselect * from no_such_view;\n"
                 + "select count(*) as classes from ingest_classes;\n";
         // the run's ingest commits while the session is open, after its first statement
-        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.StringReader(statements)) {
+        BufferedReader in = new BufferedReader(new StringReader(statements)) {
             int lines;
 
             @Override
@@ -63,9 +69,9 @@ class SqlQueryJobTest {
                 return super.readLine();
             }
         };
-        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
-        SqlQueryJob.SessionResult done = SqlQueryJob.session(ss, spark, in, new java.io.PrintStream(printed, true));
-        List<String> answers = List.of(printed.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n"));
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        SqlQueryJob.SessionResult done = SqlQueryJob.session(ss, spark, in, new PrintStream(printed, true));
+        List<String> answers = List.of(printed.toString(StandardCharsets.UTF_8).split("\n"));
         assertEquals(4, done.statements(), answers.toString());
         assertTrue(answers.get(0).startsWith(SqlQueryJob.ERROR) && answers.get(0).contains("ingest_images"), "nothing committed yet: " + answers);
         assertEquals(List.of("n", "3500", SqlQueryJob.END), answers.subList(1, 4), "a statement over two lines, on the stage committed since");
@@ -83,7 +89,7 @@ class SqlQueryJobTest {
 
     @Test
     void tableFormatAlignsColumns() {
-        SqlResult r = new SqlResult(List.of("a", "longer"), List.of(org.apache.spark.sql.RowFactory.create("xyz", 1)), false, "table", List.of());
+        SqlResult r = new SqlResult(List.of("a", "longer"), List.of(RowFactory.create("xyz", 1)), false, "table", List.of());
         assertEquals("a   | longer\n----+-------\nxyz | 1\n(1 row)", r.summary());
         assertTrue(Set.of("table", "tsv").contains(r.format()));
     }

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.store;
 
+import java.util.stream.Stream;
+import java.util.Arrays;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.jobs.config.StageArgs;
 import org.apache.hadoop.conf.Configuration;
@@ -125,9 +127,9 @@ class RunStoreTest {
     /** Relative path and content of every file under a directory. */
     private static String checksums(Path dir) throws IOException {
         StringBuilder sb = new StringBuilder();
-        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+        try (Stream<Path> files = Files.walk(dir)) {
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                sb.append(dir.relativize(f)).append(' ').append(java.util.Arrays.hashCode(Files.readAllBytes(f))).append('\n');
+                sb.append(dir.relativize(f)).append(' ').append(Arrays.hashCode(Files.readAllBytes(f))).append('\n');
             }
         }
         return sb.toString();

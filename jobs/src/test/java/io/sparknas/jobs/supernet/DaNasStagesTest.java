@@ -1,5 +1,13 @@
 package io.sparknas.jobs.supernet;
 
+import org.apache.spark.sql.types.DataTypes;
+import java.util.TreeSet;
+import java.util.Set;
+import java.util.Comparator;
+import java.net.URI;
+import io.sparknas.supernet.config.InvalidSettingsException;
+import io.sparknas.jobs.testing.CancelAt;
+import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.artifact.IngestOutputs;
 import io.sparknas.jobs.artifact.EasinessOutputs;
 import io.sparknas.jobs.config.StageArgs;
@@ -92,13 +100,13 @@ class DaNasStagesTest {
             byte[] w = new byte[px.length];
             Arrays.fill(w, (byte) 255);
             return w;
-        }, org.apache.spark.sql.types.DataTypes.BinaryType);
+        }, DataTypes.BinaryType);
         Path tmp = root.resolve("blank-" + c);
         images.withColumn("pixels", functions.when(functions.col("class_index").equalTo(c), functions.callUDF("white", functions.col("pixels")))
                 .otherwise(functions.col("pixels"))).write().parquet(tmp.toUri().toString());
-        Path dir = Path.of(java.net.URI.create(uri));
+        Path dir = Path.of(URI.create(uri));
         try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
         Files.move(tmp, dir);
     }
@@ -148,28 +156,28 @@ class DaNasStagesTest {
         assertEquals(EASY, easiestFirst[0]);
         List<Row> metrics = spark.read().parquet(danas.stageUri() + "/train_metrics").orderBy("epoch", "round").collectAsList();
         int[] classesPerEpoch = {2, 4, 7, 10};
-        Map<Integer, java.util.Set<Integer>> seenPerEpoch = new TreeMap<>();
-        Map<Integer, java.util.Set<String>> phases = new TreeMap<>();
+        Map<Integer, Set<Integer>> seenPerEpoch = new TreeMap<>();
+        Map<Integer, Set<String>> phases = new TreeMap<>();
         for (Row m : metrics) {
             int e = m.getInt(0);
-            seenPerEpoch.computeIfAbsent(e, k -> new java.util.TreeSet<>()).addAll(seen(m));
-            phases.computeIfAbsent(e, k -> new java.util.TreeSet<>()).add(m.getString(m.fieldIndex("phase")));
+            seenPerEpoch.computeIfAbsent(e, k -> new TreeSet<>()).addAll(seen(m));
+            phases.computeIfAbsent(e, k -> new TreeSet<>()).add(m.getString(m.fieldIndex("phase")));
             assertEquals(classesPerEpoch[e - 1], m.getInt(m.fieldIndex("classes")));
             long sum = m.<Long>getList(m.fieldIndex("class_images")).stream().mapToLong(Long::longValue).sum();
             assertEquals(m.getLong(3), sum, "every image read is counted");
         }
         assertEquals(4, seenPerEpoch.size());
-        for (Map.Entry<Integer, java.util.Set<Integer>> e : seenPerEpoch.entrySet()) {
+        for (Map.Entry<Integer, Set<Integer>> e : seenPerEpoch.entrySet()) {
             int n = classesPerEpoch[e.getKey() - 1];
-            java.util.Set<Integer> want = new java.util.TreeSet<>();
+            Set<Integer> want = new TreeSet<>();
             for (int i = 0; i < n; i++) {
                 want.add(easiestFirst[i]);
             }
             assertEquals(want, e.getValue(), "epoch " + e.getKey() + " reads exactly the " + n + " easiest classes");
         }
-        assertEquals(java.util.Set.of("weights"), phases.get(1), "the warm-up trains weights only");
+        assertEquals(Set.of("weights"), phases.get(1), "the warm-up trains weights only");
         for (int e = 2; e <= 4; e++) {
-            assertEquals(java.util.Set.of("weights", "architecture"), phases.get(e), "epoch " + e);
+            assertEquals(Set.of("weights", "architecture"), phases.get(e), "epoch " + e);
         }
     }
 
@@ -221,7 +229,7 @@ class DaNasStagesTest {
         // reference networks again (easiness's own determinism is ClassEasinessTest's and the stage's inputs are fixed)
         Stages.copyCommitted(root, "d", "k", IngestOutputs.STAGE, EasinessOutputs.STAGE);
         // the driver's jobs are cancelled once epoch 3 has one round done (checkpoint after every round)
-        io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "2 1", () -> SupernetTrainStage.run(supernet("k", false, Map.of()), spark));
+        CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "2 1", () -> SupernetTrainStage.run(supernet("k", false, Map.of()), spark));
         assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));
         SupernetTrainResult resumed = SupernetTrainStage.run(supernet("k", true, Map.of()), spark);
         RunStore ref = new RunStore(root.toUri(), "d", spark.sparkContext().hadoopConfiguration());
@@ -246,26 +254,26 @@ class DaNasStagesTest {
                 "nas.danas.class-fractions", "decreases at entry 1",
                 "nas.danas.target-cost", "1000 x the target above e");
         for (Map.Entry<String, String> c : cases.entrySet()) {
-            io.sparknas.supernet.config.InvalidSettingsException e = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class,
+            InvalidSettingsException e = assertThrows(InvalidSettingsException.class,
                     () -> supernet("bad", false, Map.of(c.getKey(), c.getValue())));
             assertTrue(e.getMessage().contains(c.getKey()) && e.getMessage().contains(expected.get(c.getKey())), e.getMessage());
         }
-        io.sparknas.supernet.config.InvalidSettingsException end = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class,
+        InvalidSettingsException end = assertThrows(InvalidSettingsException.class,
                 () -> supernet("bad", false, Map.of("nas.danas.class-fractions", "[0.2, 0.5]")));
         assertTrue(end.getMessage().contains("does not end at 1.0"), end.getMessage());
         StageArgs a = args("bad", false, Map.of("nas.easiness.networks", "[resnet, alexnet]"));
-        io.sparknas.supernet.config.InvalidSettingsException net = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class,
+        InvalidSettingsException net = assertThrows(InvalidSettingsException.class,
                 () -> EasinessSettings.from(a.loadConfig(), a));
         assertTrue(net.getMessage().contains("'alexnet'") && net.getMessage().contains("nas.easiness.model-zips"), net.getMessage());
         // DA-NAS's easy-first schedule without an easiness stage: a clear error naming the stage to run and the alternative
-        io.sparknas.jobs.InputDataException noEasiness = assertThrows(io.sparknas.jobs.InputDataException.class, () -> {
+        InputDataException noEasiness = assertThrows(InputDataException.class, () -> {
             IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "noeasy", false, SMALL), spark);
             SupernetTrainStage.run(supernet("noeasy", false, Map.of()), spark);
         });
         assertTrue(noEasiness.getMessage().contains("submit/easiness.sh") && noEasiness.getMessage().contains("nas.danas.schedule = all"),
                 noEasiness.getMessage());
         // the latency cost (Eq. 8 from the run's latency table) without a latency-profile stage
-        io.sparknas.jobs.InputDataException noLatency = assertThrows(io.sparknas.jobs.InputDataException.class,
+        InputDataException noLatency = assertThrows(InputDataException.class,
                 () -> SupernetTrainStage.run(supernet("noeasy", false, Map.of("nas.danas.cost", "latency", "nas.danas.schedule", "all")), spark));
         assertTrue(noLatency.getMessage().contains("submit/latency-profile.sh") && noLatency.getMessage().contains("nas.danas.cost = flops"),
                 noLatency.getMessage());

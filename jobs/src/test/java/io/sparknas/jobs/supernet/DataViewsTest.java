@@ -42,10 +42,10 @@ class DataViewsTest {
     void idFixedPartsSplitEveryShardInTheSameSharesAndAnEpochsViewsAreDisjoint() {
         // DSO-NAS's D_w / D_lambda: 80% of train for weight steps, the rest for architecture steps, by image id
         EpochPlan plan = new EpochPlan(new int[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true, "split", "train", 0.8, true);
-        RoundTask.View weights = SupernetTrainStage.weightView(plan, 10);
-        RoundTask.View arch = SupernetTrainStage.architectureView(plan, 10);
+        RoundTask.View weights = DataViews.weightView(plan, 10);
+        RoundTask.View arch = DataViews.architectureView(plan, 10);
         List<List<Sample>> shards = ImageSplits.sharded(spark, store, "train", 2, 0, 0).glom().collect();
-        long[][][] counts = SupernetTrainStage.classCounts(ImageSplits.sharded(spark, store, "train", 2, 0, 0), 10);
+        long[][][] counts = DataViews.classCounts(ImageSplits.sharded(spark, store, "train", 2, 0, 0), 10);
         int total = 0;
         for (int w = 0; w < shards.size(); w++) {
             int inW = 0;
@@ -62,7 +62,7 @@ class DataViewsTest {
         assertEquals(500, total);
         // the counts the trainer plans its steps with agree with what the views hold
         long minW = Math.min(shards.get(0).stream().filter(weights::holds).count(), shards.get(1).stream().filter(weights::holds).count());
-        assertEquals(minW, SupernetTrainStage.minImages(counts, weights));
+        assertEquals(minW, DataViews.minImages(counts, weights));
         // the part is a function of the id alone
         for (Row r : ImageSplits.rows(spark, store, "train").select("id").collectAsList()) {
             String id = r.getString(0);
@@ -73,13 +73,13 @@ class DataViewsTest {
     @Test
     void aClassSubsetViewHoldsOnlyItsClassesAndValViewsHoldEveryPart() {
         EpochPlan plan = new EpochPlan(new int[]{2, 7}, true, "two classes");
-        RoundTask.View weights = SupernetTrainStage.weightView(plan, 10);
-        RoundTask.View val = SupernetTrainStage.architectureView(plan, 10);
+        RoundTask.View weights = DataViews.weightView(plan, 10);
+        RoundTask.View val = DataViews.architectureView(plan, 10);
         for (Sample smp : ImageSplits.sharded(spark, store, "train", 2, 0, 0).collect()) {
             assertEquals(smp.label() == 2 || smp.label() == 7, weights.holds(smp));
             assertEquals(weights.holds(smp), val.holds(smp), "the val view takes every part of the epoch's classes");
         }
-        assertFalse(SupernetTrainStage.weightView(new EpochPlan(new int[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, false, "all"), 10).classes() != null,
+        assertFalse(DataViews.weightView(new EpochPlan(new int[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, false, "all"), 10).classes() != null,
                 "an epoch on every class filters no class");
         assertThrows(IllegalArgumentException.class, () -> new EpochPlan(new int[]{0}, true, "x", "train", 1.0, false),
                 "architecture steps on train need a share of it left");

@@ -1,5 +1,8 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.supernet.config.InvalidSettingsException;
+import io.sparknas.jobs.testing.CancelAt;
+import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.artifact.SpaceTable;
 import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.jobs.config.StageArgs;
@@ -191,11 +194,11 @@ class DdpnasStagesTest {
         }
         // a bound below the cheapest architecture: a clear error naming the constraint and the cheapest cost
         StageArgs tooLow = args("d", false, Map.of("nas.ddpnas.generation.constraints", "[\"flops <= 0.01\"]"));
-        Exception e = assertThrows(io.sparknas.jobs.InputDataException.class, () -> SearchStage.run(SearchSettings.from(tooLow.loadConfig(),
+        Exception e = assertThrows(InputDataException.class, () -> SearchStage.run(SearchSettings.from(tooLow.loadConfig(),
                 new StageArgs(tooLow.configFile(), tooLow.overrides(), true, false, tooLow.options(), tooLow.positional())), spark));
         assertTrue(e.getMessage().contains("'flops <= 0.01' cannot be met") && e.getMessage().contains("cheapest"), e.getMessage());
         StageArgs bad = args("d", false, Map.of("nas.ddpnas.generation.constraints", "[\"flops < 3\"]"));
-        Exception form = assertThrows(io.sparknas.supernet.config.InvalidSettingsException.class, () -> SearchSettings.from(bad.loadConfig(), bad));
+        Exception form = assertThrows(InvalidSettingsException.class, () -> SearchSettings.from(bad.loadConfig(), bad));
         assertTrue(form.getMessage().contains("nas.ddpnas.generation.constraints") && form.getMessage().contains("flops <= 400"), form.getMessage());
     }
 
@@ -203,7 +206,7 @@ class DdpnasStagesTest {
     void aKilledDdpnasRunResumesWithTheSameThetaMomentumAndPruning() throws Exception {
         IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "k", false, SMALL), spark);
         // the driver's jobs are cancelled once epoch 3 has one round done (checkpoint after every round)
-        io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "2 1", () -> SupernetTrainStage.run(supernet("k", false), spark));
+        CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "2 1", () -> SupernetTrainStage.run(supernet("k", false), spark));
         assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));
         SupernetTrainResult resumed = SupernetTrainStage.run(supernet("k", true), spark);
         RunStore ref = new RunStore(root.toUri(), "d", spark.sparkContext().hadoopConfiguration());

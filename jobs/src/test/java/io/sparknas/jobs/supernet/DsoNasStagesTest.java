@@ -1,5 +1,14 @@
 package io.sparknas.jobs.supernet;
 
+import org.junit.jupiter.api.Assertions;
+import java.util.stream.IntStream;
+import java.util.Arrays;
+import java.time.Instant;
+import java.time.Duration;
+import io.sparknas.jobs.testing.CancelAt;
+import io.sparknas.jobs.store.StageRecord;
+import io.sparknas.jobs.store.StageCommit;
+import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.artifact.SpaceTable;
 import io.sparknas.jobs.artifact.RunSpace;
 import io.sparknas.jobs.config.StageArgs;
@@ -74,7 +83,7 @@ class DsoNasStagesTest {
     }
 
     static List<Row> table(SupernetTrainResult r, String table, String... order) {
-        return spark.read().parquet(r.stageUri() + "/" + table).orderBy(order[0], java.util.Arrays.copyOfRange(order, 1, order.length)).collectAsList();
+        return spark.read().parquet(r.stageUri() + "/" + table).orderBy(order[0], Arrays.copyOfRange(order, 1, order.length)).collectAsList();
     }
 
     @BeforeAll
@@ -167,7 +176,7 @@ class DsoNasStagesTest {
             }
             assertEquals(nonZero, arch.ops(l).stream().map(Op::name).toList(), "layer " + l);
         }
-        assertTrue(java.util.stream.IntStream.range(0, space.size()).anyMatch(l -> arch.ops(l).size() >= 2),
+        assertTrue(IntStream.range(0, space.size()).anyMatch(l -> arch.ops(l).size() >= 2),
                 "lambdas only partly zeroed: some layer keeps several ops: " + arch.id());
         assertEquals(new FlopsCostModel().cost(space, arch), generated.get(0).getDouble(3), 1e-9);
         assertTrue(generated.get(0).getString(7).contains("lambda != 0"), generated.get(0).getString(7));
@@ -192,7 +201,7 @@ class DsoNasStagesTest {
         IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "k", false, SMALL), spark);
         IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "shared", false, SMALL), spark);
         // cancelled in the first search epoch once two rounds are done (one weight and one lambda round)
-        io.sparknas.jobs.testing.CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "1 2",
+        CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "1 2",
                 () -> SupernetTrainStage.run(supernet("k", false, GAMMA), spark));
         assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));
         killed = SupernetTrainStage.run(supernet("k", true, GAMMA), spark);
@@ -221,9 +230,9 @@ class DsoNasStagesTest {
         assertTrue(pretraining != null && !pretraining.isEmpty(), "d records its pre-training");
         assertEquals(pretraining, k.get(DsoNasPretraining.FINGERPRINT));
         // the stage's time counts the killed attempt's work up to its checkpoint (the pre-training epoch and two rounds)
-        io.sparknas.jobs.store.StageRecord kr = res.committed("supernet-train").orElseThrow();
-        double attempt = java.time.Duration.between(java.time.Instant.parse(kr.startedAt()), java.time.Instant.parse(kr.endedAt())).toMillis() / 1e3;
-        double elapsed = Double.parseDouble(k.get(io.sparknas.jobs.store.StageCommit.ELAPSED_SECONDS));
+        StageRecord kr = res.committed("supernet-train").orElseThrow();
+        double attempt = Duration.between(Instant.parse(kr.startedAt()), Instant.parse(kr.endedAt())).toMillis() / 1e3;
+        double elapsed = Double.parseDouble(k.get(StageCommit.ELAPSED_SECONDS));
         assertTrue(elapsed > attempt + 5, "elapsed " + elapsed + " s, the resumed attempt alone " + attempt + " s");
     }
 
@@ -256,14 +265,14 @@ class DsoNasStagesTest {
         fromD.put("nas.dsonas.pretrained-run", "d");
         Map<String, String> longer = new HashMap<>(fromD);
         longer.put("nas.dsonas.search-epochs", "3");
-        io.sparknas.jobs.InputDataException e = org.junit.jupiter.api.Assertions.assertThrows(io.sparknas.jobs.InputDataException.class,
+        InputDataException e = Assertions.assertThrows(InputDataException.class,
                 () -> SupernetTrainStage.run(supernet("shared", false, longer), spark));
         assertTrue(e.getMessage().contains("nas.dsonas.search-epochs is 2 there, 3 here"), e.getMessage());
 
         // "shared" kept no pre-training of its own: naming it takes the one it took, d's (checked, so refused the same way)
         Map<String, String> chained = new HashMap<>(longer);
         chained.put("nas.dsonas.pretrained-run", "shared");
-        e = org.junit.jupiter.api.Assertions.assertThrows(io.sparknas.jobs.InputDataException.class,
+        e = Assertions.assertThrows(InputDataException.class,
                 () -> SupernetTrainStage.run(supernet("k", false, chained), spark));
         assertTrue(e.getMessage().contains("run d pre-trained with another configuration") && e.getMessage().contains("search-epochs is 2 there, 3 here"),
                 e.getMessage());

@@ -1,5 +1,15 @@
 package io.sparknas.jobs.supernet;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.HashMap;
+import java.util.Arrays;
+import io.sparknas.supernet.space.SearchSpaces;
+import io.sparknas.supernet.space.SearchSpace;
+import io.sparknas.supernet.space.Arch;
+import io.sparknas.supernet.net.SupernetState;
+import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.net.OptimizerSettings;
+import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.artifact.StateTable;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.config.StageArgs;
@@ -37,7 +47,7 @@ class SupernetTrainStageTest {
             "nas.supernet.workers", "2");
 
     static SupernetSettings settings(String runId, Map<String, String> extra) {
-        java.util.Map<String, String> o = new java.util.HashMap<>(SMALL);
+        Map<String, String> o = new HashMap<>(SMALL);
         o.putAll(extra);
         StageArgs args = Stages.args("fashion-mnist-tiny.conf", root, runId, false, o);
         return SupernetSettings.from(args.loadConfig(), args);
@@ -91,32 +101,32 @@ class SupernetTrainStageTest {
 
     @Test
     void savedStateIsTheTrainedOneAndRoundTripsIntoASupernet() {
-        io.sparknas.supernet.net.SupernetState state = StateTable.read(spark, result.stageUri() + "/supernet");
+        SupernetState state = StateTable.read(spark, result.stageUri() + "/supernet");
         RunStore store = new RunStore(root.toUri(), "s", spark.sparkContext().hadoopConfiguration());
         StageRecord rec = store.committed("supernet-train").orElseThrow();
         assertEquals(rec.properties().get("state_sha256"), state.sha256(), "the table holds the state the stage trained");
-        io.sparknas.supernet.space.SearchSpace space = io.sparknas.supernet.space.SearchSpaces.build(
-                new io.sparknas.supernet.space.SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10));
-        io.sparknas.supernet.net.OptimizerSettings opt = new io.sparknas.supernet.net.OptimizerSettings(0.05, 0.9, 4e-5, "cosine", 10, 0, 0);
-        io.sparknas.supernet.net.Supernet initial = new io.sparknas.supernet.net.Supernet(space, opt, 1,
-                io.sparknas.supernet.net.Supernet.Init.ALIGNED);
-        io.sparknas.supernet.net.SupernetState before = io.sparknas.supernet.net.SupernetState.capture(initial);
-        assertFalse(java.util.Arrays.equals(before.params().get("head"), state.params().get("head")), "training moved the head");
+        SearchSpace space = SearchSpaces.build(
+                new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10));
+        OptimizerSettings opt = new OptimizerSettings(0.05, 0.9, 4e-5, "cosine", 10, 0, 0);
+        Supernet initial = new Supernet(space, opt, 1,
+                Supernet.Init.ALIGNED);
+        SupernetState before = SupernetState.capture(initial);
+        assertFalse(Arrays.equals(before.params().get("head"), state.params().get("head")), "training moved the head");
         // into another supernet and back: the same bits
-        io.sparknas.supernet.net.Supernet net = new io.sparknas.supernet.net.Supernet(space, opt, 3);
+        Supernet net = new Supernet(space, opt, 3);
         state.applyTo(net);
-        assertEquals(state.sha256(), io.sparknas.supernet.net.SupernetState.capture(net).sha256());
+        assertEquals(state.sha256(), SupernetState.capture(net).sha256());
     }
 
     @Test
     void pathAccuracyIsTheSameOnAnyNumberOfTasksAndEqualsOneProcessRecalibrating() {
         RunStore store = new RunStore(root.toUri(), "s", spark.sparkContext().hadoopConfiguration());
-        io.sparknas.supernet.net.SupernetState state = StateTable.read(spark, result.stageUri() + "/supernet");
-        io.sparknas.supernet.space.SearchSpace space = io.sparknas.supernet.space.SearchSpaces.build(
-                new io.sparknas.supernet.space.SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10));
-        io.sparknas.supernet.net.OptimizerSettings opt = new io.sparknas.supernet.net.OptimizerSettings(0.05, 0.9, 4e-5, "cosine", 10, 0, 0);
+        SupernetState state = StateTable.read(spark, result.stageUri() + "/supernet");
+        SearchSpace space = SearchSpaces.build(
+                new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10));
+        OptimizerSettings opt = new OptimizerSettings(0.05, 0.9, 4e-5, "cosine", 10, 0, 0);
         List<Row> table = spark.read().parquet(result.stageUri() + "/path_eval").orderBy("arch").collectAsList();
-        List<io.sparknas.supernet.space.Arch> archs = table.stream().map(r -> io.sparknas.supernet.space.Arch.parse(r.getString(0))).toList();
+        List<Arch> archs = table.stream().map(r -> Arch.parse(r.getString(0))).toList();
         // the stage evaluated with 2 tasks (its workers); 1 and 3 tasks give the same accuracies to the last bit
         for (int tasks : new int[]{1, 3}) {
             try (PathEvaluator ev = new PathEvaluator(spark, store, state, space, opt, 1, 1, 50, 0, tasks)) {
@@ -127,16 +137,16 @@ class SupernetTrainStageTest {
             }
         }
         // one process: recalibrate on the same 50 train images (smallest xxhash64(seed, id)), then score all 100 val images
-        List<Row> recal = io.sparknas.jobs.data.ImageSplits.rows(spark, store, "train")
+        List<Row> recal = ImageSplits.rows(spark, store, "train")
                 .withColumn("h", org.apache.spark.sql.functions.xxhash64(org.apache.spark.sql.functions.lit(1L), org.apache.spark.sql.functions.col("id")))
                 .orderBy("h", "id").limit(50).select("pixels").collectAsList();
-        List<Row> val = io.sparknas.jobs.data.ImageSplits.rows(spark, store, "val").select("pixels", "class_index").collectAsList();
-        org.nd4j.linalg.api.ndarray.INDArray rx = io.sparknas.supernet.net.Supernet.toBatch(recal.stream().map(r -> (byte[]) r.get(0)).toList(), 28, 28, 1);
-        org.nd4j.linalg.api.ndarray.INDArray vx = io.sparknas.supernet.net.Supernet.toBatch(val.stream().map(r -> (byte[]) r.get(0)).toList(), 28, 28, 1);
+        List<Row> val = ImageSplits.rows(spark, store, "val").select("pixels", "class_index").collectAsList();
+        INDArray rx = Supernet.toBatch(recal.stream().map(r -> (byte[]) r.get(0)).toList(), 28, 28, 1);
+        INDArray vx = Supernet.toBatch(val.stream().map(r -> (byte[]) r.get(0)).toList(), 28, 28, 1);
         int[] vy = val.stream().mapToInt(r -> r.getInt(1)).toArray();
         boolean anyAboveChance = false;
         for (int a = 0; a < archs.size(); a++) {
-            io.sparknas.supernet.net.Supernet net = new io.sparknas.supernet.net.Supernet(space, opt, 9);
+            Supernet net = new Supernet(space, opt, 9);
             state.applyTo(net);
             net.recalibrate(archs.get(a), List.of(rx));
             double acc = net.countCorrect(archs.get(a), vx, vy) / 100.0;

@@ -1,5 +1,7 @@
 package io.sparknas.jobs.testing;
 
+import java.io.UncheckedIOException;
+import java.io.IOException;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.function.Executable;
 
@@ -76,11 +78,11 @@ public final class CancelAt {
             return files.filter(f -> f.getFileName().toString().equals("position")).anyMatch(f -> {
                 try {
                     return Files.readString(f).trim().equals(position);
-                } catch (java.io.IOException x) {
+                } catch (IOException x) {
                     return false;
                 }
             });
-        } catch (java.io.IOException | java.io.UncheckedIOException x) {
+        } catch (IOException | UncheckedIOException x) {
             return false;
         }
     }

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.testing;
 
+import java.util.stream.Stream;
 import io.sparknas.jobs.config.StageArgs;
 import io.sparknas.jobs.ingest.IngestSettings;
 
@@ -48,7 +49,7 @@ public final class Stages {
             if (!Files.isRegularFile(src.resolve("_stage.json"))) {
                 throw new IllegalStateException(src + " is not a committed stage");
             }
-            try (java.util.stream.Stream<Path> files = Files.walk(src)) {
+            try (Stream<Path> files = Files.walk(src)) {
                 for (Path f : files.toList()) {
                     Path t = dst.resolve(src.relativize(f).toString());
                     if (Files.isDirectory(f)) {

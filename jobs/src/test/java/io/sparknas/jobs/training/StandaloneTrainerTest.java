@@ -1,5 +1,7 @@
 package io.sparknas.jobs.training;
 
+import java.util.IdentityHashMap;
+import java.util.Collections;
 import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.testing.FashionMnist;
 import io.sparknas.supernet.net.Augmenter;
@@ -38,7 +40,7 @@ class StandaloneTrainerTest {
 
     @Test
     void minibatchesHoldTheImagesInOrderWithOneHotLabels() {
-        Iterator<MultiDataSet> it = StandaloneTrainer.batches(shard.subList(0, 150).iterator(), 64, null, 28, 1, 10, null, false, true);
+        Iterator<MultiDataSet> it = SampleBatches.batches(shard.subList(0, 150).iterator(), 64, null, 28, 1, 10, null, false, true);
         List<MultiDataSet> batches = new ArrayList<>();
         it.forEachRemaining(batches::add);
         assertEquals(3, batches.size(), "150 images in minibatches of 64: 64, 64, 22");
@@ -54,7 +56,7 @@ class StandaloneTrainerTest {
             assertEquals(1.0, labels.getRow(i).sumNumber().doubleValue(), 0);
             assertEquals(1.0, labels.getDouble(i, shard.get(64 + i).label()), 0, "one-hot at the label");
         }
-        Iterator<DataSet> eval = StandaloneTrainer.batches(shard.iterator(), StandaloneTrainer.EVAL_BATCH, null, 28, 1, 10, null, false, false);
+        Iterator<DataSet> eval = SampleBatches.batches(shard.iterator(), SampleBatches.EVAL_BATCH, null, 28, 1, 10, null, false, false);
         int images = 0;
         while (eval.hasNext()) {
             images += eval.next().numExamples();
@@ -65,9 +67,9 @@ class StandaloneTrainerTest {
     @Test
     void augmentationIsSeededAndChangesPixels() {
         Augmenter aug = new Augmenter(2, true);
-        INDArray a = StandaloneTrainer.<MultiDataSet>batches(shard.subList(0, 32).iterator(), 32, aug, 28, 1, 10, new Random(7), false, true).next().getFeatures(0);
-        INDArray b = StandaloneTrainer.<MultiDataSet>batches(shard.subList(0, 32).iterator(), 32, aug, 28, 1, 10, new Random(7), false, true).next().getFeatures(0);
-        INDArray plain = StandaloneTrainer.<MultiDataSet>batches(shard.subList(0, 32).iterator(), 32, null, 28, 1, 10, null, false, true).next().getFeatures(0);
+        INDArray a = SampleBatches.<MultiDataSet>batches(shard.subList(0, 32).iterator(), 32, aug, 28, 1, 10, new Random(7), false, true).next().getFeatures(0);
+        INDArray b = SampleBatches.<MultiDataSet>batches(shard.subList(0, 32).iterator(), 32, aug, 28, 1, 10, new Random(7), false, true).next().getFeatures(0);
+        INDArray plain = SampleBatches.<MultiDataSet>batches(shard.subList(0, 32).iterator(), 32, null, 28, 1, 10, null, false, true).next().getFeatures(0);
         assertEquals(a, b, "same generator, same augmented batch");
         assertNotEquals(plain, a, "crops and flips change the pixels");
     }
@@ -77,23 +79,23 @@ class StandaloneTrainerTest {
         int roundImages = 64 * 5;
         List<Sample> epoch = new ArrayList<>();
         for (int r = 0; r * roundImages < shard.size(); r++) {
-            List<Sample> round = StandaloneTrainer.roundImages(shard, 1, 0, 1, r, roundImages);
+            List<Sample> round = SampleBatches.roundImages(shard, 1, 0, 1, r, roundImages);
             assertTrue(round.size() == roundImages || (r + 1) * roundImages >= shard.size(), "full rounds but the last");
             epoch.addAll(round);
         }
         assertEquals(shard.size(), epoch.size());
-        Set<Sample> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<Sample> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
         distinct.addAll(epoch);
         assertEquals(shard.size(), distinct.size(), "no image twice in an epoch");
-        assertTrue(StandaloneTrainer.roundImages(shard, 1, 0, 1, 4, roundImages).isEmpty(), "past the shard: nothing");
-        assertEquals(StandaloneTrainer.roundImages(shard, 1, 0, 1, 2, roundImages), StandaloneTrainer.roundImages(shard, 1, 0, 1, 2, roundImages),
+        assertTrue(SampleBatches.roundImages(shard, 1, 0, 1, 4, roundImages).isEmpty(), "past the shard: nothing");
+        assertEquals(SampleBatches.roundImages(shard, 1, 0, 1, 2, roundImages), SampleBatches.roundImages(shard, 1, 0, 1, 2, roundImages),
                 "deterministic");
-        assertNotEquals(StandaloneTrainer.roundImages(shard, 1, 0, 1, 0, roundImages), StandaloneTrainer.roundImages(shard, 1, 1, 1, 0, roundImages),
+        assertNotEquals(SampleBatches.roundImages(shard, 1, 0, 1, 0, roundImages), SampleBatches.roundImages(shard, 1, 1, 1, 0, roundImages),
                 "another epoch, another order");
-        assertNotEquals(StandaloneTrainer.roundImages(shard, 1, 0, 1, 0, roundImages), StandaloneTrainer.roundImages(shard, 1, 0, 2, 0, roundImages),
+        assertNotEquals(SampleBatches.roundImages(shard, 1, 0, 1, 0, roundImages), SampleBatches.roundImages(shard, 1, 0, 2, 0, roundImages),
                 "another worker, another order");
         Set<Integer> firstRoundLabels = new HashSet<>();
-        for (Sample s : StandaloneTrainer.roundImages(shard, 1, 0, 1, 0, roundImages)) {
+        for (Sample s : SampleBatches.roundImages(shard, 1, 0, 1, 0, roundImages)) {
             firstRoundLabels.add(s.label());
         }
         assertEquals(10, firstRoundLabels.size(), "shuffled: the first round is not one class");

@@ -1,5 +1,6 @@
 package io.sparknas.search.easiness;
 
+import java.util.Arrays;
 import org.apache.commons.math3.stat.correlation.KendallsCorrelation;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
@@ -85,7 +86,7 @@ public final class ClassEasiness {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        java.util.Arrays.sort(order, (a, b) -> score[a] != score[b] ? Double.compare(score[a], score[b]) : Integer.compare(a, b));
+        Arrays.sort(order, (a, b) -> score[a] != score[b] ? Double.compare(score[a], score[b]) : Integer.compare(a, b));
         int[] rank = new int[score.length];
         for (int r = 0; r < order.length; r++) {
             rank[order[r]] = r + 1;

@@ -1,5 +1,6 @@
 package io.sparknas.search.generation;
 
+import java.math.BigDecimal;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,6 +39,6 @@ public record CostConstraint(String cost, double bound) {
     @Override
     public String toString() {
         // as written: 100, not 100.0
-        return cost + " <= " + java.math.BigDecimal.valueOf(bound).stripTrailingZeros().toPlainString();
+        return cost + " <= " + BigDecimal.valueOf(bound).stripTrailingZeros().toPlainString();
     }
 }

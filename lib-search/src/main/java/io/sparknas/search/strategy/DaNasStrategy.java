@@ -4,7 +4,7 @@ import java.util.Set;
 import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.supernet.config.SettingsReader;
 import com.typesafe.config.Config;
-import io.sparknas.supernet.net.StepResult;
+import io.sparknas.supernet.step.StepResult;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;

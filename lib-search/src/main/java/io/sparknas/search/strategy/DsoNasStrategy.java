@@ -1,11 +1,12 @@
 package io.sparknas.search.strategy;
 
+import java.util.stream.IntStream;
+import io.sparknas.supernet.step.LayerSum;
 import java.util.Set;
 import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.supernet.config.SettingsReader;
 import com.typesafe.config.Config;
-import io.sparknas.supernet.net.StepResult;
-import io.sparknas.supernet.net.Supernet;
+import io.sparknas.supernet.step.StepResult;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
@@ -24,7 +25,7 @@ import java.util.Random;
  * <ul>
  *   <li>Every inverted-bottleneck op of a layer has a scaling factor lambda >= 0, initialised to 1; the layer computes
  *       {@code sum_i lambda_i B_i(x) + x}, the shortcut added once and unscaled where the layer keeps its shape (Eq. 4;
- *       {@link Supernet.LayerSum#SCALED_BRANCHES}). Identity is not a weighted op: it is the shortcut, always there; a layer
+ *       {@link LayerSum#SCALED_BRANCHES}). Identity is not a weighted op: it is the shortcut, always there; a layer
  *       whose lambdas all reach zero becomes the identity.</li>
  *   <li>Algorithm 1: train split into D_w and D_lambda by image id ({@link Settings#weightShare}); {@link Settings#pretrainEpochs}
  *       epochs train the weights on D_w with every lambda = 1 (line 3), then every epoch alternates lambda steps on D_lambda
@@ -160,7 +161,7 @@ public final class DsoNasStrategy implements TrainingStrategy {
 
     @Override
     public EpochPlan epochPlan(int e) {
-        int[] classes = java.util.stream.IntStream.range(0, full.classes()).toArray();
+        int[] classes = IntStream.range(0, full.classes()).toArray();
         boolean search = e >= s.pretrainEpochs();
         String label = search ? String.format(Locale.ROOT, "search epoch %d/%d", e - s.pretrainEpochs() + 1, s.searchEpochs())
                 : String.format(Locale.ROOT, "pre-training epoch %d/%d", e + 1, s.pretrainEpochs());
@@ -408,12 +409,12 @@ public final class DsoNasStrategy implements TrainingStrategy {
     /** Ops computed per layer and the ops of non-zero lambda (the read-off). */
     @Override
     public String epochSummary() {
-        return "ops computed per layer " + java.util.Arrays.toString(liveCounts()) + ", non-zero lambdas per layer " + readOff().orElseThrow().id();
+        return "ops computed per layer " + Arrays.toString(liveCounts()) + ", non-zero lambdas per layer " + readOff().orElseThrow().id();
     }
 
     /** Ops per layer still computed. */
     public int[] liveCounts() {
-        return java.util.stream.IntStream.range(0, full.size()).map(l -> live(l).size()).toArray();
+        return IntStream.range(0, full.size()).map(l -> live(l).size()).toArray();
     }
 
     /** Lines {@code lambda l ...}, {@code pruned l ...} per layer, then {@code optimizer ...}; doubles exact (hex). */
@@ -435,7 +436,7 @@ public final class DsoNasStrategy implements TrainingStrategy {
 
         @Override
         public StepPlan step(int worker, int step, Random rnd) {
-            return new StepPlan(active, lambda, Supernet.LayerSum.SCALED_BRANCHES, fixedBatchNormScale);
+            return new StepPlan(active, lambda, LayerSum.SCALED_BRANCHES, fixedBatchNormScale);
         }
 
         @Override

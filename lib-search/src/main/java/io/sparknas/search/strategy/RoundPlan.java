@@ -1,6 +1,6 @@
 package io.sparknas.search.strategy;
 
-import io.sparknas.supernet.net.StepResult;
+import io.sparknas.supernet.step.StepResult;
 
 import java.io.Serializable;
 import java.util.Random;

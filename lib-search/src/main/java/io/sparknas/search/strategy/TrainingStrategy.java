@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A method's plan of supernet training (the seam of DESIGN.md "Training strategies"): which classes and splits each epoch
+ * A method's plan of supernet training (the seam of docs/architecture.md, "Training strategies"): which classes and splits each epoch
  * reads, what every worker's steps compute (a single path, or weights over each layer's candidates), and how the method's
  * own parameters (DA-NAS logits, DDPNAS theta, DSO-NAS lambda) follow from what the rounds return. A strategy lives on the
  * driver, never trains a network itself, and is a pure function of its settings, its seed and what it observed, so that

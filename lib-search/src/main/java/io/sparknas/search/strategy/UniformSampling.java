@@ -1,6 +1,7 @@
 package io.sparknas.search.strategy;
 
-import io.sparknas.supernet.net.StepResult;
+import java.util.stream.IntStream;
+import io.sparknas.supernet.step.StepResult;
 import io.sparknas.supernet.sample.PathSampler;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
@@ -27,7 +28,7 @@ public final class UniformSampling implements TrainingStrategy {
         this.space = space;
         this.sampler = sampler;
         this.epochs = epochs;
-        this.classes = java.util.stream.IntStream.range(0, space.classes()).toArray();
+        this.classes = IntStream.range(0, space.classes()).toArray();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.sparknas.search.evolution;
 
+import java.util.Arrays;
 import io.sparknas.search.ArchEvaluator;
 import io.sparknas.search.EvaluatedArch;
 import io.sparknas.supernet.cost.FlopsCostModel;
@@ -192,7 +193,7 @@ class ConstrainedNsga2Test {
     void aNarrowFeasibleRegionStillFillsTheInitialPopulationWithTheDefaultRetries() {
         // a bound that 0.7% of uniform draws meet (the full Fashion-MNIST space under 6.5 MFLOPs: 22 of 3,200): 100 draws
         // per member found about 22 of 32 and failed; the default must fill the population with feasible members
-        java.util.Random rnd = new java.util.Random(7);
+        Random rnd = new Random(7);
         double[] costs = new double[20_000];
         for (int i = 0; i < costs.length; i++) {
             int[] idx = new int[SPACE.size()];
@@ -201,7 +202,7 @@ class ConstrainedNsga2Test {
             }
             costs[i] = FLOPS.cost(SPACE, Arch.ofIndices(SPACE, idx));
         }
-        java.util.Arrays.sort(costs);
+        Arrays.sort(costs);
         double max = costs[(int) (0.007 * costs.length)];
         ConstrainedNsga2 ces = ConstrainedNsga2.builder(SPACE, FLOPS, new AnalyticEvaluator(1)).populationSize(32).generations(1)
                 .costBounds(0, max).seed(3).build();

@@ -1,5 +1,6 @@
 package io.sparknas.search.generation;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -147,7 +148,7 @@ class ExpectationKnapsackTest {
         for (int res = 4; res <= 4096; res *= 2) {
             ExpectationKnapsack.Result r = ExpectationKnapsack.solve(v, c, .1, .9, res).orElseThrow();
             // by hand: {.2, .3, .3} + .1 = .9 fits (value .437 + .350 + .908); {.7, .3, *} + .1 >= 1.1 does not
-            assertEquals(List.of(1, 0, 1), java.util.Arrays.stream(r.choice()).boxed().toList(), "resolution " + res);
+            assertEquals(List.of(1, 0, 1), Arrays.stream(r.choice()).boxed().toList(), "resolution " + res);
             assertEquals((.437 + .350 + .908) / 3, r.expectation(), 1e-12);
             assertEquals(900_000_000L, r.costUnits());
             assertTrue(r.provenOptimal());
@@ -155,7 +156,7 @@ class ExpectationKnapsackTest {
         }
         // one quantum below the bound the same architecture no longer fits, and the next best ({.2, .3, 0}) is returned
         ExpectationKnapsack.Result r = ExpectationKnapsack.solve(v, c, .1, .899999999, 64).orElseThrow();
-        assertEquals(List.of(1, 0, 0), java.util.Arrays.stream(r.choice()).boxed().toList());
+        assertEquals(List.of(1, 0, 0), Arrays.stream(r.choice()).boxed().toList());
     }
 
     @Test

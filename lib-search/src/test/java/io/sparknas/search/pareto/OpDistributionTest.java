@@ -1,5 +1,6 @@
 package io.sparknas.search.pareto;
 
+import java.util.Arrays;
 import io.sparknas.search.EvaluatedArch;
 import io.sparknas.search.prune.OperationPruning;
 import io.sparknas.supernet.space.Arch;
@@ -106,7 +107,7 @@ class OpDistributionTest {
         for (int l = 0; l < SPACE.size(); l++) {
             p[l] = new double[SPACE.layer(l).candidates().size()];
             c[l] = new int[p[l].length];
-            java.util.Arrays.fill(p[l], 1.0 / p[l].length);
+            Arrays.fill(p[l], 1.0 / p[l].length);
         }
         OperationPruning.Result flat = OperationPruning.prune(new OpDistribution(SPACE, c, p, 1), 0.5);
         for (Layer l : flat.after().layers()) {

@@ -1,7 +1,9 @@
 package io.sparknas.search.strategy;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.net.OptimizerSettings;
-import io.sparknas.supernet.net.StepResult;
+import io.sparknas.supernet.step.StepResult;
 import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
@@ -218,7 +220,7 @@ class DaNasStrategyTest {
         logits[1][1] = 0.3;
         logits[1][2] = 0.9;
         live[1][2] = false;
-        java.util.Arrays.fill(live[2], false);
+        Arrays.fill(live[2], false);
         int last = live[2].length - 1;
         live[2][last] = true;
         logits[2][last] = -5;
@@ -303,7 +305,7 @@ class DaNasStrategyTest {
         DaNasStrategy.GumbelPlan plan = new DaNasStrategy.GumbelPlan(Arch.multi(all), a, cost, 0.5, 1.0, new CostAwareLoss(3, 0.6));
         StepPlan step = plan.step(0, 0, new Random(1));
         Nd4j.getRandom().setSeed(12);
-        INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 16, 1, 28, 28);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 16, 1, 28, 28);
         int[] y = r.ints(16, 0, 10).toArray();
         Supernet weighted = new Supernet(space, opt, 3);
         Supernet single = new Supernet(space, opt, 3);
@@ -313,8 +315,8 @@ class DaNasStrategyTest {
         assertEquals(p.loss(), w.loss(), 1e-5);
         assertEquals(p.correct(), w.correct());
         // after the step, the chosen path's parameters agree
-        io.sparknas.supernet.net.SupernetState sw = io.sparknas.supernet.net.SupernetState.capture(weighted, weighted.partKeys(path));
-        io.sparknas.supernet.net.SupernetState ss = io.sparknas.supernet.net.SupernetState.capture(single, single.partKeys(path));
+        SupernetState sw = SupernetState.capture(weighted, weighted.partKeys(path));
+        SupernetState ss = SupernetState.capture(single, single.partKeys(path));
         double worst = 0;
         for (String k : ss.params().keySet()) {
             float[] u = ss.params().get(k);

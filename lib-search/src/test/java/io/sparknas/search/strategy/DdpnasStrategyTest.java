@@ -1,5 +1,6 @@
 package io.sparknas.search.strategy;
 
+import java.util.Arrays;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
@@ -105,7 +106,7 @@ class DdpnasStrategyTest {
 
     static int[] steps(DdpnasStrategy d, int g) {
         int[] s = new int[d.epochs()];
-        java.util.Arrays.fill(s, g);
+        Arrays.fill(s, g);
         return s;
     }
 

@@ -1,5 +1,7 @@
 package io.sparknas.search.strategy;
 
+import java.util.function.BiFunction;
+import java.util.Arrays;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
@@ -69,7 +71,7 @@ class DsoNasStrategyTest {
     }
 
     /** The gradient of sum (lambda - target(l, i))^2 / 2 over the ops still computed. */
-    static double[][] gradient(DsoNasStrategy d, java.util.function.BiFunction<Integer, Integer, Double> target) {
+    static double[][] gradient(DsoNasStrategy d, BiFunction<Integer, Integer, Double> target) {
         double[][] lam = d.lambda();
         double[][] g = new double[SPACE.size()][];
         for (int l = 0; l < SPACE.size(); l++) {
@@ -197,7 +199,7 @@ class DsoNasStrategyTest {
             d.endEpoch(e);
         }
         assertEquals(2, epochs, "one pre-training epoch, then one search epoch zeroes all but one op per layer");
-        assertTrue(d.converged(), java.util.Arrays.toString(d.liveCounts()));
+        assertTrue(d.converged(), Arrays.toString(d.liveCounts()));
         assertFalse(new DsoNasStrategy(SPACE, settings(0.3, "none", false), null).converged());
     }
 

@@ -1,5 +1,7 @@
 package io.sparknas.supernet.config;
 
+import java.util.function.Function;
+import java.time.Duration;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigRenderOptions;
@@ -107,8 +109,8 @@ public final class SettingsReader {
     }
 
     /** A duration ("10m", "30s", "2h"), at least {@code min}. */
-    public java.time.Duration durationAtLeast(String path, java.time.Duration min) {
-        java.time.Duration v;
+    public Duration durationAtLeast(String path, Duration min) {
+        Duration v;
         try {
             v = config.getDuration(path);
         } catch (ConfigException e) {
@@ -139,7 +141,7 @@ public final class SettingsReader {
         return listBetween(path, config::getDoubleList, min, max, "numbers");
     }
 
-    private <T extends Number> List<T> listBetween(String path, java.util.function.Function<String, List<T>> read, double min, double max,
+    private <T extends Number> List<T> listBetween(String path, Function<String, List<T>> read, double min, double max,
                                                    String what) {
         List<T> v;
         try {

@@ -1,5 +1,6 @@
 package io.sparknas.supernet.net;
 
+import java.util.Arrays;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InputType.InputTypeConvolutional;
@@ -71,7 +72,7 @@ public final class ChannelParityVertex extends GraphVertex {
     public InputType getOutputType(int layerIndex, InputType... vertexInputs) throws InvalidInputTypeException {
         if (vertexInputs.length != 1 || !(vertexInputs[0] instanceof InputTypeConvolutional c) || c.getChannels() % 2 != 0) {
             throw new InvalidInputTypeException("ChannelParityVertex needs one convolutional input with an even channel count, got "
-                    + java.util.Arrays.toString(vertexInputs));
+                    + Arrays.toString(vertexInputs));
         }
         return InputType.convolutional(c.getHeight(), c.getWidth(), c.getChannels() / 2);
     }

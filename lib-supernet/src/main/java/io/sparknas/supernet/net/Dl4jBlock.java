@@ -1,5 +1,6 @@
 package io.sparknas.supernet.net;
 
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -50,12 +51,12 @@ public final class Dl4jBlock implements CandidateBlock {
      * @param layers    the block's layers (no output layer), e.g. from {@link LayerConfigs}
      * @param inputType shape of the block's input
      */
-    public Dl4jBlock(String key, List<org.deeplearning4j.nn.conf.layers.Layer> layers, InputType inputType, OptimizerSettings opt, long seed) {
+    public Dl4jBlock(String key, List<Layer> layers, InputType inputType, OptimizerSettings opt, long seed) {
         this(key, layers, inputType, opt, seed, DataType.FLOAT);
     }
 
     /** A block computing in {@code dataType} (DOUBLE for equivalence tests, see {@link Supernet}). */
-    Dl4jBlock(String key, List<org.deeplearning4j.nn.conf.layers.Layer> layers, InputType inputType, OptimizerSettings opt, long seed,
+    Dl4jBlock(String key, List<Layer> layers, InputType inputType, OptimizerSettings opt, long seed,
               DataType dataType) {
         this.key = key;
         NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
@@ -67,7 +68,7 @@ public final class Dl4jBlock implements CandidateBlock {
                 .trainingWorkspaceMode(WorkspaceMode.NONE)
                 .inferenceWorkspaceMode(WorkspaceMode.NONE)
                 .list();
-        for (org.deeplearning4j.nn.conf.layers.Layer l : layers) {
+        for (Layer l : layers) {
             b.layer(l.clone());
         }
         MultiLayerConfiguration conf = b.setInputType(inputType).build();

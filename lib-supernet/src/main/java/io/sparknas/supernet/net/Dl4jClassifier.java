@@ -1,5 +1,6 @@
 package io.sparknas.supernet.net;
 
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -18,12 +19,12 @@ public final class Dl4jClassifier implements TrainablePart {
     private final MultiLayerNetwork net;
     private Gradient gradient;
 
-    public Dl4jClassifier(org.deeplearning4j.nn.conf.layers.Layer output, int features, OptimizerSettings opt, long seed) {
+    public Dl4jClassifier(Layer output, int features, OptimizerSettings opt, long seed) {
         this(output, features, opt, seed, DataType.FLOAT);
     }
 
     /** A classifier computing in {@code dataType} (DOUBLE for equivalence tests, see {@link Supernet}). */
-    Dl4jClassifier(org.deeplearning4j.nn.conf.layers.Layer output, int features, OptimizerSettings opt, long seed, DataType dataType) {
+    Dl4jClassifier(Layer output, int features, OptimizerSettings opt, long seed, DataType dataType) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
                 .seed(seed).dataType(dataType).weightInit(WeightInit.XAVIER)
                 .updater(new Nesterovs(new StepSchedule(opt), opt.momentum()))

@@ -1,5 +1,6 @@
 package io.sparknas.supernet.net;
 
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -79,9 +80,9 @@ final class InferencePass {
         INDArray h = x;
         for (int j = 0; j < net.getnLayers(); j++) {
             INDArray prev = h;
-            org.deeplearning4j.nn.api.Layer l = net.getLayer(j);
+            Layer l = net.getLayer(j);
             Object c = l.conf().getLayer();
-            org.deeplearning4j.nn.api.Layer next = j + 1 < net.getnLayers() ? net.getLayer(j + 1) : null;
+            Layer next = j + 1 < net.getnLayers() ? net.getLayer(j + 1) : null;
             boolean fold = meanSums == null && c instanceof ConvolutionLayer && next != null
                     && next.conf().getLayer() instanceof BatchNormalization;
             if (c instanceof DepthwiseConvolution2D d) {
@@ -146,7 +147,7 @@ final class InferencePass {
      * 67 BatchNorm calls of a path were 25% of its inference time; folding them raised a path's inference from 457 to 775
      * images/s.
      */
-    private static INDArray foldedConv(String name, INDArray x, INDArray w, org.deeplearning4j.nn.api.Layer bnLayer, int[] kernel,
+    private static INDArray foldedConv(String name, INDArray x, INDArray w, Layer bnLayer, int[] kernel,
                                        int[] stride, int weightFormat, boolean nhwc) {
         double eps = ((BatchNormalization) bnLayer.conf().getLayer()).getEps();
         INDArray scale = bnLayer.getParam("gamma").reshape(-1).div(Transforms.sqrt(bnLayer.getParam("var").reshape(-1).add(eps), false));

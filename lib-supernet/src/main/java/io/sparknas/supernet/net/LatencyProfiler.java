@@ -1,5 +1,6 @@
 package io.sparknas.supernet.net;
 
+import java.util.ArrayList;
 import io.sparknas.supernet.cost.LatencyProbe;
 import io.sparknas.supernet.cost.LatencyTable;
 import io.sparknas.supernet.space.Layer;
@@ -55,7 +56,7 @@ public final class LatencyProfiler {
     /** Measures the probe's networks (a ShuffleNetV2 unit's branch and, at stride 2, its projection) run one after the other. */
     public Timing measure(LatencyProbe p) {
         List<MultiLayerNetwork> nets = networks(p);
-        List<INDArray> inputs = new java.util.ArrayList<>();
+        List<INDArray> inputs = new ArrayList<>();
         for (int j = 0; j < nets.size(); j++) {
             long c = isSplitUnit(p) ? p.inChannels() / 2 : p.inChannels();
             inputs.add(p.part().equals("classifier") ? Nd4j.rand(DataType.FLOAT, batchSize, p.inChannels())

@@ -1,5 +1,10 @@
 package io.sparknas.supernet.net;
 
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import java.util.Arrays;
+import io.sparknas.supernet.step.StepResult;
+import io.sparknas.supernet.step.LayerSum;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Layer;
 import io.sparknas.supernet.space.Op;
@@ -277,8 +282,8 @@ public final class Supernet {
     }
 
     /** Indices selecting {@code channels} on {@code axis} of a rank-4 array and everything on the other axes. */
-    private static org.nd4j.linalg.indexing.INDArrayIndex[] channelSlice(int axis, org.nd4j.linalg.indexing.INDArrayIndex channels) {
-        org.nd4j.linalg.indexing.INDArrayIndex[] idx = {NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()};
+    private static INDArrayIndex[] channelSlice(int axis, INDArrayIndex channels) {
+        INDArrayIndex[] idx = {NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()};
         idx[axis] = channels;
         return idx;
     }
@@ -341,18 +346,6 @@ public final class Supernet {
     public StepResult weightedTrainStep(double[][] w, INDArray x, int[] labels, int iteration, int epoch) {
         return weightedTrainStep(allOps(), w, x, labels, iteration, epoch);
     }
-
-    /**
-     * How a weighted layer combines its ops.
-     * <ul>
-     *   <li>{@link #MIXTURE} (DA-NAS Eq. 7): {@code sum_i w_i o_i(x)}, each op with its own shortcut (identity's output is x);
-     *   with weights summing to 1 (a Gumbel-softmax sample) the shortcut counts once.</li>
-     *   <li>{@link #SCALED_BRANCHES} (DSO-NAS Eq. 4): {@code sum_i lambda_i B_i(x) + x}: every op's branch scaled, the
-     *   shortcut added once and unscaled where the layer keeps its shape; identity is no weighted op (the shortcut is always
-     *   there), so a layer without ops is the identity.</li>
-     * </ul>
-     */
-    public enum LayerSum { MIXTURE, SCALED_BRANCHES }
 
     /**
      * One SGD step on the ops of {@code active} (a subset of each layer's candidates, e.g. those a strategy has not pruned),
@@ -453,7 +446,7 @@ public final class Supernet {
                 Op op = cands.get(c);
                 // DL4J backpropagates the gradient of the summed loss (its updater divides by the batch size): divide here,
                 // so dw is the gradient of the mean loss that the step reports.
-                dw[i][c] = Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.reduce3.Dot(eps, o[c])).getDouble(0) / n;
+                dw[i][c] = Nd4j.getExecutioner().exec(new Dot(eps, o[c])).getDouble(0) / n;
                 INDArray ec = eps.mul(w[i][c]);
                 INDArray e = opBackward(i, op, ec, !scaled);
                 epsIn = epsIn == null ? e : epsIn.addi(e);
@@ -659,7 +652,7 @@ public final class Supernet {
         float off = (float) (smoothing / classes);
         float on = (float) (1 - smoothing) + off;
         float[] y = new float[labels.length * classes];
-        java.util.Arrays.fill(y, off);
+        Arrays.fill(y, off);
         for (int i = 0; i < labels.length; i++) {
             y[i * classes + labels[i]] = on;
         }

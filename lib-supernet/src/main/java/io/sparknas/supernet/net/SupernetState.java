@@ -1,5 +1,10 @@
 package io.sparknas.supernet.net;
 
+import java.util.HexFormat;
+import java.security.NoSuchAlgorithmException;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -98,11 +103,11 @@ public final class SupernetState implements Serializable {
      */
     public String sha256() {
         try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
             for (Map<String, float[]> m : List.of(params, updater)) {
                 for (Map.Entry<String, float[]> e : new TreeMap<>(m).entrySet()) {
-                    md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 * e.getValue().length + 4);
+                    md.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+                    ByteBuffer buf = ByteBuffer.allocate(4 * e.getValue().length + 4);
                     buf.putInt(e.getValue().length);
                     for (float f : e.getValue()) {
                         buf.putInt(Float.floatToRawIntBits(f));
@@ -111,8 +116,8 @@ public final class SupernetState implements Serializable {
                 }
                 md.update((byte) 0);
             }
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,5 +1,6 @@
 package io.sparknas.supernet.net;
 
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -52,7 +53,7 @@ final class TrainingPass {
             net.initGradientsView();
         }
         for (int j = 0; j < n; j++) {
-            org.deeplearning4j.nn.api.Layer l = net.getLayer(j);
+            Layer l = net.getLayer(j);
             INDArray view = l.getGradientsViewArray();
             gradViews[j] = view == null || view.length() == 0 ? Map.of()
                     : l.conf().getLayer().initializer().getGradientsFromFlattened(l.conf(), view);
@@ -67,7 +68,7 @@ final class TrainingPass {
     INDArray forward(INDArray x) {
         INDArray h = x;
         for (int j = 0; j < n; j++) {
-            org.deeplearning4j.nn.api.Layer l = net.getLayer(j);
+            Layer l = net.getLayer(j);
             Object c = l.conf().getLayer();
             inputs[j] = h;
             if (c instanceof DepthwiseConvolution2D d) {
@@ -119,7 +120,7 @@ final class TrainingPass {
         forwarded = false;
         INDArray e = eps;
         for (int j = n - 1; j >= 0; j--) {
-            org.deeplearning4j.nn.api.Layer l = net.getLayer(j);
+            Layer l = net.getLayer(j);
             Object c = l.conf().getLayer();
             INDArray x = inputs[j];
             inputs[j] = null;
@@ -191,7 +192,7 @@ final class TrainingPass {
      * 1); the running mean and variance get DL4J's "gradient" {@code (1 - decay) * (running - batch)} (biased batch variance).
      * xhat is overwritten (it becomes dx).
      */
-    private INDArray batchNormBackward(org.deeplearning4j.nn.api.Layer l, BatchNormalization b, int j, INDArray xhat, INDArray e) {
+    private INDArray batchNormBackward(Layer l, BatchNormalization b, int j, INDArray xhat, INDArray e) {
         long c = xhat.size(1);
         long count = xhat.length() / c;
         int[] dims = xhat.rank() == 4 ? new int[]{0, 2, 3} : new int[]{0};

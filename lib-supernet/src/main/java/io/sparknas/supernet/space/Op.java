@@ -1,5 +1,7 @@
 package io.sparknas.supernet.space;
 
+import java.util.regex.Pattern;
+import java.util.regex.Matcher;
 import java.io.Serializable;
 
 /**
@@ -109,18 +111,18 @@ public sealed interface Op extends Serializable permits Op.IBConv, Op.Shuffle, O
      * (codes) alike.
      */
     public static Op parse(String text) {
-        java.util.regex.Matcher m;
+        Matcher m;
         if (text.equals("identity") || text.equals("id")) {
             return new Identity();
         }
-        if ((m = java.util.regex.Pattern.compile("ibconv_k(\\d+)_e(\\d+)|k(\\d+)e(\\d+)").matcher(text)).matches()) {
+        if ((m = Pattern.compile("ibconv_k(\\d+)_e(\\d+)|k(\\d+)e(\\d+)").matcher(text)).matches()) {
             return m.group(1) != null ? new IBConv(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)))
                     : new IBConv(Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)));
         }
-        if ((m = java.util.regex.Pattern.compile("shuffle_k(\\d+)|s(\\d+)").matcher(text)).matches()) {
+        if ((m = Pattern.compile("shuffle_k(\\d+)|s(\\d+)").matcher(text)).matches()) {
             return new Shuffle(Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2)));
         }
-        if ((m = java.util.regex.Pattern.compile("xception_k(\\d+)|x(\\d+)").matcher(text)).matches()) {
+        if ((m = Pattern.compile("xception_k(\\d+)|x(\\d+)").matcher(text)).matches()) {
             return new Xception(Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2)));
         }
         throw new IllegalArgumentException("Unknown op '" + text + "' (expected a name ibconv_k<K>_e<E>, shuffle_k<K>, xception_k<K>, "

@@ -1,5 +1,9 @@
 package io.sparknas.supernet.backend;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.api.Layer;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.ArchitectureGraph;
 import io.sparknas.supernet.space.Arch;
@@ -47,9 +51,9 @@ class OneDnnLayerHelpersTest {
         }
         assertEquals(0, OneDnnLayerHelpers.helpedLayers(plain));
         int convAndBn = 0;
-        for (org.deeplearning4j.nn.api.Layer l : helped.getLayers()) {
-            if (l.getClass() == org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class
-                    || l instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+        for (Layer l : helped.getLayers()) {
+            if (l.getClass() == ConvolutionLayer.class
+                    || l instanceof BatchNormalization) {
                 convAndBn++;
             }
         }
@@ -92,7 +96,7 @@ class OneDnnLayerHelpersTest {
 
     private static DataSet batch(FashionMnistBatches data, int b) {
         int[] y = data.y(b, 64);
-        INDArray l = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 10);
+        INDArray l = Nd4j.zeros(DataType.FLOAT, 64, 10);
         for (int i = 0; i < 64; i++) {
             l.putScalar(i, y[i], 1f);
         }

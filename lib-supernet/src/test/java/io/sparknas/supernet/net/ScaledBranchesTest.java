@@ -1,5 +1,8 @@
 package io.sparknas.supernet.net;
 
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import java.util.Arrays;
+import io.sparknas.supernet.step.LayerSum;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Layer;
 import io.sparknas.supernet.space.Op;
@@ -95,11 +98,11 @@ class ScaledBranchesTest {
         double[][] w = lambdas(active, 4);
         INDArray x = x(3);
         int[] y = SupernetTest.data.y(3, 32);
-        double scaled = net.computeWeightedGradients(active, w, Supernet.LayerSum.SCALED_BRANCHES, x, y).loss();
+        double scaled = net.computeWeightedGradients(active, w, LayerSum.SCALED_BRANCHES, x, y).loss();
         double byHand = lossByHand(net, active, w, x, y, true);
         assertEquals(byHand, scaled, 1e-10, "Eq. 4 by hand vs the weighted step");
         // the mixture (DA-NAS Eq. 7) scales each op's shortcut by its weight: another function when the weights do not sum to 1
-        double mixture = net.computeWeightedGradients(active, w, Supernet.LayerSum.MIXTURE, x, y).loss();
+        double mixture = net.computeWeightedGradients(active, w, LayerSum.MIXTURE, x, y).loss();
         assertTrue(Math.abs(mixture - scaled) > 1e-3, "mixture " + mixture + " vs Eq. 4 " + scaled);
     }
 
@@ -110,7 +113,7 @@ class ScaledBranchesTest {
         double[][] w = lambdas(active, 8);
         INDArray x = x(4);
         int[] y = SupernetTest.data.y(4, 32);
-        double[][] dw = net.computeWeightedGradients(active, w, Supernet.LayerSum.SCALED_BRANCHES, x, y).archGradient();
+        double[][] dw = net.computeWeightedGradients(active, w, LayerSum.SCALED_BRANCHES, x, y).archGradient();
         // the loss by hand in double (the step reports it through float), so that a small step resolves it; ReLU6 kinks make
         // the loss piecewise smooth, so central differences converge only at small steps (measured for dlambda[1][0] =
         // -0.0641: 0.121 at 1e-4, -0.0242 at 1e-5, -0.0872 at 1e-6, -0.0644 at 1e-7)
@@ -146,13 +149,13 @@ class ScaledBranchesTest {
         INDArray x = x(5);
         int[] y = SupernetTest.data.y(5, 32);
         assertEquals(lossByHand(net, active, w, x, y, true),
-                net.computeWeightedGradients(active, w, Supernet.LayerSum.SCALED_BRANCHES, x, y).loss(), 1e-10);
+                net.computeWeightedGradients(active, w, LayerSum.SCALED_BRANCHES, x, y).loss(), 1e-10);
         List<List<Op>> broken = new ArrayList<>(ops);
         broken.set(reduction, List.of());
         Arch noOp = Arch.multi(broken);
         double[][] w2 = lambdas(noOp, 2);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> net.computeWeightedGradients(noOp, w2, Supernet.LayerSum.SCALED_BRANCHES, x, y));
+                () -> net.computeWeightedGradients(noOp, w2, LayerSum.SCALED_BRANCHES, x, y));
         assertTrue(e.getMessage().contains("changes the feature map's shape"), e.getMessage());
     }
 
@@ -163,12 +166,12 @@ class ScaledBranchesTest {
             Supernet net = new Supernet(space, SupernetTest.OPT, 43);
             double[][] w = lambdas(active, 6);
             for (int s = 0; s < 3; s++) {
-                net.weightedTrainStep(active, w, Supernet.LayerSum.SCALED_BRANCHES, fixed, SupernetTest.data.x(s, 32), SupernetTest.data.y(s, 32), s, 0);
+                net.weightedTrainStep(active, w, LayerSum.SCALED_BRANCHES, fixed, SupernetTest.data.x(s, 32), SupernetTest.data.y(s, 32), s, 0);
             }
             double worst = 0;
             for (CandidateBlock b : List.of(net.stem(), net.head(), net.block(3, active.ops(3).get(0)))) {
                 for (org.deeplearning4j.nn.api.Layer l : ((Dl4jBlock) b).network().getLayers()) {
-                    if (l.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization) {
+                    if (l.conf().getLayer() instanceof BatchNormalization) {
                         worst = Math.max(worst, l.getParam("gamma").sub(1.0).amaxNumber().doubleValue());
                     }
                 }
@@ -209,7 +212,7 @@ class ScaledBranchesTest {
         double[][] ones = new double[space.size()][];
         for (int i = 0; i < ones.length; i++) {
             ones[i] = new double[arch.ops(i).size()];
-            java.util.Arrays.fill(ones[i], 1.0);
+            Arrays.fill(ones[i], 1.0);
         }
         int[] y = SupernetTest.data.y(6, 32);
         INDArray predicted = net.predict(arch, x);

@@ -1,5 +1,8 @@
 package io.sparknas.supernet.net;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.Random;
+import java.util.Arrays;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
@@ -35,7 +38,7 @@ class SupernetStateTest {
 
         int[] zeros = new int[space.size()];
         int[] ones = new int[space.size()];
-        java.util.Arrays.fill(ones, 1);
+        Arrays.fill(ones, 1);
         Arch pathA = Arch.ofIndices(space, zeros);
         Arch pathB = Arch.ofIndices(space, ones);
         a.trainStep(pathA, data.x(0, 64), data.y(0, 64), 0, 0);
@@ -81,7 +84,7 @@ class SupernetStateTest {
         SearchSpace full = SearchSpaces.build(new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10, 1));
         FashionMnistBatches data = new FashionMnistBatches(256);
         Supernet big = new Supernet(full, OPT, 5);
-        java.util.Random r = new java.util.Random(3);
+        Random r = new Random(3);
         for (int s = 0; s < 3; s++) {
             int[] idx = new int[full.size()];
             for (int l = 0; l < idx.length; l++) {
@@ -111,7 +114,7 @@ class SupernetStateTest {
             idx[l] = pruned.layer(l).candidates().size() - 1;
         }
         Arch path = Arch.ofIndices(pruned, idx);
-        org.nd4j.linalg.api.ndarray.INDArray x = data.x(5, 32);
+        INDArray x = data.x(5, 32);
         double diff = small.predict(path, x).sub(big.predict(path, x)).amaxNumber().doubleValue();
         assertTrue(diff < 1e-6, "same outputs on a path of the pruned space: " + diff);
     }

@@ -1,5 +1,16 @@
 package io.sparknas.supernet.net;
 
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.common.primitives.Pair;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.Arrays;
+import io.sparknas.supernet.step.StepResult;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Layer;
 import io.sparknas.supernet.space.Op;
@@ -145,7 +156,7 @@ class SupernetTest {
     private static Map<String, INDArray> graphGradients(ComputationGraph cg, INDArray x) {
         cg.setInputs(x);
         cg.computeGradientAndScore();
-        Map<String, INDArray> out = new java.util.HashMap<>();
+        Map<String, INDArray> out = new HashMap<>();
         cg.gradient().gradientForVariable().forEach((k, v) -> out.put(k, v.dup()));
         return out;
     }
@@ -260,19 +271,19 @@ class SupernetTest {
     void standaloneGraphTrainsInWorkspacesExactlyAsWithout() {
         Arch arch = path();
         ComputationGraph ws = ArchitectureGraph.standalone(space, arch, OPT, 5);
-        ComputationGraph none = ArchitectureGraph.standalone(space, arch, OPT, 5, org.deeplearning4j.nn.conf.WorkspaceMode.NONE);
-        assertEquals(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED, ws.getConfiguration().getTrainingWorkspaceMode());
+        ComputationGraph none = ArchitectureGraph.standalone(space, arch, OPT, 5, WorkspaceMode.NONE);
+        assertEquals(WorkspaceMode.ENABLED, ws.getConfiguration().getTrainingWorkspaceMode());
         assertEquals(0.0, maxAbsDiff(ws.params(), none.params()), "same initial weights");
         INDArray before = ws.params().dup();
         for (int step = 0; step < 3; step++) {
             INDArray x = data.x(step, 32);
             int[] y = data.y(step, 32);
-            INDArray labels = org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32, 10);
+            INDArray labels = Nd4j.zeros(DataType.FLOAT, 32, 10);
             for (int i = 0; i < 32; i++) {
                 labels.putScalar(i, y[i], 1f);
             }
-            ws.fit(new org.nd4j.linalg.dataset.DataSet(x, labels));
-            none.fit(new org.nd4j.linalg.dataset.DataSet(x, labels));
+            ws.fit(new DataSet(x, labels));
+            none.fit(new DataSet(x, labels));
         }
         double moved = maxAbsDiff(ws.params(), before);
         assertTrue(moved > 1e-3, "training moved the weights: " + moved);
@@ -325,7 +336,7 @@ class SupernetTest {
         List<INDArray> batches = List.of(data.x(10, 64), data.x(11, 64), data.x(12, 64));
         a.recalibrate(arch, batches);
         // b: each batch's statistics on their own (as tasks compute them), summed in batch order, then applied
-        Map<String, float[]> sums = new java.util.LinkedHashMap<>();
+        Map<String, float[]> sums = new LinkedHashMap<>();
         for (INDArray x : batches) {
             for (Map.Entry<String, float[]> e : b.batchStatistics(arch, x).entrySet()) {
                 float[] acc = sums.computeIfAbsent(e.getKey(), k -> new float[e.getValue().length]);
@@ -339,9 +350,9 @@ class SupernetTest {
         SupernetState ra = SupernetState.capture(a);
         SupernetState rb = SupernetState.capture(b);
         for (String key : a.partKeys(arch)) {
-            assertTrue(java.util.Arrays.equals(ra.params().get(key), rb.params().get(key)), "running statistics of " + key);
+            assertTrue(Arrays.equals(ra.params().get(key), rb.params().get(key)), "running statistics of " + key);
         }
-        assertFalse(java.util.Arrays.equals(trained.params().get("stem"), ra.params().get("stem")), "recalibration changed the stem's statistics");
+        assertFalse(Arrays.equals(trained.params().get("stem"), ra.params().get("stem")), "recalibration changed the stem's statistics");
         INDArray x = data.x(15, 64);
         assertEquals(0.0, maxAbsDiff(a.predict(arch, x), b.predict(arch, x)), "same predictions");
     }
@@ -421,7 +432,7 @@ class SupernetTest {
     private static INDArray depthwiseWeights(CandidateBlock b) {
         var net = ((Dl4jBlock) b).network();
         for (int j = 0; j < net.getnLayers(); j++) {
-            if (net.getLayer(j).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D) {
+            if (net.getLayer(j).conf().getLayer() instanceof DepthwiseConvolution2D) {
                 return net.getLayer(j).getParam("W");
             }
         }
@@ -441,7 +452,7 @@ class SupernetTest {
                 CandidateBlock b = net.block(i, op);
                 if (b instanceof Dl4jBlock d) {
                     blocks.add(d);
-                    inputs.add(Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32, space.layer(i).inChannels(),
+                    inputs.add(Nd4j.randn(DataType.FLOAT, 32, space.layer(i).inChannels(),
                             space.layer(i).inHeight(), space.layer(i).inHeight()).muli(2));
                 }
             }
@@ -459,7 +470,7 @@ class SupernetTest {
             assertTrue(maxAbsDiff(expected, out) <= 1e-4 * scale, blocks.get(k).key() + ": output differs by " + maxAbsDiff(expected, out));
             int bn = 0;
             for (int j = 0; j < n.getnLayers(); j++) {
-                if (n.getLayer(j) instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+                if (n.getLayer(j) instanceof BatchNormalization) {
                     INDArray in = acts.get(j);
                     assertTrue(maxAbsDiff(in.mean(0, 2, 3), means[bn]) <= 1e-4 * scale, blocks.get(k).key() + " BN " + j + " mean");
                     assertTrue(maxAbsDiff(in.var(false, 0, 2, 3), vars[bn]) <= 1e-3 * Math.max(1, in.var(false, 0, 2, 3).amaxNumber().doubleValue()),
@@ -500,14 +511,14 @@ class SupernetTest {
             INDArray expectedOut = acts.get(acts.size() - 1).dup();
             INDArray eps = Nd4j.randn(d, expectedOut.shape());
             INDArray epsCopy = eps.dup();
-            org.nd4j.common.primitives.Pair<Gradient, INDArray> expected = n.backpropGradient(eps,
-                    org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+            Pair<Gradient, INDArray> expected = n.backpropGradient(eps,
+                    LayerWorkspaceMgr.noWorkspaces());
             INDArray expectedInputGrad = expected.getSecond().dup();
             INDArray expectedGrad = n.getGradientsViewArray().dup();
             TrainingPass pass = new TrainingPass(n);
             INDArray out = pass.forward(input);
             assertRelativelyClose(expectedOut, out, key + " output");
-            org.nd4j.common.primitives.Pair<Gradient, INDArray> actual = pass.backward(epsCopy.dup());
+            Pair<Gradient, INDArray> actual = pass.backward(epsCopy.dup());
             assertRelativelyClose(expectedInputGrad, actual.getSecond(), key + " input gradient");
             assertRelativelyClose(expectedGrad, n.getGradientsViewArray(), key + " parameter gradient");
             assertEquals(expected.getFirst().gradientForVariable().keySet(), actual.getFirst().gradientForVariable().keySet(), key);
@@ -529,11 +540,11 @@ class SupernetTest {
         INDArray stemOut = net.stem().forward(data.x(0, 32), true);
         assertTrue(stemOut.minNumber().doubleValue() >= 0 && stemOut.maxNumber().doubleValue() <= 6, "stem output is ReLU6'd");
         Dl4jBlock block = (Dl4jBlock) net.block(3, space.layer(3).candidates().get(0));
-        List<INDArray> acts = block.network().feedForward(Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 16, space.layer(3).inChannels(),
+        List<INDArray> acts = block.network().feedForward(Nd4j.randn(DataType.FLOAT, 16, space.layer(3).inChannels(),
                 space.layer(3).inHeight(), space.layer(3).inHeight()), true);
         int relu6 = 0;
         for (int j = 0; j < block.network().getnLayers(); j++) {
-            if (block.network().getLayer(j).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer) {
+            if (block.network().getLayer(j).conf().getLayer() instanceof ActivationLayer) {
                 assertTrue(acts.get(j + 1).minNumber().doubleValue() >= 0 && acts.get(j + 1).maxNumber().doubleValue() <= 6);
                 assertTrue(acts.get(j).minNumber().doubleValue() < 0, "its input had negative values to clip");
                 relu6++;

@@ -1,5 +1,6 @@
 package io.sparknas.supernet.space;
 
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -119,7 +120,7 @@ class SearchSpacesTest {
         assertEquals(7, s.headHeight());
         assertEquals(640, s.lastChannels());
         assertEquals(1024, s.headChannels());
-        assertEquals(java.util.List.of("s3", "s5", "s7", "x3"), s.layer(5).candidates().stream().map(Op::code).toList());
+        assertEquals(List.of("s3", "s5", "s7", "x3"), s.layer(5).candidates().stream().map(Op::code).toList());
         // at stride 1 half of the 160 channels enter the branch and 80 come out; at stride 2 all 64 enter and 160 - 64 come out
         assertEquals(80, s.layer(5).shuffleBranchIn());
         assertEquals(80, s.layer(5).shuffleBranchOut());
@@ -132,8 +133,8 @@ class SearchSpacesTest {
         for (Layer l : small.layers()) {
             assertTrue(l.outChannels() % 4 == 0 && !l.candidates().contains(new Op.Identity()), l.toString());
         }
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new Layer(0, 0, 9, 9, 1, 8, java.util.List.of(new Op.Shuffle(3))));
+        IllegalArgumentException e = Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Layer(0, 0, 9, 9, 1, 8, List.of(new Op.Shuffle(3))));
         assertTrue(e.getMessage().contains("ShuffleNetV2"), e.getMessage());
         assertEquals(new Op.Xception(5), Op.parse("xception_k5"));
     }

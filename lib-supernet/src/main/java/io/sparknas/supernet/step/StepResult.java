@@ -1,4 +1,4 @@
-package io.sparknas.supernet.net;
+package io.sparknas.supernet.step;
 
 /**
  * What one training step measured.

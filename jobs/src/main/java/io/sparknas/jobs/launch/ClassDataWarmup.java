@@ -1,5 +1,11 @@
-package io.sparknas.jobs;
+package io.sparknas.jobs.launch;
 
+import io.sparknas.jobs.SparkJobLabel;
+import io.sparknas.jobs.JobEnvironment;
+import java.util.stream.Stream;
+import java.util.Map;
+import java.util.List;
+import java.util.Comparator;
 import io.sparknas.jobs.config.NasConfig;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -21,7 +27,7 @@ public final class ClassDataWarmup {
     }
 
     public static void main(String[] args) throws Exception {
-        NasConfig.renderForLog(NasConfig.load(null, java.util.Map.of()));
+        NasConfig.renderForLog(NasConfig.load(null, Map.of()));
         Path dir = Files.createTempDirectory("spark-nas-warmup");
         SparkSession spark = SparkSession.builder().appName("spark-nas class-data warm-up").master("local[1]").getOrCreate();
         try {
@@ -32,12 +38,12 @@ public final class ClassDataWarmup {
                     .withColumn("label", functions.expr("cast(id % 10 as int)")).write().parquet(table);
             Dataset<Row> back = spark.read().parquet(table);
             long n = back.where("label < 5").groupBy("label").count().collectAsList().size()
-                    + back.javaRDD().mapPartitions(it -> java.util.List.of(it.hasNext() ? 1 : 0).iterator()).count();
+                    + back.javaRDD().mapPartitions(it -> List.of(it.hasNext() ? 1 : 0).iterator()).count();
             System.out.println("warm-up: " + n);
         } finally {
             spark.stop();
-            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }

@@ -1,5 +1,6 @@
-package io.sparknas.jobs;
+package io.sparknas.jobs.cli;
 
+import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.config.RunSettings;
 import io.sparknas.search.method.NasMethod;
 import io.sparknas.search.method.NasMethods;

@@ -1,5 +1,12 @@
-package io.sparknas.jobs;
+package io.sparknas.jobs.cli;
 
+import io.sparknas.jobs.launch.StageLauncher;
+import io.sparknas.jobs.search.SearchSettings;
+import io.sparknas.jobs.retrain.RetrainSettings;
+import io.sparknas.jobs.retrain.RankingSettings;
+import io.sparknas.jobs.report.ReportSettings;
+import io.sparknas.jobs.prune.PruneSettings;
+import io.sparknas.jobs.easiness.EasinessSettings;
 import com.typesafe.config.Config;
 import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.StageArgs;
@@ -13,14 +20,14 @@ import java.util.stream.Collectors;
 /** The pipeline's stages in order, each with its settings factory, so a whole pipeline's configuration can be checked before its first stage. */
 public enum StageCatalog {
     INGEST("ingest", IngestSettings::from),
-    EASINESS("easiness", io.sparknas.jobs.easiness.EasinessSettings::from),
+    EASINESS("easiness", EasinessSettings::from),
     LATENCY_PROFILE("latency-profile", LatencyProfileSettings::from),
     SUPERNET_TRAIN("supernet-train", SupernetSettings::from),
-    SEARCH("search", io.sparknas.jobs.search.SearchSettings::from),
-    PRUNE("prune", io.sparknas.jobs.prune.PruneSettings::from),
-    RETRAIN("retrain", io.sparknas.jobs.retrain.RetrainSettings::from),
-    RANKING("ranking", io.sparknas.jobs.retrain.RankingSettings::from),
-    REPORT("report", io.sparknas.jobs.report.ReportSettings::from);
+    SEARCH("search", SearchSettings::from),
+    PRUNE("prune", PruneSettings::from),
+    RETRAIN("retrain", RetrainSettings::from),
+    RANKING("ranking", RankingSettings::from),
+    REPORT("report", ReportSettings::from);
 
     private final String stageName;
     private final StageLauncher.SettingsFactory<?> settings;

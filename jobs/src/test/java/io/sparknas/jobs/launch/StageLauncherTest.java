@@ -1,5 +1,6 @@
-package io.sparknas.jobs;
+package io.sparknas.jobs.launch;
 
+import io.sparknas.jobs.InputDataException;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -1,5 +1,12 @@
-package io.sparknas.jobs;
+package io.sparknas.jobs.launch;
 
+import io.sparknas.jobs.SparkJobLabel;
+import io.sparknas.jobs.JobEnvironment;
+import io.sparknas.jobs.StageResult;
+import io.sparknas.jobs.InputDataException;
+import java.util.function.Function;
+import java.util.Map;
+import io.sparknas.supernet.backend.UnsupportedBackendException;
 import com.typesafe.config.Config;
 import io.sparknas.supernet.config.InvalidSettingsException;
 import io.sparknas.jobs.config.NasConfig;
@@ -59,13 +66,13 @@ public final class StageLauncher {
      */
     public static <S, R extends StageResult> void launch(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
                                                          SettingsFactory<S> settingsFactory, StageBody<S, R> body) {
-        launch(stage, args, stageOptions, positionalAllowed, settingsFactory, s -> java.util.Map.of(), body);
+        launch(stage, args, stageOptions, positionalAllowed, settingsFactory, s -> Map.of(), body);
     }
 
     /** {@link #launch} with Spark settings the job needs before its session starts (e.g. the persistent catalog). */
     public static <S, R extends StageResult> void launch(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
                                                          SettingsFactory<S> settingsFactory,
-                                                         java.util.function.Function<S, java.util.Map<String, String>> sparkConf, StageBody<S, R> body) {
+                                                         Function<S, Map<String, String>> sparkConf, StageBody<S, R> body) {
         int status = run(stage, args, stageOptions, positionalAllowed, settingsFactory, sparkConf, body);
         if (status != 0) {
             System.exit(status);
@@ -74,12 +81,12 @@ public final class StageLauncher {
 
     static <S, R extends StageResult> int run(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
                                               SettingsFactory<S> settingsFactory, StageBody<S, R> body) {
-        return run(stage, args, stageOptions, positionalAllowed, settingsFactory, s -> java.util.Map.of(), body);
+        return run(stage, args, stageOptions, positionalAllowed, settingsFactory, s -> Map.of(), body);
     }
 
     static <S, R extends StageResult> int run(String stage, String[] args, Set<String> stageOptions, boolean positionalAllowed,
                                               SettingsFactory<S> settingsFactory,
-                                              java.util.function.Function<S, java.util.Map<String, String>> sparkConf, StageBody<S, R> body) {
+                                              Function<S, Map<String, String>> sparkConf, StageBody<S, R> body) {
         S settings;
         Config config;
         StageArgs parsed;
@@ -121,7 +128,7 @@ public final class StageLauncher {
         } catch (StageConflictException e) {
             failure = e;
             status = 3;
-        } catch (io.sparknas.supernet.backend.UnsupportedBackendException e) {
+        } catch (UnsupportedBackendException e) {
             failure = e;
             status = 2;
         } catch (Exception | Error e) {
