@@ -5,7 +5,7 @@ import io.sparknas.supernet.net.SupernetState;
 import java.io.Serializable;
 
 /**
- * What the tasks of one averaging round return, merged in worker order: the summed states of the parts they trained (weight
+ * What the tasks of one averaging round return, merged in a fixed tree over the worker indices ({@link RoundSum}): the summed states of the parts they trained (weight
  * rounds), the summed gradient of the strategy's parameters (architecture rounds), and their measurements.
  *
  * @param sum            part states summed over tasks, with contributor counts (null in an architecture round)

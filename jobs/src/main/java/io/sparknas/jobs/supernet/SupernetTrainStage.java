@@ -37,8 +37,9 @@ import java.util.Set;
  * <p>{@code nas.supernet.workers} replicas (never the machine's core count) train in each round: worker {@code w} holds the
  * train images whose id hashes to {@code w}, in id order ({@link ImageSplits}); the driver broadcasts the whole supernet
  * state, every worker trains its local copy for {@code nas.supernet.steps-per-round} minibatches with a path per minibatch
- * drawn from a generator seeded by (seed, epoch, worker, step), and returns the parts it trained; the driver sums them in
- * worker order and averages each part over the workers that trained it. So the same seed and config give the same
+ * drawn from a generator seeded by (seed, epoch, worker, step), and returns the parts it trained; they are summed in one
+ * fixed binary tree over the worker indices ({@link RoundSum}: on the driver, or on the executors for large models) and
+ * the driver averages each part over the workers that trained it. So the same seed and config give the same
  * supernet on {@code local[1]}, {@code local[8]} or a cluster. A checkpoint at every epoch's end and at the first round
  * boundary after {@code nas.run.checkpoint-interval} lets {@code --resume} continue a killed run exactly
  * ({@link SupernetCheckpoint}). After training, random paths are evaluated on val with BatchNorm recalibrated

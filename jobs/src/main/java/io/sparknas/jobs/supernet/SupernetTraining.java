@@ -305,18 +305,19 @@ final class SupernetTraining {
     }
 
     /**
-     * One round on the executors: the state broadcast, every worker's steps on its shard, the results collected in partition
-     * (worker) order and summed in that order (the same float additions on any cluster); a weight round averages the
-     * supernet, an architecture round hands the summed gradient to the strategy.
+     * One round on the executors: the state broadcast, every worker's steps on its shard, the results summed in a fixed
+     * binary tree over the worker indices ({@link RoundSum}: the same float additions on any cluster, on the driver or on
+     * the executors); a weight round averages the supernet, an architecture round hands the summed gradient to the strategy.
      */
     private RoundResult trainRound(RoundTask.Round round, JavaRDD<Sample> data, String label) {
         Broadcast<SupernetState> b = jsc.broadcast(state);
         jsc.setJobGroup("supernet-train", label);
-        List<RoundResult> parts = data.mapPartitionsWithIndex(new RoundTask(b, space, opt, s.augmenter(), s.seed(), round), false).collect();
-        RoundResult rr = parts.get(0);
-        for (int w = 1; w < parts.size(); w++) {
-            rr = rr.merge(parts.get(w));
-        }
+        JavaRDD<RoundResult> perWorker = data.mapPartitionsWithIndex(new RoundTask(b, space, opt, s.augmenter(), s.seed(), round), false);
+        // a weight round returns each worker's trained parts (parameters and updater state, 4 bytes each); an architecture
+        // round a gradient of a few numbers per candidate, never worth a shuffle
+        long resultBytes = round.phase() == Phase.WEIGHTS ? 8L * state.numParams() : 0;
+        RoundResult rr = RoundSum.choose(s.combine(), workers, resultBytes, s.combineLimitBytes()) == RoundSum.Where.EXECUTORS
+                ? RoundSum.onExecutors(perWorker, workers) : RoundSum.onDriver(perWorker.collect());
         if (round.phase() == Phase.ARCHITECTURE) {
             strategy.observe(round.epoch(), rr.gradient(), rr.steps());
         } else {

@@ -166,4 +166,22 @@ class SupernetTrainStageTest {
                 () -> SupernetTrainStage.run(settings("big", Map.of("nas.supernet.batch-size", "4096")), spark));
         assertTrue(big.getMessage().contains("nas.supernet.batch-size"), big.getMessage());
     }
+
+    @Test
+    void fourWorkersTrainTheSameSupernetWhetherTheirRoundsAreSummedOnTheDriverOrOnTheExecutors() {
+        RunStore store = new RunStore(root.toUri(), "s", spark.sparkContext().hadoopConfiguration());
+        Map<String, String> four = Map.of("nas.supernet.workers", "4", "nas.supernet.epochs", "1", "nas.supernet.eval.paths", "0");
+        String[] sha = new String[2];
+        String[] runs = {"sum-driver", "sum-executors"};
+        for (int i = 0; i < 2; i++) {
+            Stages.copyCommitted(root, "s", runs[i], "ingest");
+            Map<String, String> o = new HashMap<>(four);
+            o.put("nas.supernet.combine", i == 0 ? "driver" : "executors");
+            SupernetTrainStage.run(settings(runs[i], o), spark);
+            sha[i] = new RunStore(root.toUri(), runs[i], spark.sparkContext().hadoopConfiguration()).committed("supernet-train").orElseThrow()
+                    .properties().get("state_sha256");
+        }
+        assertEquals(sha[0], sha[1], "the same tree of additions over 4 workers (3 merges in 2 levels) on the driver and on the executors");
+        assertFalse(sha[0].equals(store.committed("supernet-train").orElseThrow().properties().get("state_sha256")), "4 workers are not 2");
+    }
 }

@@ -40,7 +40,7 @@ public interface TrainingStrategy {
 
     /**
      * The summed dLoss/d(strategy parameters) of one architecture round, over {@code steps} steps of all workers (summed in
-     * worker order), aligned with {@link #space()}'s candidates. Updates the parameters on the driver.
+     * one fixed tree over the worker indices), aligned with {@link #space()}'s candidates. Updates the parameters on the driver.
      */
     void observe(int e, double[][] gradientSum, long steps);
 

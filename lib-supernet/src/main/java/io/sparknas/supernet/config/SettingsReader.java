@@ -123,6 +123,20 @@ public final class SettingsReader {
         return v;
     }
 
+    /** A size in bytes ({@code 256 MiB}, {@code 1g}, {@code 1048576}) within [min, max]. */
+    public long bytesBetween(String path, long min, long max) {
+        long v;
+        try {
+            v = config.getBytes(path);
+        } catch (ConfigException e) {
+            throw new InvalidSettingsException("Bad value for " + path + " (" + origin(path) + "): expected a size such as 256 MiB, 1g or 1048576.", e);
+        }
+        if (v < min || v > max) {
+            throw new InvalidSettingsException("Bad value for " + path + " = " + v + " bytes (" + origin(path) + "): expected " + min + " to " + max + " bytes.");
+        }
+        return v;
+    }
+
     public boolean bool(String path) {
         try {
             return config.getBoolean(path);
