@@ -30,10 +30,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                                List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, NasMethod.Configured method,
                                String dsonasPretrainedRun) {
 
-    /**
-     * The config sections the output of stage k depends on: the first stage's not on the fine-tuning epochs, so changing them
-     * keeps the shared SPOS stages (supernet-train, search) of a PAD-NAS run.
-     */
+    /** The config sections the output of this stage depends on, as the run's method says ({@link NasMethod.Configured#supernetSections}). */
     public List<String> sections() {
         return method.supernetSections(stageIndex.k());
     }
