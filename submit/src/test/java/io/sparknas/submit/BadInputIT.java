@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Bad input through the real entry points (the README's table "Bad input"): each case ends with its exit status and a
+ * Bad input through the real entry points (docs/faults.md, "Bad input"): each case ends with its exit status and a
  * one-line cause naming the problem and the fix as the last line of standard error, and writes or overwrites nothing
  * (the run root's files and their checksums are the same before and after).
  */

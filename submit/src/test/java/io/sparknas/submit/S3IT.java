@@ -185,7 +185,7 @@ class S3IT {
         Scripts.awaitOrKill(p, 10, "ingest while the store is away");
         outputs.add(Files.readString(out.toPath()));
         outputs.add(Files.readString(err.toPath()));
-        assertEquals(1, p.exitValue(), "the stage failed with exit status 1 (README, Faults): " + Files.readString(err.toPath()));
+        assertEquals(1, p.exitValue(), "the stage failed with exit status 1 (docs/faults.md): " + Files.readString(err.toPath()));
         s3.start();
         assertFalse(Files.exists(s3.data.resolve("nas/runs/s3b/ingest/_stage.json")), "no committed partial stage");
         assertEquals(committedBefore, checksums(s3.data.resolve("nas/runs/s3")), "the earlier run's committed stages are unchanged");

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** How a failure's cause chain maps to the exit status and the one-line message (README, "Exit status"). */
+/** How a failure's cause chain maps to the exit status and the one-line message (README, "Running stages": exit status). */
 class StageLauncherTest {
 
     @Test

@@ -56,4 +56,18 @@ class SupernetSettingsTest {
         InvalidSettingsException e = assertThrows(InvalidSettingsException.class, () -> settings(4));
         assertTrue(e.getMessage().contains("nas.padnas.finetune-epochs has 2 entries") && e.getMessage().contains("--stage-index 4"), e.getMessage());
     }
+
+    @Test
+    void whereRoundsAreSummedIsReadAndABadValueNamesItsKey() {
+        SupernetSettings s = settings(1, "nas.supernet.combine=executors", "nas.supernet.combine-limit=64 MiB");
+        assertEquals("executors", s.combine());
+        assertEquals(64L << 20, s.combineLimitBytes());
+        assertEquals(256L << 20, settings(1).combineLimitBytes(), "the default");
+        InvalidSettingsException e = assertThrows(InvalidSettingsException.class, () -> settings(1, "nas.supernet.combine=gpu"));
+        assertTrue(e.getMessage().contains("nas.supernet.combine") && e.getMessage().contains("executors"), e.getMessage());
+        e = assertThrows(InvalidSettingsException.class, () -> settings(1, "nas.supernet.combine-limit=lots"));
+        assertTrue(e.getMessage().contains("nas.supernet.combine-limit") && e.getMessage().contains("256 MiB"), e.getMessage());
+        e = assertThrows(InvalidSettingsException.class, () -> settings(1, "nas.supernet.combine-limit=0"));
+        assertTrue(e.getMessage().contains("nas.supernet.combine-limit"), e.getMessage());
+    }
 }

@@ -30,18 +30,17 @@ final class DaNasMethod implements NasMethod {
         return "danas";
     }
 
-    /** No ranking stage: ranking measures how well a search orders a Pareto front, and DA-NAS outputs one architecture. */
+    /** The easiness stage unless the schedule is {@code all}; the latency table for {@code nas.danas.cost = latency}. */
     @Override
     public List<String> stagePlan(Config config) {
-        List<String> stages = new ArrayList<>(List.of("ingest"));
+        List<String> inputs = new ArrayList<>();
         if (!config.getString("nas.danas.schedule").equals("all")) {
-            stages.add("easiness");
+            inputs.add("easiness");
         }
         if (config.getString(COST).equals("latency")) {
-            stages.add("latency-profile");
+            inputs.add("latency-profile");
         }
-        stages.addAll(List.of("supernet-train", "search", "retrain", "report"));
-        return stages;
+        return StagePlans.oneSupernet(inputs);
     }
 
     @Override

@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import io.sparknas.search.strategy.DdpnasStrategy;
 import io.sparknas.search.strategy.TrainingStrategy;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,12 +22,8 @@ final class DdpnasMethod implements NasMethod {
     /** A latency constraint in {@code nas.ddpnas.generation.constraints} needs the latency table; no ranking stage. */
     @Override
     public List<String> stagePlan(Config config) {
-        List<String> stages = new ArrayList<>(List.of("ingest"));
-        if (config.getStringList("nas.ddpnas.generation.constraints").stream().anyMatch(c -> c.contains("latency"))) {
-            stages.add("latency-profile");
-        }
-        stages.addAll(List.of("supernet-train", "search", "retrain", "report"));
-        return stages;
+        boolean latency = config.getStringList("nas.ddpnas.generation.constraints").stream().anyMatch(c -> c.contains("latency"));
+        return StagePlans.oneSupernet(latency ? List.of("latency-profile") : List.of());
     }
 
     @Override

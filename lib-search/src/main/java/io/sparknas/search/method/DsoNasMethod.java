@@ -31,12 +31,7 @@ final class DsoNasMethod implements NasMethod {
     /** The adaptive latency budget needs the latency table; no ranking stage (one architecture). */
     @Override
     public List<String> stagePlan(Config config) {
-        List<String> stages = new ArrayList<>(List.of("ingest"));
-        if (config.getString(BUDGET).equals("latency")) {
-            stages.add("latency-profile");
-        }
-        stages.addAll(List.of("supernet-train", "search", "retrain", "report"));
-        return stages;
+        return StagePlans.oneSupernet(config.getString(BUDGET).equals("latency") ? List.of("latency-profile") : List.of());
     }
 
     @Override

@@ -5,14 +5,13 @@ import io.sparknas.supernet.config.InvalidSettingsException;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * PAD-NAS (Algorithm 1): M supernet stages; after each but the last, a constrained evolutionary search, pruning of the
  * layer-wise op sets by the search's op distribution (P_th), and a fine-tuning stage that inherits the weights. Every
  * stage trains by uniform single-path sampling (section 3.1).
  */
-public final class PadNasMethod implements NasMethod {
+public final class PadNasMethod extends UniformSamplingMethod {
 
     /** Epochs, peak learning rates and warm-up epochs of the fine-tuning stages 2 .. M-1, one entry each. */
     public static final String FINETUNE_EPOCHS = "nas.padnas.finetune-epochs";
@@ -47,20 +46,5 @@ public final class PadNasMethod implements NasMethod {
     @Override
     public List<String> planKeys() {
         return List.of("nas.padnas.stages");
-    }
-
-    @Override
-    public Configured configure(Config config, long seed) {
-        return new UniformTraining(name());
-    }
-
-    @Override
-    public Optional<String> firstStageOnly() {
-        return Optional.empty();
-    }
-
-    @Override
-    public SearchKind searchKind() {
-        return SearchKind.EVOLUTION;
     }
 }

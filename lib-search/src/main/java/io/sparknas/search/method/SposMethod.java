@@ -3,13 +3,12 @@ package io.sparknas.search.method;
 import com.typesafe.config.Config;
 
 import java.util.List;
-import java.util.Optional;
 
 /**
  * SPOS (Guo et al., single-path one-shot): a supernet trained by uniform single-path sampling, then a constrained
  * evolutionary search over it; the baseline the other methods are compared with.
  */
-final class SposMethod implements NasMethod {
+final class SposMethod extends UniformSamplingMethod {
 
     @Override
     public String name() {
@@ -24,20 +23,5 @@ final class SposMethod implements NasMethod {
     @Override
     public List<String> planKeys() {
         return List.of();
-    }
-
-    @Override
-    public Configured configure(Config config, long seed) {
-        return new UniformTraining(name());
-    }
-
-    @Override
-    public Optional<String> firstStageOnly() {
-        return Optional.empty();
-    }
-
-    @Override
-    public SearchKind searchKind() {
-        return SearchKind.EVOLUTION;
     }
 }

@@ -129,7 +129,7 @@ public final class SettingsReader {
         try {
             v = config.getBytes(path);
         } catch (ConfigException e) {
-            throw new InvalidSettingsException("Bad value for " + path + " (" + origin(path) + "): expected a size such as 256 MiB, 1g or 1048576.", e);
+            throw bad(path, "a size such as 256 MiB, 1g or 1048576", e);
         }
         if (v < min || v > max) {
             throw new InvalidSettingsException("Bad value for " + path + " = " + v + " bytes (" + origin(path) + "): expected " + min + " to " + max + " bytes.");
