@@ -89,7 +89,11 @@ class DeterminismIT {
             // 3-7 s; a fixed delay could land between two rounds on a busy machine)
             File out = Files.createTempFile("nas-out", ".txt").toFile();
             File err = Files.createTempFile("nas-err", ".txt").toFile();
-            Process p = Scripts.start(env, "submit/supernet-train.sh", out, err, args.toArray(String[]::new));
+            // the executors sum the workers' results here (the tree walked in shuffles across the executor JVMs); local[2]
+            // sums them on the driver: the same float additions, so the same supernet
+            List<String> trainArgs = new ArrayList<>(args);
+            trainArgs.add("-Dnas.supernet.combine=executors");
+            Process p = Scripts.start(env, "submit/supernet-train.sh", out, err, trainArgs.toArray(String[]::new));
             Path checkpoints = root.resolve("cluster/supernet-train/_checkpoint");
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
             while (System.nanoTime() < deadline && p.isAlive() && completeCheckpoints(checkpoints).findAny().isEmpty()) {

@@ -14,6 +14,8 @@ public final class IngestOutputs {
     public static final String IMAGES = "images";
     public static final String CLASSES = "classes";
     public static final String REJECTS = "rejects";
+    /** The stage record's property holding {@code nas.ingest.buckets}. */
+    public static final String BUCKETS_PROPERTY = "buckets";
     public static final int SCHEMA_VERSION = SchemaVersions.of("ingest");
     public static final StructType CLASSES_SCHEMA = new StructType()
             .add("index", DataTypes.IntegerType, false)

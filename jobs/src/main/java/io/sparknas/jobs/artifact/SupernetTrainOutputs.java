@@ -26,7 +26,9 @@ public final class SupernetTrainOutputs {
             // weights (train split) or architecture (val split, the strategy's parameters), and the epoch's number of classes
             .add("phase", DataTypes.StringType, false).add("classes", DataTypes.IntegerType, false)
             // images per class index the round's steps read, counted on the executors
-            .add("class_images", DataTypes.createArrayType(DataTypes.LongType, false), false);
+            .add("class_images", DataTypes.createArrayType(DataTypes.LongType, false), false)
+            // image rows the round's tasks read from the bucket files (about steps x batch x workers, never the shards)
+            .add("rows_read", DataTypes.LongType, false);
     public static final StructType PATH_EVAL_SCHEMA = new StructType()
             .add("arch", DataTypes.StringType, false).add("val_accuracy", DataTypes.DoubleType, false)
             .add("val_images", DataTypes.LongType, false).add("mflops", DataTypes.DoubleType, false)

@@ -1,17 +1,26 @@
 package io.sparknas.jobs.data;
 
 import io.sparknas.jobs.artifact.IngestOutputs;
-import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.artifact.Sample;
-import org.apache.spark.Partitioner;
+import io.sparknas.jobs.store.RunStore;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
-import scala.Tuple2;
+import org.apache.spark.sql.types.DataTypes;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * The splits of a run's images table as the trainers and evaluators read them, the same on every run and every cluster:
@@ -19,14 +28,18 @@ import scala.Tuple2;
  * (never of Parquet splits, shuffle fetch order or the number of cores).
  *
  * <ul>
- *   <li>{@link #sharded}: {@code shards} partitions; an image goes to partition {@link IdPartitioner#shardOf} of its id and each
- *   partition is sorted by id, so partition {@code w} is worker {@code w}'s data shard on every run;</li>
+ *   <li>ingest puts every image in a hash bucket of its id ({@link #bucketOf}) at a seeded position ({@link #orderInBucket});</li>
+ *   <li>{@link #sharded}: {@code shards} partitions; partition {@code w} reads the buckets {@code b mod shards = w} straight
+ *   from their files, in (bucket, position) order - no shuffle;</li>
  *   <li>{@link #stratified}: a seeded class-stratified subset of a split (the first {@code limit} images in the order
  *   "round-robin over classes, within a class by xxhash64(seed, id)"), so a subset of 2,000 of ImageNet's 50,000 val
- *   images holds 2 of every class rather than the first 40 classes.</li>
+ *   images holds 2 of every class rather than the first 40 classes; chosen from the id columns, never the pixels.</li>
  * </ul>
  */
 public final class ImageSplits {
+
+    /** Seed of the bucket hash: an image's bucket is a function of its id alone. */
+    private static final long BUCKET_SEED = 0x5EEDB0C3L;
 
     private ImageSplits() {
     }
@@ -36,26 +49,109 @@ public final class ImageSplits {
         return spark.read().parquet(store.tableUri(IngestOutputs.STAGE, IngestOutputs.IMAGES)).where(functions.col("split").equalTo(split));
     }
 
-    /** A split as samples in {@code shards} id-determined partitions; {@code limit > 0}: its {@link #stratified} subset. */
-    public static JavaRDD<Sample> sharded(SparkSession spark, RunStore store, String split, int shards, int limit, long seed) {
-        Dataset<Row> rows = rows(spark, store, split);
-        if (limit > 0) {
-            rows = stratified(rows, limit, seed);
-        }
-        return shard(rows, shards);
+    /** An image's bucket: {@code pmod(xxhash64(BUCKET_SEED, id), buckets)}. */
+    public static Column bucketOf(Column id, int buckets) {
+        return functions.pmod(functions.xxhash64(functions.lit(BUCKET_SEED), id), functions.lit((long) buckets)).cast(DataTypes.IntegerType);
     }
 
-    /** Rows with {@code id}, {@code class_index} and {@code pixels} as samples in {@code shards} partitions by image id, each sorted by id. */
-    public static JavaRDD<Sample> shard(Dataset<Row> rows, int shards) {
-        IdPartitioner partitioner = new IdPartitioner(shards);
-        return rows.select("id", "class_index", "pixels").javaRDD()
-                .mapToPair(r -> new Tuple2<>(r.getString(0), new Sample(r.getInt(1), (byte[]) r.get(2), partOf(r.getString(0)))))
-                .repartitionAndSortWithinPartitions(partitioner).values();
+    /** The order of a bucket's positions: {@code xxhash64(seed, 1, id)} (then the id), a mix of every class. */
+    public static Column orderInBucket(Column id, long seed) {
+        return functions.xxhash64(functions.lit(seed), functions.lit(1), id);
+    }
+
+    /** {@link #partOf} as a column. */
+    public static Column partColumn(Column id) {
+        return functions.udf((UDF1<String, Integer>) ImageSplits::partOf, DataTypes.IntegerType).apply(id);
     }
 
     /**
-     * The part of an image id in [0, {@link Sample#PARTS}): another fixed mix of {@link String#hashCode} than the shard's, so
-     * every worker's shard holds each part in about the same share.
+     * A split as samples in {@code shards} partitions (partition {@code w}: the buckets {@code b mod shards = w}, in bucket
+     * and position order, read from their files); {@code limit > 0}: only its {@link #stratified} subset.
+     */
+    public static JavaRDD<Sample> sharded(SparkSession spark, RunStore store, String split, int shards, int limit, long seed) {
+        ImageTable table = ImageTable.open(spark, store, split);
+        table.checkWorkers(shards, "the number of shards");
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<Set<Long>> keep = null;
+        if (limit > 0) {
+            Set<Long> keys = new HashSet<>();
+            for (Row r : stratified(rows(spark, store, split).select("id", "class_index", "bucket", "pos"), limit, seed)
+                    .select("bucket", "pos").collectAsList()) {
+                keys.add(key(r.getInt(0), ((Number) r.get(1)).longValue()));
+            }
+            keep = jsc.broadcast(keys);
+        }
+        Broadcast<Set<Long>> kept = keep;
+        return jsc.parallelize(IntStream.range(0, shards).boxed().toList(), shards)
+                .mapPartitionsWithIndex((w, it) -> shardRows(table, w, shards, kept == null ? null : kept.value()), false);
+    }
+
+    /** A (bucket, position) pair as one number. */
+    static long key(int bucket, long pos) {
+        return ((long) bucket << 40) | pos;
+    }
+
+    /** Worker w's buckets, streamed a row group at a time. */
+    private static Iterator<Sample> shardRows(ImageTable table, int w, int shards, Set<Long> keep) {
+        int[] buckets = table.bucketsOf(w, shards);
+        return new Iterator<>() {
+            private int b = -1;
+            private long next;
+            private int size;
+            private List<Sample> chunk = List.of();
+            private int at;
+
+            @Override
+            public boolean hasNext() {
+                while (at >= chunk.size()) {
+                    if (b >= 0 && next < size) {
+                        String file = table.files()[buckets[b]];
+                        long[] starts = BucketFile.index(file, table.conf()).rowGroupStarts();
+                        long end = next;
+                        for (long s : starts) {
+                            if (s > next) {
+                                end = s;
+                                break;
+                            }
+                        }
+                        List<Sample> rows = BucketFile.read(file, table.conf(), next, end);
+                        chunk = keep == null ? rows : filter(rows, buckets[b], next, keep);
+                        next = end;
+                        at = 0;
+                    } else if (b + 1 < buckets.length) {
+                        b++;
+                        next = 0;
+                        size = BucketFile.index(table.files()[buckets[b]], table.conf()).size();
+                    } else {
+                        return false;
+                    }
+                }
+                return true;
+            }
+
+            @Override
+            public Sample next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return chunk.get(at++);
+            }
+        };
+    }
+
+    private static List<Sample> filter(List<Sample> rows, int bucket, long from, Set<Long> keep) {
+        List<Sample> out = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            if (keep.contains(key(bucket, from + i))) {
+                out.add(rows.get(i));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The part of an image id in [0, {@link Sample#PARTS}): a fixed mix of {@link String#hashCode}, so every worker's shard
+     * holds each part in about the same share. Ingest writes it as the column {@code part}.
      */
     public static int partOf(String id) {
         long h = id.hashCode() * 0xC2B2AE3D27D4EB4FL;
@@ -63,45 +159,6 @@ public final class ImageSplits {
         h *= 0x165667B19E3779F9L;
         h ^= h >>> 29;
         return (int) Math.floorMod(h, (long) Sample.PARTS);
-    }
-
-    /** Partition of an image id: a fixed mix of {@link String#hashCode} (defined by the Java language), modulo the shards. */
-    static final class IdPartitioner extends Partitioner {
-        private static final long serialVersionUID = 1L;
-        private final int shards;
-
-        IdPartitioner(int shards) {
-            if (shards < 1) {
-                throw new IllegalArgumentException("shards must be >= 1: " + shards);
-            }
-            this.shards = shards;
-        }
-
-        static int shardOf(String id, int shards) {
-            long h = id.hashCode() * 0x9E3779B97F4A7C15L;
-            h ^= h >>> 29;
-            return (int) Math.floorMod(h, (long) shards);
-        }
-
-        @Override
-        public int numPartitions() {
-            return shards;
-        }
-
-        @Override
-        public int getPartition(Object key) {
-            return shardOf((String) key, shards);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof IdPartitioner p && p.shards == shards;
-        }
-
-        @Override
-        public int hashCode() {
-            return shards;
-        }
     }
 
     /** The first {@code limit} rows in the order: rank within class by xxhash64(seed, id), then class, then id. */

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import io.sparknas.jobs.data.HadoopConfSnapshot;
 import java.io.EOFException;
 import io.sparknas.jobs.InputDataException;
 import org.apache.hadoop.fs.Path;

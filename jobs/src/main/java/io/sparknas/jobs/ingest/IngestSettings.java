@@ -27,11 +27,14 @@ import java.util.Set;
  * @param idxNames       IDX file names: train images, train labels, test images, test labels (".gz" optional)
  * @param imageExtensions file extensions decoded as images; other files are rejected
  * @param maxRejectFraction the largest share of image files that may be rejected before the stage stops
+ * @param buckets        hash buckets per split: the unit a worker's shard is made of (worker w of W reads buckets b = w mod W)
+ * @param rowGroupImages images per Parquet row group of a bucket file, the unit a round reads
  */
 public record IngestSettings(RunSettings run, String source, String format, int resolution, int channels,
                              ImageResizer.Mode resizeMode, int valPerClass, int trainPerClass, int testPerClass, long seed,
                              List<String> classNames, String valLabels, int partitions, List<String> idxNames,
-                             Set<String> imageExtensions, double maxRejectFraction) {
+                             Set<String> imageExtensions, double maxRejectFraction, int buckets,
+                             int rowGroupImages) {
 
     public static final String SECTION = "nas.ingest";
 
@@ -57,6 +60,7 @@ public record IngestSettings(RunSettings run, String source, String format, int 
                 r.required("nas.ingest.idx.test-labels", "name the IDX test labels file"));
         Set<String> ext = Set.copyOf(r.strings("nas.ingest.image-extensions").stream().map(String::toLowerCase).toList());
         return new IngestSettings(run, source, format, resolution, channels, mode, val, train, test, seed, names, valLabels,
-                partitions, idx, ext, r.doubleBetween("nas.ingest.max-reject-fraction", 0, 1));
+                partitions, idx, ext, r.doubleBetween("nas.ingest.max-reject-fraction", 0, 1), r.intBetween("nas.ingest.buckets", 1, 65_536),
+                r.intBetween("nas.ingest.row-group-images", 1, 1_000_000));
     }
 }

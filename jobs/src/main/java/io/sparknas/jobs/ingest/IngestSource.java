@@ -1,5 +1,6 @@
 package io.sparknas.jobs.ingest;
 
+import io.sparknas.jobs.data.HadoopConfSnapshot;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.config.NasConfig;
 import io.sparknas.jobs.store.StageRecord;

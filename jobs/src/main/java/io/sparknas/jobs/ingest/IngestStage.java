@@ -1,5 +1,7 @@
 package io.sparknas.jobs.ingest;
 
+import io.sparknas.jobs.data.HadoopConfSnapshot;
+import io.sparknas.jobs.data.ImageSplits;
 import io.sparknas.jobs.artifact.IngestOutputs;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
@@ -44,6 +46,11 @@ import static org.apache.spark.sql.functions.xxhash64;
  * the search {@code val} split is {@code nas.ingest.val-per-class} usable train images per class, chosen by a seeded hash
  * order ({@code xxhash64(seed, id)}) that does not depend on partitioning; the original test/validation set becomes {@code test}.
  * Only the (id, split) assignment, not the pixels, crosses a shuffle: it is broadcast back to the decoded rows.
+ *
+ * <p>Layout: {@code images/split=S/bucket=B/} holds one Parquet file per split and hash bucket of the image ids
+ * ({@code nas.ingest.buckets}), its rows in position order {@code pos = 0, 1, ...} (a seeded hash order, so any run of
+ * positions mixes the classes), with row groups of about {@code nas.ingest.row-group-images} images. Worker w of W reads
+ * the buckets {@code b mod W = w} straight from their files ({@link ImageSplits}), so no later stage shuffles pixels.
  */
 public final class IngestStage {
 
@@ -116,17 +123,28 @@ public final class IngestStage {
                         .orderBy(xxhash64(lit(s.seed()), col("id")), col("id"))))
                 .withColumn("split", split)
                 .where(col("split").isNotNull())
-                .select("id", "split", "class_index")
+                .withColumn("bucket", ImageSplits.bucketOf(col("id"), s.buckets()))
+                .withColumn("pos", row_number().over(Window.partitionBy("split", "bucket").orderBy(ImageSplits.orderInBucket(col("id"), s.seed()),
+                        col("id"))).minus(1))
+                .withColumn("part", ImageSplits.partColumn(col("id")))
+                .select("id", "split", "class_index", "bucket", "pos", "part")
                 .persist(StorageLevel.MEMORY_AND_DISK());
         Map<String, Map<Integer, Long>> splitCounts = countBy(assignment.groupBy("split", "class_index").count().collectAsList());
 
+        // the one pixel shuffle of a run: every (split, bucket) to one task, its rows in position order, one file each
+        int files = splitCounts.size() * s.buckets();
         Dataset<Row> images = decoded.where(col("reason").isNull())
-                .join(broadcast(assignment.select("id", "split")), "id")
-                .select("split", "class_index", "id", "height", "width", "channels", "pixels");
-        SparkJobLabel.set(spark, IngestOutputs.STAGE, "writing images, classes and rejects");
-        images.write().partitionBy("split").parquet(commit.tableUri(IngestOutputs.IMAGES));
+                .join(broadcast(assignment.select("id", "split", "bucket", "pos", "part")), "id")
+                .select("split", "bucket", "pos", "class_index", "part", "id", "height", "width", "channels", "pixels")
+                .repartition(Math.min(files, Math.max(partitions, spark.sparkContext().defaultParallelism())), col("split"), col("bucket"))
+                .sortWithinPartitions("split", "bucket", "pos");
+        SparkJobLabel.set(spark, IngestOutputs.STAGE, "writing images in " + files + " bucket files, classes and rejects");
+        long imageBytes = (long) s.resolution() * s.resolution() * s.channels();
+        images.write().option("parquet.block.size", String.valueOf(Math.max(64 * 1024, s.rowGroupImages() * (imageBytes + 64))))
+                .partitionBy("split", "bucket").parquet(commit.tableUri(IngestOutputs.IMAGES));
         long imageRows = splitCounts.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
-        commit.addTable(IngestOutputs.IMAGES, imageRows, IngestOutputs.SCHEMA_VERSION, List.of("split"));
+        commit.addTable(IngestOutputs.IMAGES, imageRows, IngestOutputs.SCHEMA_VERSION, List.of("split", "bucket"));
+        commit.putProperty(IngestOutputs.BUCKETS_PROPERTY, String.valueOf(s.buckets()));
         LOG.info("ingest: wrote {} images ({}) in {} s", imageRows, totals(splitCounts), seconds(t0));
 
         List<Row> classRows = new ArrayList<>();

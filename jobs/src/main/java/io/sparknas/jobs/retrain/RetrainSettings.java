@@ -23,7 +23,7 @@ import java.util.List;
 public record RetrainSettings(RunSettings run, SpaceSettings space, String arch, long seed, StageIndex index, int topK, double maxCost,
                               int epochs, int batchSize, int averagingFrequency, double learningRate, double momentum, double weightDecay,
                               Augmenter augmenter, int workers, int recalibrationBatches, int epochValImages,
-                              boolean oneDnnHelpers) {
+                              boolean oneDnnHelpers, int trainImages) {
 
     public static final String ARCH_OPTION = "arch";
     public static final List<String> SECTIONS = List.of("nas.space", "nas.retrain");
@@ -60,6 +60,7 @@ public record RetrainSettings(RunSettings run, SpaceSettings space, String arch,
                 r.intBetween("nas.retrain.workers", 1, 100_000),
                 r.intBetween("nas.retrain.recalibration-batches", 0, 100_000),
                 r.intBetween("nas.retrain.epoch-val-images", 0, Integer.MAX_VALUE),
-                r.bool("nas.retrain.onednn-helpers"));
+                r.bool("nas.retrain.onednn-helpers"),
+                r.intBetween("nas.retrain.train-images", 0, Integer.MAX_VALUE));
     }
 }

@@ -139,7 +139,7 @@ public final class RetrainStage {
         String dir = commit.stageDir();
         // the trainer first: it switches DL4J's oneDNN helpers on (when asked) before the checkpoint's network is built, as
         // an uninterrupted run's was; a network built without them recalibrates BatchNorm with other rounding
-        StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), 0);
+        StandaloneTrainer trainer = new StandaloneTrainer(spark, store, space, s.trainer(), s.trainImages());
         Optional<RetrainCheckpoint.Numbered> cp = commit.resuming() ? RetrainCheckpoint.latest(store, dir) : Optional.empty();
         commit.markCheckpoints();
         List<Row> finals = new ArrayList<>(cp.map(c -> c.checkpoint().finals()).orElse(List.of()));

@@ -12,10 +12,10 @@ import java.util.Map;
 public final class SchemaVersions {
 
     private static final Map<String, Integer> BY_STAGE = Map.of(
-            "ingest", 1,
+            "ingest", 2,
             "easiness", 1,
             "latency-profile", 1,
-            "supernet-train", 1,
+            "supernet-train", 2,
             "search", 1,
             "prune", 1,
             "retrain", 1,

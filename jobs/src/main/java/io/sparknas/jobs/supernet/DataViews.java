@@ -2,31 +2,31 @@ package io.sparknas.jobs.supernet;
 
 import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.search.strategy.TrainingStrategy;
-import org.apache.spark.api.java.JavaRDD;
-
-import java.util.ArrayList;
-import java.util.List;
+import io.sparknas.jobs.data.ImageSplits;
+import io.sparknas.jobs.store.RunStore;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * What an epoch's rounds read of a split: its classes and, for a strategy that splits train in two (DSO-NAS's D_w and
  * D_lambda), the id-fixed parts below or above the weights' share; and how many images each worker holds in such a view,
- * counted on the executors (the epoch's steps follow from the smallest worker's count, {@link EpochSteps}).
+ * counted from the index columns (the epoch's steps follow from the smallest worker's count, {@link EpochSteps}).
  */
 final class DataViews {
 
     private DataViews() {
     }
 
-    /** Per worker (partition), class and part: images, counted on the executors. */
-    static long[][][] classCounts(JavaRDD<Sample> split, int classes) {
-        List<long[][]> perWorker = split.mapPartitions(it -> {
-            long[][] c = new long[classes][Sample.PARTS];
-            it.forEachRemaining(smp -> c[smp.label()][smp.part()]++);
-            List<long[][]> one = new ArrayList<>();
-            one.add(c);
-            return one.iterator();
-        }).collect();
-        return perWorker.toArray(new long[0][][]);
+    /**
+     * Per worker, class and part: images of a split, counted from the bucket, class and part columns (no pixels read);
+     * worker w holds the buckets {@code b mod workers = w}.
+     */
+    static long[][][] classCounts(SparkSession spark, RunStore store, String split, int workers, int classes) {
+        long[][][] c = new long[workers][classes][Sample.PARTS];
+        for (Row r : ImageSplits.rows(spark, store, split).groupBy("bucket", "class_index", "part").count().collectAsList()) {
+            c[r.getInt(0) % workers][r.getInt(1)][r.getInt(2)] += r.getLong(3);
+        }
+        return c;
     }
 
     /** The smallest worker's images in {@code view}. */

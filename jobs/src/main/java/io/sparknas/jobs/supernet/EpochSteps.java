@@ -16,9 +16,11 @@ record EpochSteps(int[] weight, int[] architecture, int[] iterationBase) {
 
     /**
      * The steps of {@code strategy}'s epochs on shards of the given class counts (per worker, class and part), or an error
-     * naming the setting to change when an epoch would have no step.
+     * naming the setting to change when an epoch would have no step. {@code maxSteps > 0} caps every epoch's weight and
+     * architecture steps ({@code nas.supernet.max-steps-per-epoch}).
      */
-    static EpochSteps of(TrainingStrategy strategy, int classes, int workers, int batch, long[][][] trainCounts, long[][][] valCounts) {
+    static EpochSteps of(TrainingStrategy strategy, int classes, int workers, int batch, long[][][] trainCounts, long[][][] valCounts,
+                         int maxSteps) {
         int epochs = strategy.epochs();
         int[] weightSteps = new int[epochs];
         int[] archSteps = new int[epochs];
@@ -43,6 +45,10 @@ record EpochSteps(int[] weight, int[] architecture, int[] iterationBase) {
                 }
                 // a shard smaller than a batch still gives one step (its images repeat in the batch)
                 archSteps[e] = (int) Math.max(1, v / batch);
+            }
+            if (maxSteps > 0) {
+                weightSteps[e] = Math.min(weightSteps[e], maxSteps);
+                archSteps[e] = Math.min(archSteps[e], maxSteps);
             }
             iterationBase[e + 1] = iterationBase[e] + weightSteps[e];
         }

@@ -2,7 +2,9 @@ package io.sparknas.jobs.supernet;
 
 import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.NativeHeap;
+import io.sparknas.jobs.data.BucketFile;
 import io.sparknas.jobs.data.ImageSplits;
+import io.sparknas.jobs.data.ImageTable;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.search.ArchEvaluator;
 import io.sparknas.supernet.net.OptimizerSettings;
@@ -10,13 +12,12 @@ import io.sparknas.supernet.net.Supernet;
 import io.sparknas.supernet.net.SupernetState;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.SearchSpace;
-import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import scala.Tuple2;
@@ -28,15 +29,16 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Supernet accuracy of architectures on Spark executors, in two phases, so that an architecture's accuracy does not depend on
  * how many tasks evaluate it (SPOS: BatchNorm of an inherited path is recalibrated on train batches before it is scored on val).
  *
  * <ol>
- *   <li>Recalibration statistics: a fixed set of {@code R} train batches of {@code B} images (the {@code R * B} train images
- *   with the smallest {@code xxhash64(seed, id)}, batch {@code b} holding ranks {@code [bB, (b+1)B)}), spread over the
- *   tasks by batch index. Each task computes, per architecture, the BatchNorm batch statistics of each of its batches
+ *   <li>Recalibration statistics: a fixed set of {@code R} train batches of {@code B} images (the first {@code R * B} train
+ *   images in (bucket, position) order, {@link #recalibrationChoice}, batch {@code b} holding ranks {@code [bB, (b+1)B)}),
+ *   spread over the tasks by batch index. Each task computes, per architecture, the BatchNorm batch statistics of each of its batches
  *   ({@link Supernet#batchStatistics}); the driver sums them in batch order (the same float additions on any number of tasks).</li>
  *   <li>Accuracy: the sums are broadcast; every task sets each architecture's running statistics to sum / R
  *   ({@link Supernet#setRunningStatistics}: the same as recalibrating on those R batches in one process) and counts correct
@@ -52,7 +54,7 @@ public final class PathEvaluator implements ArchEvaluator, AutoCloseable {
     private final JavaSparkContext jsc;
     private final JavaRDD<Tuple2<Integer, List<Sample>>> recal;
     private final JavaRDD<Sample> val;
-    private final Broadcast<SupernetState> state;
+    private Broadcast<SupernetState> state;
     private final SearchSpace space;
     private final OptimizerSettings opt;
     private final int batches;
@@ -70,61 +72,55 @@ public final class PathEvaluator implements ArchEvaluator, AutoCloseable {
         this.opt = opt;
         this.batchSize = batchSize;
         int wanted = recalibrationBatches * batchSize;
-        List<Row> picked = ImageSplits.rows(spark, store, "train").select(functions.col("id"),
-                        functions.xxhash64(functions.lit(seed), functions.col("id")).as("h"))
-                .orderBy("h", "id").limit(wanted).select("id").collectAsList();
-        // a short train split: as many whole batches as it holds (at least one)
-        this.batches = Math.max(1, picked.size() / batchSize);
+        List<Row> picked = recalibrationChoice(spark, store, wanted).collectAsList();
         if (picked.isEmpty()) {
             throw new IllegalStateException("the run's train split is empty: nothing to recalibrate BatchNorm on");
         }
-        Map<String, Integer> rank = new HashMap<>();
-        for (int i = 0; i < Math.min(picked.size(), batches * batchSize); i++) {
-            rank.put(picked.get(i).getString(0), i);
+        // a short train split: as many whole batches as it holds (at least one)
+        this.batches = Math.max(1, picked.size() / batchSize);
+        int b = Math.min(batchSize, picked.size());
+        int[][] bucket = new int[batches][b];
+        long[][] pos = new long[batches][b];
+        for (int i = 0; i < batches * b; i++) {
+            bucket[i / b][i % b] = picked.get(i).getInt(0);
+            pos[i / b][i % b] = ((Number) picked.get(i).get(1)).longValue();
         }
-        Broadcast<Map<String, Integer>> ranks = jsc.broadcast(rank);
-        int parts = Math.min(tasks, batches);
-        int b = batchSize;
-        this.recal = ImageSplits.rows(spark, store, "train").select("id", "class_index", "pixels").javaRDD()
-                .filter(r -> ranks.value().containsKey(r.getString(0)))
-                .mapToPair(r -> new Tuple2<>(ranks.value().get(r.getString(0)), new Sample(r.getInt(1), (byte[]) r.get(2))))
-                .repartitionAndSortWithinPartitions(new BatchPartitioner(parts, b))
-                .mapPartitions(it -> {
-                    List<Tuple2<Integer, List<Sample>>> out = new ArrayList<>();
-                    while (it.hasNext()) {
-                        Tuple2<Integer, Sample> t = it.next();
-                        int batch = t._1() / b;
-                        if (out.isEmpty() || out.get(out.size() - 1)._1() != batch) {
-                            out.add(new Tuple2<>(batch, new ArrayList<>()));
-                        }
-                        out.get(out.size() - 1)._2().add(t._2());
-                    }
-                    return out.iterator();
-                }).persist(StorageLevel.MEMORY_AND_DISK());
+        ImageTable table = ImageTable.open(spark, store, "train");
+        this.recal = jsc.parallelize(IntStream.range(0, batches).boxed().toList(), Math.min(tasks, batches))
+                .map(k -> new Tuple2<>(k, readRuns(table, bucket[k], pos[k])))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         this.val = ImageSplits.sharded(spark, store, "val", tasks, valImages, seed).persist(StorageLevel.MEMORY_AND_DISK());
         this.state = jsc.broadcast(state);
     }
 
-    /** Recalibration batch {@code rank / batchSize} goes to task {@code batch % tasks}. */
-    private static final class BatchPartitioner extends Partitioner {
-        private static final long serialVersionUID = 1L;
-        private final int parts;
-        private final int batchSize;
+    /**
+     * The recalibration images: the first {@code wanted} train images in (bucket, position) order - a contiguous start of
+     * the first bucket files (a bucket's positions are a seeded hash order, so any run of them mixes the classes). Chosen
+     * from the bucket and position columns alone: no pixel is read to choose them, and only their rows are read after.
+     */
+    static Dataset<Row> recalibrationChoice(SparkSession spark, RunStore store, int wanted) {
+        return ImageSplits.rows(spark, store, "train").select("bucket", "pos").orderBy("bucket", "pos").limit(wanted);
+    }
 
-        BatchPartitioner(int parts, int batchSize) {
-            this.parts = parts;
-            this.batchSize = batchSize;
+    /** The rows at the given (bucket, position) pairs, in that order, reading each run of consecutive positions once. */
+    private static List<Sample> readRuns(ImageTable table, int[] bucket, long[] pos) {
+        List<Sample> out = new ArrayList<>();
+        int i = 0;
+        while (i < pos.length) {
+            int j = i + 1;
+            while (j < pos.length && bucket[j] == bucket[i] && pos[j] == pos[j - 1] + 1) {
+                j++;
+            }
+            out.addAll(BucketFile.read(table.files()[bucket[i]], table.conf(), pos[i], pos[j - 1] + 1));
+            i = j;
         }
+        return out;
+    }
 
-        @Override
-        public int numPartitions() {
-            return parts;
-        }
-
-        @Override
-        public int getPartition(Object key) {
-            return ((Integer) key / batchSize) % parts;
-        }
+    /** Scores later architectures with the weights of {@code next} (the data stays: one evaluator serves a whole stage). */
+    public void use(SupernetState next) {
+        state.destroy();
+        state = jsc.broadcast(next);
     }
 
     /** One task's statistics: per architecture (index), per recalibration batch it holds, per block. */
@@ -170,21 +166,17 @@ public final class PathEvaluator implements ArchEvaluator, AutoCloseable {
             if (v.isEmpty()) {
                 return List.of(out).iterator();
             }
-            List<INDArray> xs = new ArrayList<>();
-            List<int[]> ys = new ArrayList<>();
-            for (int from = 0; from < v.size(); from += bsz) {
-                List<Sample> part = v.subList(from, Math.min(v.size(), from + bsz));
-                xs.add(Supernet.toBatch(part.stream().map(Sample::pixels).toList(), res, res, ch));
-                ys.add(part.stream().mapToInt(Sample::label).toArray());
-            }
             Supernet net = SupernetPool.borrow(sp, op, 0);
             try {
                 for (int a = 0; a < ids.size(); a++) {
                     st.value().applyTo(net);
                     Arch arch = Arch.parse(ids.get(a));
                     net.setRunningStatistics(arch, bs.value().get(a), nb);
-                    for (int k = 0; k < xs.size(); k++) {
-                        out[a] += net.countCorrect(arch, xs.get(k), ys.get(k));
+                    // one batch of floats at a time: the shard stays in bytes (4x smaller), whatever its size
+                    for (int from = 0; from < v.size(); from += bsz) {
+                        List<Sample> part = v.subList(from, Math.min(v.size(), from + bsz));
+                        out[a] += net.countCorrect(arch, Supernet.toBatch(part.stream().map(Sample::pixels).toList(), res, res, ch),
+                                part.stream().mapToInt(Sample::label).toArray());
                     }
                     // per architecture when grown: a task's share of a generation otherwise grew the search JVM from 4.5 to 16.7 GB
                     NativeHeap.trimIfGrown();

@@ -16,9 +16,10 @@ import java.io.Serializable;
  * @param images         images
  * @param classImages    images per class index the steps read (counted where they were read, on the executors)
  * @param computeSeconds the longest task's compute time (the round's critical path)
+ * @param rowsRead       image rows the tasks read from storage (their blocks; a continued block is not read again)
  */
 record RoundResult(SupernetState.Sum sum, double[][] gradient, double lossSum, long steps, long correct, long images, long[] classImages,
-                   double computeSeconds) implements Serializable {
+                   double computeSeconds, long rowsRead) implements Serializable {
 
     RoundResult merge(RoundResult o) {
         long[] ci = classImages.clone();
@@ -26,6 +27,7 @@ record RoundResult(SupernetState.Sum sum, double[][] gradient, double lossSum, l
             ci[c] += o.classImages[c];
         }
         return new RoundResult(sum == null ? o.sum : o.sum == null ? sum : sum.merge(o.sum), RoundTask.add(gradient, o.gradient),
-                lossSum + o.lossSum, steps + o.steps, correct + o.correct, images + o.images, ci, Math.max(computeSeconds, o.computeSeconds));
+                lossSum + o.lossSum, steps + o.steps, correct + o.correct, images + o.images, ci, Math.max(computeSeconds, o.computeSeconds),
+                rowsRead + o.rowsRead);
     }
 }

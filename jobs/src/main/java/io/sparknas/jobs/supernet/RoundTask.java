@@ -1,6 +1,8 @@
 package io.sparknas.jobs.supernet;
 
 import io.sparknas.jobs.artifact.Sample;
+import io.sparknas.jobs.data.BlockOrder;
+import io.sparknas.jobs.data.ImageTable;
 import io.sparknas.jobs.NativeHeap;
 import io.sparknas.search.strategy.RoundPlan;
 import io.sparknas.search.strategy.StepPlan;
@@ -24,34 +26,42 @@ import java.util.Set;
 
 /**
  * Executor side of one parameter-averaging round: the task starts from the round's broadcast state and runs the round's steps
- * on minibatches of its own partition (a seeded per-epoch permutation of the images of the round's {@link View}: the epoch's
- * classes and, for a method that splits train, one part of it; filtered here on the executor). Each step's computation comes from the strategy's {@link RoundPlan}, with a generator seeded by (seed, epoch,
- * partition, step): a single path or weights over each layer's candidates.
+ * on minibatches of its worker's shard, read straight from the shard's bucket files in the epoch's {@link BlockOrder} (the
+ * images of the round's {@link View}: the epoch's classes and, for a method that splits train, one part of it). Step
+ * {@code s} uses images {@code [s B, (s+1) B)} of that order (modulo its length), so a round reads about
+ * {@code steps x batch} images and never the whole shard. Each step's computation comes from the strategy's
+ * {@link RoundPlan}, with a generator seeded by (seed, epoch, partition, step): a single path or weights over each
+ * layer's candidates.
  * <ul>
  *   <li>{@link Phase#WEIGHTS} (train split): every step updates the weights it used; the task returns those parts' states.</li>
  *   <li>{@link Phase#ARCHITECTURE} (val split, DA-NAS Eq. 10; D_lambda of train, DSO-NAS): weights are not updated; the task returns the summed gradient of
  *   the strategy's parameters, which the driver applies once (so all workers sample from the same parameters).</li>
  * </ul>
  */
-final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<RoundResult>> {
+final class RoundTask implements Function2<Integer, Iterator<Integer>, Iterator<RoundResult>> {
 
     private static final long serialVersionUID = 1L;
     /** Salt of the generators of architecture steps, so they never repeat a weight step's draws. */
     static final long ARCHITECTURE_SALT = 0x5DA7A5L;
 
-    /** What the round is: its phase, plan, classes, and where its steps sit in the epoch and in the learning-rate schedule. */
-    record Round(Phase phase, RoundPlan plan, View view, int epoch, int firstStep, int steps, int iterationBase, int batchSize)
-            implements Serializable {
+    /** What the round is: its phase, plan, data, classes, and where its steps sit in the epoch and in the learning-rate schedule. */
+    record Round(Phase phase, RoundPlan plan, ImageTable data, View view, int epoch, int firstStep, int steps, int iterationBase,
+                 int batchSize) implements Serializable {
     }
 
     /**
-     * The images of a partition a round reads: those of {@code classes} (null: every class) whose id-fixed part
+     * The images of a shard a round reads: those of {@code classes} (null: every class) whose id-fixed part
      * ({@link Sample#part()}) is in {@code [partFrom, partTo)}.
      */
-    record View(boolean[] classes, int partFrom, int partTo) implements Serializable {
+    record View(boolean[] classes, int partFrom, int partTo) implements BlockOrder.Filter {
+
+        @Override
+        public boolean holds(int label, int part) {
+            return (classes == null || classes[label]) && part >= partFrom && part < partTo;
+        }
 
         boolean holds(Sample s) {
-            return (classes == null || classes[s.label()]) && s.part() >= partFrom && s.part() < partTo;
+            return holds(s.label(), s.part());
         }
     }
 
@@ -60,63 +70,37 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
     private final OptimizerSettings opt;
     private final Augmenter augmenter;
     private final long seed;
+    private final int workers;
+    private final int blockImages;
     private final Round round;
 
     /** @param space the space the supernet was built for (every candidate the plan may use) */
-    RoundTask(Broadcast<SupernetState> state, SearchSpace space, OptimizerSettings opt, Augmenter augmenter, long seed, Round round) {
+    RoundTask(Broadcast<SupernetState> state, SearchSpace space, OptimizerSettings opt, Augmenter augmenter, long seed, int workers,
+              int blockImages, Round round) {
         this.state = state;
         this.space = space;
         this.opt = opt;
         this.augmenter = augmenter;
         this.seed = seed;
+        this.workers = workers;
+        this.blockImages = blockImages;
         this.round = round;
     }
 
-    /** The seeded order in which a task visits its partition in an epoch. */
-    static int[] permutation(int n, long seed, int epoch, int partition) {
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) {
-            perm[i] = i;
-        }
-        Random rnd = new Random(mix(seed, epoch, partition, -1));
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        return perm;
-    }
-
     static long mix(long seed, long a, long b, long c) {
-        long h = seed * 0x9E3779B97F4A7C15L;
-        for (long v : new long[]{a, b, c}) {
-            h ^= v + 0x9E3779B97F4A7C15L + (h << 6) + (h >>> 2);
-        }
-        return h;
-    }
-
-    /** The images of the view, in partition order. */
-    static List<Sample> inView(Iterator<Sample> rows, View view) {
-        List<Sample> data = new ArrayList<>();
-        rows.forEachRemaining(smp -> {
-            if (view.holds(smp)) {
-                data.add(smp);
-            }
-        });
-        return data;
+        return BlockOrder.mix(seed, a, b, c);
     }
 
     @Override
-    public Iterator<RoundResult> call(Integer partition, Iterator<Sample> rows) {
-        List<Sample> data = inView(rows, round.view());
+    public Iterator<RoundResult> call(Integer partition, Iterator<Integer> ignored) {
         long t0 = System.nanoTime();
         boolean arch = round.phase() == Phase.ARCHITECTURE;
         long stepSeed = arch ? seed ^ ARCHITECTURE_SALT : seed;
+        BlockOrder data = new BlockOrder(round.data(), partition, workers, round.view(), blockImages, stepSeed, round.epoch());
+        long n = data.size();
         Supernet net = SupernetPool.borrow(space, opt, seed);
         try {
             state.value().applyTo(net);
-            int[] perm = permutation(data.size(), stepSeed, round.epoch(), partition);
             int res = space.resolution();
             int ch = space.inChannels();
             int batchSize = round.batchSize();
@@ -132,7 +116,7 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
                 List<byte[]> px = new ArrayList<>(batchSize);
                 int[] labels = new int[batchSize];
                 for (int b = 0; b < batchSize; b++) {
-                    Sample smp = data.get(perm[(s * batchSize + b) % perm.length]);
+                    Sample smp = data.get(((long) s * batchSize + b) % n);
                     px.add(arch ? smp.pixels() : augmenter.apply(smp.pixels(), res, res, ch, rnd));
                     labels[b] = smp.label();
                     classImages[smp.label()]++;
@@ -153,7 +137,8 @@ final class RoundTask implements Function2<Integer, Iterator<Sample>, Iterator<R
                 images += r.batchSize();
             }
             SupernetState.Sum sum = arch ? null : SupernetState.accumulate(net, used);
-            return List.of(new RoundResult(sum, gradient, loss, round.steps(), correct, images, classImages, (System.nanoTime() - t0) / 1e9)).iterator();
+            return List.of(new RoundResult(sum, gradient, loss, round.steps(), correct, images, classImages, (System.nanoTime() - t0) / 1e9,
+                    data.rowsRead())).iterator();
         } finally {
             SupernetPool.release(net);
             NativeHeap.trimIfGrown();

@@ -24,9 +24,10 @@ import java.util.Random;
 /**
  * The val evaluations of supernet-train, on the executors with BatchNorm recalibrated as the search evaluates
  * ({@link PathEvaluator}): a strategy's architectures at an epoch's end (DDPNAS Eq. 2), and after training the read-off and
- * random paths of the live space ({@code path_eval}).
+ * random paths of the live space ({@code path_eval}). One evaluator serves the stage: its data is read once, the weights
+ * change with each call.
  */
-final class SupernetEvaluation {
+final class SupernetEvaluation implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SupernetEvaluation.class);
 
@@ -38,6 +39,7 @@ final class SupernetEvaluation {
     private final String method;
     private final int epochs;
     private final int workers;
+    private PathEvaluator evaluator;
 
     SupernetEvaluation(SupernetSettings s, SparkSession spark, RunStore store, SearchSpace space, OptimizerSettings opt, String method,
                        int epochs, int workers) {
@@ -57,9 +59,7 @@ final class SupernetEvaluation {
         JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("supernet-train", String.format(
                 "supernet-train %s: epoch %d/%d, val accuracy of its %d architectures", method, e + 1, epochs, archs.size()));
         double[] acc;
-        try (PathEvaluator evaluator = evaluator(state)) {
-            acc = evaluator.accuracy(archs);
-        }
+        acc = evaluator(state).accuracy(archs);
         StringBuilder b = new StringBuilder();
         for (int a = 0; a < archs.size(); a++) {
             b.append(a == 0 ? "" : ", ").append(archs.get(a).id()).append(' ').append(String.format("%.4f", acc[a]));
@@ -69,8 +69,23 @@ final class SupernetEvaluation {
         return acc;
     }
 
+    /** The stage's one evaluator (its recalibration batches and val shards read once), scoring with {@code state}. */
     private PathEvaluator evaluator(SupernetState state) {
-        return new PathEvaluator(spark, store, state, space, opt, s.seed(), s.recalibrationBatches(), s.evalBatchSize(), 0, workers);
+        if (evaluator == null) {
+            evaluator = new PathEvaluator(spark, store, state, space, opt, s.seed(), s.recalibrationBatches(), s.evalBatchSize(), 0, workers);
+        } else {
+            evaluator.use(state);
+        }
+        return evaluator;
+    }
+
+    /** Releases the evaluator's cached data and broadcast. */
+    @Override
+    public void close() {
+        if (evaluator != null) {
+            evaluator.close();
+            evaluator = null;
+        }
     }
 
     /**
@@ -101,10 +116,9 @@ final class SupernetEvaluation {
         long t0 = System.nanoTime();
         double[] acc;
         long images;
-        try (PathEvaluator evaluator = evaluator(state)) {
-            acc = evaluator.accuracy(paths);
-            images = evaluator.valImages();
-        }
+        PathEvaluator evaluator = evaluator(state);
+        acc = evaluator.accuracy(paths);
+        images = evaluator.valImages();
         FlopsCostModel flops = new FlopsCostModel();
         ParamsCostModel params = new ParamsCostModel();
         double sum = 0;

@@ -26,6 +26,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                                int batchSize, int stepsPerRound, int workers, double learningRate, double momentum,
                                double weightDecay, String schedule, int warmupEpochs, double labelSmoothing, Augmenter augmenter,
                                int evalPaths, int recalibrationBatches, int evalBatchSize, String combine, long combineLimitBytes,
+                               int blockImages, int maxStepsPerEpoch,
                                List<Integer> finetuneEpochs,
                                List<Double> finetuneLearningRates, List<Integer> finetuneWarmupEpochs, NasMethod.Configured method,
                                String dsonasPretrainedRun) {
@@ -100,6 +101,8 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.eval.batch-size", 1, 65_536),
                 r.oneOf("nas.supernet.combine", Set.of("auto", "driver", "executors")),
                 r.bytesBetween("nas.supernet.combine-limit", 1, Long.MAX_VALUE),
+                r.intBetween("nas.supernet.block-images", 1, 1_000_000),
+                r.intBetween("nas.supernet.max-steps-per-epoch", 0, Integer.MAX_VALUE),
                 ftEpochs, ftRates, ftWarmup, method(config, run.method(), r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)),
                 pretrainedRun(config.getString("nas.dsonas.pretrained-run").trim()));
     }

@@ -3,11 +3,10 @@ package io.sparknas.jobs.supernet;
 import io.sparknas.jobs.InputDataException;
 import io.sparknas.jobs.JobEnvironment;
 import io.sparknas.jobs.artifact.ArchParamsTable;
-import io.sparknas.jobs.artifact.Sample;
 import io.sparknas.jobs.artifact.SpaceTable;
 import io.sparknas.jobs.artifact.StateTable;
 import io.sparknas.jobs.artifact.SupernetTrainOutputs;
-import io.sparknas.jobs.data.ImageSplits;
+import io.sparknas.jobs.data.ImageTable;
 import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCheckpoints;
 import io.sparknas.jobs.store.StageCommit;
@@ -25,7 +24,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * One supernet-train stage's training, as named steps ({@link #run}): the data views, the epochs' steps and the
@@ -69,9 +68,10 @@ final class SupernetTraining {
     private final StageCheckpoints kept;
     private final int pretrainEpochs;
 
-    // the data views
-    private JavaRDD<Sample> train;
-    private JavaRDD<Sample> val;
+    // the data: the splits' bucket files, and one task per worker
+    private ImageTable train;
+    private ImageTable val;
+    private JavaRDD<Integer> workerTasks;
     // the epochs' steps and the schedule
     private int[] weightSteps;
     private int[] archSteps;
@@ -84,6 +84,7 @@ final class SupernetTraining {
     private int startEpoch;
     private int startRound;
     private int trainedEpochs;
+    private SupernetEvaluation evaluation;
 
     SupernetTraining(SupernetSettings s, SparkSession spark, RunStore store, StageCommit commit, SearchSpace space, Inherited inherited,
                      TrainingStrategy strategy, Optional<DsoNasPretraining.Source> pretrained, String ingestFingerprint) {
@@ -113,34 +114,36 @@ final class SupernetTraining {
         startState();
         logStart();
         trainEpochs();
-        List<Row> pathRows = evaluation().pathEval(state, SupernetEvaluation.paths(s, strategy));
+        List<Row> pathRows;
+        try (SupernetEvaluation ev = evaluation()) {
+            pathRows = ev.pathEval(state, SupernetEvaluation.paths(s, strategy));
+        }
         writeTables(pathRows);
         recordProperties();
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
         store.deleteUnder(commit.stageDir(), "_checkpoint");
-        train.unpersist();
-        if (val != null) {
-            val.unpersist();
-        }
         return record;
     }
 
     /**
-     * Worker w trains on partition w: the images whose id hashes to w, in id order, on every run and cluster; val is sharded
-     * the same way when an epoch has architecture steps on it.
+     * Worker w trains on the buckets {@code b mod workers = w} of train (read by its round tasks straight from their files,
+     * {@link io.sparknas.jobs.data.BlockOrder}); val the same way when an epoch has architecture steps on it. Nothing is
+     * shuffled or cached: a round reads the blocks it uses.
      */
     private void shardData() {
-        train = ImageSplits.sharded(spark, store, "train", workers, 0, 0).persist(StorageLevel.MEMORY_AND_DISK());
-        train.setName("supernet-train: train split in " + workers + " worker shards");
+        train = ImageTable.open(spark, store, "train");
+        train.checkWorkers(workers, "nas.supernet.workers");
         boolean anyValSteps = false;
         for (int e = 0; e < epochs; e++) {
             TrainingStrategy.EpochPlan p = strategy.epochPlan(e);
             anyValSteps |= p.architectureSteps() && p.architectureSplit().equals("val");
         }
         if (anyValSteps) {
-            val = ImageSplits.sharded(spark, store, "val", workers, 0, 0).persist(StorageLevel.MEMORY_AND_DISK());
-            val.setName("supernet-train: val split in " + workers + " worker shards (architecture steps)");
+            val = ImageTable.open(spark, store, "val");
+            val.checkWorkers(workers, "nas.supernet.workers");
         }
+        workerTasks = jsc.parallelize(IntStream.range(0, workers).boxed().toList(), workers);
+        workerTasks.setName("supernet-train: " + workers + " workers (each reads its own bucket files)");
     }
 
     /**
@@ -148,9 +151,9 @@ final class SupernetTraining {
      * in each epoch's view), where each epoch starts in the learning-rate schedule, and the optimiser's settings.
      */
     private void planEpochs() {
-        long[][][] trainCounts = DataViews.classCounts(train, space.classes());
-        long[][][] valCounts = val == null ? null : DataViews.classCounts(val, space.classes());
-        EpochSteps epochSteps = EpochSteps.of(strategy, space.classes(), workers, batch, trainCounts, valCounts);
+        long[][][] trainCounts = DataViews.classCounts(spark, store, "train", workers, space.classes());
+        long[][][] valCounts = val == null ? null : DataViews.classCounts(spark, store, "val", workers, space.classes());
+        EpochSteps epochSteps = EpochSteps.of(strategy, space.classes(), workers, batch, trainCounts, valCounts, s.maxStepsPerEpoch());
         weightSteps = epochSteps.weight();
         archSteps = epochSteps.architecture();
         iterationBase = epochSteps.iterationBase();
@@ -221,8 +224,12 @@ final class SupernetTraining {
         return new SupernetCheckpoint(p.epoch(), p.roundsDone(), p.state(), p.metrics(), strategy.state(), rows);
     }
 
+    /** The stage's evaluation, built at its first use (the data it reads is read once per stage). */
     private SupernetEvaluation evaluation() {
-        return new SupernetEvaluation(s, spark, store, space, opt, strategy.method(), epochs, workers);
+        if (evaluation == null) {
+            evaluation = new SupernetEvaluation(s, spark, store, space, opt, strategy.method(), epochs, workers);
+        }
+        return evaluation;
     }
 
     private void logStart() {
@@ -247,7 +254,7 @@ final class SupernetTraining {
             TrainingStrategy.EpochPlan plan = strategy.epochPlan(e);
             RoundTask.View weightView = DataViews.weightView(plan, space.classes());
             RoundTask.View archView = DataViews.architectureView(plan, space.classes());
-            JavaRDD<Sample> archData = plan.architectureSplit().equals("val") ? val : train;
+            ImageTable archData = plan.architectureSplit().equals("val") ? val : train;
             int wr = rounds(weightSteps[e]);
             int ar = archRounds(plan, archSteps[e]);
             RoundOrder order = new RoundOrder(wr, ar, plan.interleaved());
@@ -263,11 +270,11 @@ final class SupernetTraining {
                     weightPlan = strategy.plan(e, Phase.WEIGHTS);
                 }
                 RoundTask.Round round = new RoundTask.Round(arch ? Phase.ARCHITECTURE : Phase.WEIGHTS, arch ? strategy.plan(e, Phase.ARCHITECTURE) : weightPlan,
-                        arch ? archView : weightView, e, first, steps, iterationBase[e], batch);
+                        arch ? archData : train, arch ? archView : weightView, e, first, steps, iterationBase[e], batch);
                 String label = String.format("supernet-train %s: epoch %d/%d (%s), %s round %d/%d", strategy.method(), e + 1, epochs,
                         plan.label(), arch ? "architecture" : "weight", order.index(r) + 1, arch ? ar : wr);
                 long tr = System.nanoTime();
-                RoundResult rr = trainRound(round, arch ? archData : train, label);
+                RoundResult rr = trainRound(round, label);
                 double wall = (System.nanoTime() - tr) / 1e9;
                 metrics.add(TrainMetrics.row(e, r, rr, opt.learningRateAt(iterationBase[e] + first), wall, arch, plan));
                 roundsThisAttempt++;
@@ -283,7 +290,10 @@ final class SupernetTraining {
                     endEpoch(e, r + 1);
                 }
                 if (epochEnd || System.nanoTime() - lastCheckpoint >= s.run().checkpointInterval().toNanos()) {
+                    long tc = System.nanoTime();
                     SupernetCheckpoint.write(spark, checkpoints, roundNumber, e, r + 1, state, metrics, strategy.state(), archParams);
+                    LOG.info("supernet-train: checkpoint after round {} written in {} s ({} parameters)", roundNumber,
+                            String.format("%.2f", (System.nanoTime() - tc) / 1e9), state.numParams());
                     lastCheckpoint = System.nanoTime();
                 }
             }
@@ -309,10 +319,11 @@ final class SupernetTraining {
      * binary tree over the worker indices ({@link RoundSum}: the same float additions on any cluster, on the driver or on
      * the executors); a weight round averages the supernet, an architecture round hands the summed gradient to the strategy.
      */
-    private RoundResult trainRound(RoundTask.Round round, JavaRDD<Sample> data, String label) {
+    private RoundResult trainRound(RoundTask.Round round, String label) {
         Broadcast<SupernetState> b = jsc.broadcast(state);
         jsc.setJobGroup("supernet-train", label);
-        JavaRDD<RoundResult> perWorker = data.mapPartitionsWithIndex(new RoundTask(b, space, opt, s.augmenter(), s.seed(), round), false);
+        JavaRDD<RoundResult> perWorker = workerTasks.mapPartitionsWithIndex(new RoundTask(b, space, opt, s.augmenter(), s.seed(), workers,
+                s.blockImages(), round), false);
         // a weight round returns each worker's trained parts (parameters and updater state, 4 bytes each); an architecture
         // round a gradient of a few numbers per candidate, never worth a shuffle
         long resultBytes = round.phase() == Phase.WEIGHTS ? 8L * state.numParams() : 0;

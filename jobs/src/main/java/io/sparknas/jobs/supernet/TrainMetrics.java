@@ -22,7 +22,8 @@ final class TrainMetrics {
     static Row row(int e, int r, RoundResult rr, double lr, double wall, boolean arch, TrainingStrategy.EpochPlan plan) {
         return RowFactory.create(e + 1, r + 1, rr.steps(), rr.images(), rr.lossSum() / rr.steps(), (double) rr.correct() / rr.images(),
                 lr, wall, rr.images() / wall, rr.computeSeconds(), Math.max(0, 1 - rr.computeSeconds() / wall),
-                arch ? "architecture" : "weights", plan.classes().length, Arrays.stream(rr.classImages()).boxed().toList());
+                arch ? "architecture" : "weights", plan.classes().length, Arrays.stream(rr.classImages()).boxed().toList(),
+                rr.rowsRead());
     }
 
     /** The epoch's log line, from its rounds' metrics (also those done before a resume). */

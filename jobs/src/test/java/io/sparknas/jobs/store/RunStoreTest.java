@@ -51,7 +51,7 @@ class RunStoreTest {
         StageCommit c = StageCommit.begin(store, run(false), "ingest", 0, "h1", 1L, inputs("a"));
         assertFalse(c.skipped());
         assertFalse(Files.exists(partial), "leftovers of a crashed attempt are removed");
-        c.addTable("images", 3, 1, List.of("split"));
+        c.addTable("images", 3, SchemaVersions.of("ingest"), List.of("split"));
         StageRecord rec = c.commit(Map.of("master", "local[2]"), "CPU");
         StageRecord read = store.committed("ingest").orElseThrow();
         assertEquals(rec.fingerprint(), read.fingerprint());
@@ -88,7 +88,7 @@ class RunStoreTest {
         StageCommit first = StageCommit.begin(store, run(false), "ingest", 0, "h1", 1L, inputs("a"));
         Files.createDirectories(root.resolve("r/ingest/images"));
         Files.writeString(root.resolve("r/ingest/images/part-0.parquet"), "the committed images");
-        first.addTable("images", 3, 1, List.of());
+        first.addTable("images", 3, SchemaVersions.of("ingest"), List.of());
         first.commit(Map.of(), "CPU");
         String before = checksums(root.resolve("r"));
 

@@ -103,7 +103,8 @@ class DaNasStagesTest {
         }, DataTypes.BinaryType);
         Path tmp = root.resolve("blank-" + c);
         images.withColumn("pixels", functions.when(functions.col("class_index").equalTo(c), functions.callUDF("white", functions.col("pixels")))
-                .otherwise(functions.col("pixels"))).write().parquet(tmp.toUri().toString());
+                .otherwise(functions.col("pixels"))).repartition(functions.col("split"), functions.col("bucket"))
+                .sortWithinPartitions("split", "bucket", "pos").write().partitionBy("split", "bucket").parquet(tmp.toUri().toString());
         Path dir = Path.of(URI.create(uri));
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -1,5 +1,6 @@
 package io.sparknas.jobs.supernet;
 
+import io.sparknas.jobs.bench.RoundBytesListener;
 import io.sparknas.jobs.testing.SharedSpark;
 import io.sparknas.supernet.net.OptimizerSettings;
 import io.sparknas.supernet.net.Supernet;
@@ -15,6 +16,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A round's sum: one binary tree over worker indices, the same bits on the driver and on the executors. */
 class RoundSumTest {
@@ -27,7 +29,7 @@ class RoundSumTest {
         for (int i = 0; i < g.length; i++) {
             c[i] = g[i].clone();
         }
-        return new RoundResult(null, c, worker, 1, worker, 10, new long[]{worker, 1}, worker);
+        return new RoundResult(null, c, worker, 1, worker, 10, new long[]{worker, 1}, worker, worker);
     }
 
     static List<RoundResult> results(List<double[][]> grads) {
@@ -87,7 +89,7 @@ class RoundSumTest {
         for (int w = 0; w < 5; w++) {
             Supernet net = new Supernet(space, opt, w + 1, Supernet.Init.INDEPENDENT);
             SupernetState.Sum sum = SupernetState.accumulate(net, SupernetState.capture(net).params().keySet());
-            perWorker.add(new RoundResult(sum, null, 1, 1, 0, 1, new long[]{1}, 0));
+            perWorker.add(new RoundResult(sum, null, 1, 1, 0, 1, new long[]{1}, 0, 0));
         }
         // serialised copies for the executors: the driver's tree merges into its own objects
         List<RoundResult> copies = JSC.parallelize(perWorker, 5).collect();
@@ -95,6 +97,36 @@ class RoundSumTest {
         String onDriver = start.averageInto(RoundSum.onDriver(perWorker).sum()).sha256();
         assertEquals(onDriver, onExecutors);
         assertNotEquals(start.sha256(), onDriver, "the average moved the state");
+    }
+
+    @Test
+    void onSixteenWorkersTheDriverReceivesOneCombinedSumNotSixteen() throws Exception {
+        int workers = 16;
+        List<double[][]> grads = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            double[][] g = new double[1][100_000];
+            java.util.Arrays.fill(g[0], w + 1);
+            grads.add(g);
+        }
+        long one = io.sparknas.jobs.bench.ScaleBench.serializedSize(gradient(grads.get(0), 0));
+        RoundBytesListener bytes = new RoundBytesListener();
+        JSC.sc().addSparkListener(bytes);
+        try {
+            JSC.setJobGroup("test", "test weight round on the executors");
+            RoundResult executors = RoundSum.onExecutors(JSC.parallelize(results(grads), workers), workers);
+            JSC.setJobGroup("test", "test weight round on the driver");
+            RoundResult driver = RoundSum.onDriver(JSC.parallelize(results(grads), workers).collect());
+            JSC.clearJobGroup();
+            JSC.sc().listenerBus().waitUntilEmpty();
+            assertEquals(workers * (workers + 1) / 2.0, executors.gradient()[0][7], "the sum of the 16 workers");
+            assertEquals(driver.gradient()[0][7], executors.gradient()[0][7]);
+            long viaExecutors = bytes.resultBytes("test weight round on the executors");
+            long viaDriver = bytes.resultBytes("test weight round on the driver");
+            assertTrue(viaExecutors > 0.9 * one && viaExecutors <= 1.5 * one, "one combined sum (" + one + " bytes): " + viaExecutors);
+            assertTrue(viaDriver >= 0.9 * workers * one, "collecting on the driver brings every worker's: " + viaDriver);
+        } finally {
+            JSC.sc().removeSparkListener(bytes);
+        }
     }
 
     @Test

@@ -79,6 +79,17 @@ class SupernetTrainStageTest {
             double share = m.getAs("overhead_share");
             assertTrue(share >= 0 && share < 1);
         }
+        // a round's tasks read the blocks their steps use, not their shards: over an epoch, the images it trained on (each
+        // block once; the block a round ends in is kept for the next), give or take one block per worker
+        long largestBucket = ImageSplits.rows(spark, store, "train").groupBy("bucket").count().collectAsList().stream()
+                .mapToLong(r -> r.getLong(1)).max().orElseThrow();
+        for (int e = 1; e <= 2; e++) {
+            int ee = e;
+            long read = metrics.stream().filter(m -> (int) m.getAs("epoch") == ee).mapToLong(m -> m.getAs("rows_read")).sum();
+            long used = metrics.stream().filter(m -> (int) m.getAs("epoch") == ee).mapToLong(m -> m.getAs("images")).sum();
+            assertTrue(Math.abs(read - used) <= 2 * largestBucket, "epoch " + e + ": " + read + " rows read for " + used + " images");
+            assertTrue(read < 400, "less than the 400 images of the shards: " + read);
+        }
         // a fresh 10-class network starts near ln(10) = 2.30
         double firstLoss = metrics.get(0).getAs("loss");
         assertTrue(Math.abs(firstLoss - Math.log(10)) < 0.35, "first round's loss " + firstLoss);
@@ -136,10 +147,11 @@ class SupernetTrainStageTest {
                 }
             }
         }
-        // one process: recalibrate on the same 50 train images (smallest xxhash64(seed, id)), then score all 100 val images
-        List<Row> recal = ImageSplits.rows(spark, store, "train")
-                .withColumn("h", org.apache.spark.sql.functions.xxhash64(org.apache.spark.sql.functions.lit(1L), org.apache.spark.sql.functions.col("id")))
-                .orderBy("h", "id").limit(50).select("pixels").collectAsList();
+        // the recalibration images are chosen from the bucket and position columns: the query reads no pixel
+        String plan = PathEvaluator.recalibrationChoice(spark, store, 50).queryExecution().executedPlan().toString();
+        assertTrue(plan.contains("ReadSchema: struct<pos:int>") && !plan.contains("pixels"), plan);
+        // one process: recalibrate on the same 50 train images (the first in bucket and position order), then score all 100 val images
+        List<Row> recal = ImageSplits.rows(spark, store, "train").orderBy("bucket", "pos").limit(50).select("pixels").collectAsList();
         List<Row> val = ImageSplits.rows(spark, store, "val").select("pixels", "class_index").collectAsList();
         INDArray rx = Supernet.toBatch(recal.stream().map(r -> (byte[]) r.get(0)).toList(), 28, 28, 1);
         INDArray vx = Supernet.toBatch(val.stream().map(r -> (byte[]) r.get(0)).toList(), 28, 28, 1);

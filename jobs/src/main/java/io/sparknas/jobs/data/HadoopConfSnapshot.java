@@ -1,4 +1,4 @@
-package io.sparknas.jobs.ingest;
+package io.sparknas.jobs.data;
 
 import org.apache.hadoop.conf.Configuration;
 
@@ -7,19 +7,19 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** The driver's Hadoop configuration (S3A endpoint, credentials provider, ...) carried to executor tasks. */
-final class HadoopConfSnapshot implements Serializable {
+public final class HadoopConfSnapshot implements Serializable {
 
     private static final long serialVersionUID = 1L;
     private final HashMap<String, String> entries = new HashMap<>();
     private transient Configuration conf;
 
-    HadoopConfSnapshot(Configuration source) {
+    public HadoopConfSnapshot(Configuration source) {
         for (Map.Entry<String, String> e : source) {
             entries.put(e.getKey(), e.getValue());
         }
     }
 
-    Configuration get() {
+    public Configuration get() {
         if (conf == null) {
             Configuration c = new Configuration(false);
             entries.forEach(c::set);
