@@ -61,8 +61,7 @@ stage() {
 }
 
 train_args=(-Dnas.run.method=spos -Dnas.supernet.epochs=1 -Dnas.supernet.batch-size=16 -Dnas.supernet.steps-per-round=2
-  -Dnas.supernet.max-steps-per-epoch=16 -Dnas.supernet.eval.paths=1 -Dnas.supernet.eval.recalibration-batches=1
-  -Dnas.supernet.eval.batch-size=32 -Dnas.supernet.combine=auto)
+  -Dnas.supernet.max-steps-per-epoch=10 -Dnas.supernet.eval.paths=0 -Dnas.supernet.combine=auto)
 
 report() {
   local id=$1
@@ -103,7 +102,7 @@ if [[ "$full" == 1 ]]; then
     -Dnas.search.eval.val-images=200 -Dnas.search.eval.recalibration-batches=1 -Dnas.search.eval.batch-size=32
   grep -h "search: generation\|search: done\|architectures evaluated" "$dir/$id-search.log" | tail -3 | tee -a "$dir/figures.txt"
   echo "search: $(cat "$dir/$id-search.seconds") s wall" | tee -a "$dir/figures.txt"
-  stage "$id" 224 retrain retrain.sh -Dnas.run.method=spos -Dnas.retrain.epochs=1 -Dnas.retrain.batch-size=16 -Dnas.retrain.train-images=512 \
+  stage "$id" 224 retrain retrain.sh -Dnas.run.method=spos -Dnas.retrain.epochs=1 -Dnas.retrain.batch-size=16 -Dnas.retrain.train-images=256 \
     -Dnas.retrain.epoch-val-images=0 -Dnas.retrain.recalibration-batches=1
   grep -h "retrain: epoch\|test accuracy" "$dir/$id-retrain.log" | tail -2 | tee -a "$dir/figures.txt"
   echo "retrain: $(cat "$dir/$id-retrain.seconds") s wall" | tee -a "$dir/figures.txt"

@@ -34,7 +34,8 @@ import java.util.stream.IntStream;
  * decoding costs about what ImageNet's does. Written by executor tasks, one class per task at a time; files already there
  * are kept (a re-run completes an interrupted tree).
  *
- * <p>Arguments: {@code OUT CLASSES TRAIN_PER_CLASS VAL_PER_CLASS [SEED]}.
+ * <p>Arguments: {@code OUT CLASSES TRAIN_PER_CLASS VAL_PER_CLASS [SEED] [SHRINK]}: SHRINK (default 1) divides the
+ * images' sides, for trees where the file count matters and decoding should not ({@code submit/bench-ingest-count.sh}).
  */
 public final class SyntheticImageTree {
 
@@ -43,7 +44,7 @@ public final class SyntheticImageTree {
 
     public static void main(String[] args) {
         if (args.length < 4) {
-            System.err.println("usage: SyntheticImageTree OUT CLASSES TRAIN_PER_CLASS VAL_PER_CLASS [SEED]");
+            System.err.println("usage: SyntheticImageTree OUT CLASSES TRAIN_PER_CLASS VAL_PER_CLASS [SEED] [SHRINK]");
             System.exit(2);
         }
         String out = args[0];
@@ -51,13 +52,17 @@ public final class SyntheticImageTree {
         int train = Integer.parseInt(args[2]);
         int val = Integer.parseInt(args[3]);
         long seed = args.length > 4 ? Long.parseLong(args[4]) : 1;
+        int shrink = args.length > 5 ? Integer.parseInt(args[5]) : 1;
+        if (shrink < 1 || shrink > 50) {
+            throw new IllegalArgumentException("SHRINK must be in 1..50, got " + shrink);
+        }
         SparkSession spark = SparkSession.builder().appName("spark-nas synthetic ImageNet tree").getOrCreate();
         try {
             long t0 = System.nanoTime();
             HadoopConfSnapshot conf = new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration());
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             long bytes = jsc.parallelize(IntStream.range(0, classes).boxed().toList(), Math.max(1, Math.min(classes, 4 * jsc.defaultParallelism())))
-                    .map(c -> writeClass(out, conf, c, train, val, seed)).reduce(Long::sum);
+                    .map(c -> writeClass(out, conf, c, train, val, seed, shrink)).reduce(Long::sum);
             StringBuilder csv = new StringBuilder("ImageId,PredictionString\n");
             for (int c = 0; c < classes; c++) {
                 for (int i = 0; i < val; i++) {
@@ -86,7 +91,8 @@ public final class SyntheticImageTree {
         return String.format(Locale.ROOT, "ILSVRC2012_val_%08d", 1 + (long) i * 1_000_000 + c);
     }
 
-    private static long writeClass(String out, HadoopConfSnapshot conf, int c, int train, int val, long seed) throws IOException {
+    private static long writeClass(String out, HadoopConfSnapshot conf, int c, int train, int val, long seed, int shrink)
+            throws IOException {
         List<Path> paths = new ArrayList<>();
         for (int i = 0; i < train; i++) {
             paths.add(new Path(out, "train/" + wnid(c) + "/" + wnid(c) + "_" + i + ".JPEG"));
@@ -103,7 +109,7 @@ public final class SyntheticImageTree {
             if (local ? java.nio.file.Files.exists(lp) : fs.exists(p)) {
                 continue;
             }
-            byte[] jpeg = jpeg(image(c, k, seed));
+            byte[] jpeg = jpeg(image(c, k, seed, shrink));
             if (local) {
                 java.nio.file.Files.createDirectories(lp.getParent());
                 java.nio.file.Path tmp = lp.resolveSibling("." + lp.getFileName() + ".tmp");
@@ -121,15 +127,15 @@ public final class SyntheticImageTree {
         return bytes;
     }
 
-    /** Image k of class c: size, colours, shape and noise from (seed, c, k). */
-    static BufferedImage image(int c, int k, long seed) {
+    /** Image k of class c: size, colours, shape and noise from (seed, c, k); its sides divided by shrink. */
+    static BufferedImage image(int c, int k, long seed, int shrink) {
         Random cls = new Random(seed * 31 + c);
         Color background = new Color(cls.nextInt(256), cls.nextInt(256), cls.nextInt(256));
         Color shape = new Color(cls.nextInt(256), cls.nextInt(256), cls.nextInt(256));
         boolean round = cls.nextBoolean();
         Random rnd = new Random((seed * 1_000_003 + c) * 1_000_033 + k);
-        int w = 300 + rnd.nextInt(200);
-        int h = 250 + rnd.nextInt(200);
+        int w = (300 + rnd.nextInt(200)) / shrink;
+        int h = (250 + rnd.nextInt(200)) / shrink;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setColor(background);

@@ -36,7 +36,7 @@ import java.util.Set;
 /**
  * What ingest reads: IDX files or an ImageNet-layout folder tree, with its fingerprint (the stage's inputs) and its manifest,
  * one small row per image (split, class, id, path, IDX offset) or per rejected file (with the reason), built lazily on the
- * executors: IDX labels are read there, folders are listed by Spark's file index.
+ * executors: IDX labels are read there, class folders are listed there ({@link FolderListing}).
  */
 final class IngestSource {
 
@@ -153,8 +153,7 @@ final class IngestSource {
                 labels.putAll(ValLabelFile.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList(), lf.toString()));
             }
         }
-        Dataset<Row> listing = spark.read().format("binaryFile").option("recursiveFileLookup", "true")
-                .load(train.toString(), val.toString()).select("path", "length", "modificationTime").persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> listing = FolderListing.list(spark, fs, List.of(train, val)).persist(StorageLevel.MEMORY_AND_DISK());
         Row agg = listing.selectExpr("count(*)", "coalesce(sum(length), 0)", "coalesce(max(modificationTime), timestamp'1970-01-01')").first();
         String hash = NasConfig.sha256(root + "|" + agg.getLong(0) + "|" + agg.getLong(1) + "|" + agg.get(2) + "|" + labels.hashCode());
         List<StageRecord.Input> inputs = List.of(new StageRecord.Input("source:folders", root.toString(), hash));

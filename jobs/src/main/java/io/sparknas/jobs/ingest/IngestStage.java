@@ -19,6 +19,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,7 @@ import java.util.TreeMap;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
@@ -42,10 +44,11 @@ import static org.apache.spark.sql.functions.xxhash64;
  * Ingest: IDX files (MNIST, Fashion-MNIST) or an ImageNet-layout tree to the tables {@code images}, {@code classes}, {@code rejects}.
  *
  * <p>Flow: a manifest of small rows (split, class, id, path) is built on the executors (IDX labels are read there;
- * folders are listed by Spark's file index); images are decoded and resized on the executors, never on the driver;
+ * class folders are listed there); images are decoded and resized on the executors, never on the driver;
  * the search {@code val} split is {@code nas.ingest.val-per-class} usable train images per class, chosen by a seeded hash
  * order ({@code xxhash64(seed, id)}) that does not depend on partitioning; the original test/validation set becomes {@code test}.
- * Only the (id, split) assignment, not the pixels, crosses a shuffle: it is broadcast back to the decoded rows.
+ * The ranks are computed on pixel-free rows; the decoded rows take their split from each class's cut-off keys (a table of
+ * at most three rows a class, broadcast), so the pixels cross one shuffle, into their buckets, whatever the image count.
  *
  * <p>Layout: {@code images/split=S/bucket=B/} holds one Parquet file per split and hash bucket of the image ids
  * ({@code nas.ingest.buckets}), its rows in position order {@code pos = 0, 1, ...} (a seeded hash order, so any run of
@@ -113,35 +116,58 @@ public final class IngestStage {
         List<String> names = source.classNames(s, usableCounts);
         checkClasses(s, source, names, usableCounts);
 
+        // The split rule: per source split and class, images ranked by a seeded hash of the id (then the id); the first
+        // val-per-class of train are val, the next train-per-class (0: all) train; the first test-per-class (0: all) of
+        // test. Ranks are computed on the pixel-free rows; the pixel rows learn their split from each class's cut-off keys
+        // (at most three rows a class, broadcast), never from a join of every id: at ImageNet's 1.33 M ids that join's
+        // broadcast did not fit a 2 GB driver (issue 36, submit/bench-ingest-count.sh).
+        Column key = xxhash64(lit(s.seed()), col("id"));
+        Dataset<Row> ranked = usable.withColumn("h", key)
+                .withColumn("rank", row_number().over(Window.partitionBy("src_split", "class_index").orderBy(col("h"), col("id"))))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         Column rank = col("rank");
-        Column split = when(col("src_split").equalTo("test"),
-                when(lit(s.testPerClass() == 0).or(rank.leq(s.testPerClass())), lit("test")))
+        Column fromTest = col("src_split").equalTo("test");
+        Column split = when(fromTest, when(lit(s.testPerClass() == 0).or(rank.leq(s.testPerClass())), lit("test")))
                 .otherwise(when(rank.leq(s.valPerClass()), lit("val"))
                         .when(lit(s.trainPerClass() == 0).or(rank.leq((long) s.valPerClass() + s.trainPerClass())), lit("train")));
-        Dataset<Row> assignment = usable
-                .withColumn("rank", row_number().over(Window.partitionBy("src_split", "class_index")
-                        .orderBy(xxhash64(lit(s.seed()), col("id")), col("id"))))
-                .withColumn("split", split)
-                .where(col("split").isNotNull())
-                .withColumn("bucket", ImageSplits.bucketOf(col("id"), s.buckets()))
-                .withColumn("pos", row_number().over(Window.partitionBy("split", "bucket").orderBy(ImageSplits.orderInBucket(col("id"), s.seed()),
-                        col("id"))).minus(1))
-                .withColumn("part", ImageSplits.partColumn(col("id")))
-                .select("id", "split", "class_index", "bucket", "pos", "part")
-                .persist(StorageLevel.MEMORY_AND_DISK());
-        Map<String, Map<Integer, Long>> splitCounts = countBy(assignment.groupBy("split", "class_index").count().collectAsList());
+        Map<String, Map<Integer, Long>> splitCounts = countBy(ranked.withColumn("split", split).where(col("split").isNotNull())
+                .groupBy("split", "class_index").count().collectAsList());
+        long trainCut = (long) s.valPerClass() + s.trainPerClass();
+        Column atVal = fromTest.equalTo(false).and(rank.equalTo(s.valPerClass()));
+        Column atTrain = fromTest.equalTo(false).and(lit(s.trainPerClass() > 0)).and(rank.equalTo(trainCut));
+        Column atTest = fromTest.and(lit(s.testPerClass() > 0)).and(rank.equalTo(s.testPerClass()));
+        Dataset<Row> cuts = ranked.where(atVal.or(atTrain).or(atTest))
+                .groupBy(col("src_split").as("cut_split"), col("class_index").as("cut_class"))
+                .agg(max(when(atVal, col("h"))).as("val_h"), max(when(atVal, col("id"))).as("val_id"),
+                        max(when(atTrain, col("h"))).as("train_h"), max(when(atTrain, col("id"))).as("train_id"),
+                        max(when(atTest, col("h"))).as("test_h"), max(when(atTest, col("id"))).as("test_id"));
+        Column pixelSplit = when(fromTest, when(lit(s.testPerClass() == 0).or(upToCut("test")), lit("test")))
+                .otherwise(when(lit(s.valPerClass() > 0).and(upToCut("val")), lit("val"))
+                        .when(lit(s.trainPerClass() == 0).or(upToCut("train")), lit("train")));
 
         // the one pixel shuffle of a run: every (split, bucket) to one task, its rows in position order, one file each
         int files = splitCounts.size() * s.buckets();
-        Dataset<Row> images = decoded.where(col("reason").isNull())
-                .join(broadcast(assignment.select("id", "split", "bucket", "pos", "part")), "id")
-                .select("split", "bucket", "pos", "class_index", "part", "id", "height", "width", "channels", "pixels")
+        Dataset<Row> pixels = decoded.where(col("reason").isNull()).withColumn("h", key);
+        Dataset<Row> byBucket = pixels
+                .join(broadcast(cuts), pixels.col("src_split").equalTo(cuts.col("cut_split"))
+                        .and(pixels.col("class_index").equalTo(cuts.col("cut_class"))), "left")
+                .withColumn("split", pixelSplit)
+                .where(col("split").isNotNull())
+                .withColumn("bucket", ImageSplits.bucketOf(col("id"), s.buckets()))
+                .withColumn("part", ImageSplits.partColumn(col("id")))
+                .select("split", "bucket", "class_index", "part", "id", "height", "width", "channels", "pixels")
                 .repartition(Math.min(files, Math.max(partitions, spark.sparkContext().defaultParallelism())), col("split"), col("bucket"))
+                .sortWithinPartitions(col("split"), col("bucket"), ImageSplits.orderInBucket(col("id"), s.seed()), col("id"));
+        StructType written = BucketPositions.schema(byBucket.schema());
+        // positions counted while streaming each sorted bucket; the writer's own sort on (split, bucket) is not stable,
+        // so the rows are put in (split, bucket, pos) order explicitly (a local sort of sorted rows, no shuffle)
+        Dataset<Row> images = byBucket.mapPartitions(new BucketPositions(), Encoders.row(written))
                 .sortWithinPartitions("split", "bucket", "pos");
         SparkJobLabel.set(spark, IngestOutputs.STAGE, "writing images in " + files + " bucket files, classes and rejects");
         long imageBytes = (long) s.resolution() * s.resolution() * s.channels();
         images.write().option("parquet.block.size", String.valueOf(Math.max(64 * 1024, s.rowGroupImages() * (imageBytes + 64))))
                 .partitionBy("split", "bucket").parquet(commit.tableUri(IngestOutputs.IMAGES));
+        ranked.unpersist();
         long imageRows = splitCounts.values().stream().flatMap(m -> m.values().stream()).mapToLong(Long::longValue).sum();
         commit.addTable(IngestOutputs.IMAGES, imageRows, IngestOutputs.SCHEMA_VERSION, List.of("split", "bucket"));
         commit.putProperty(IngestOutputs.BUCKETS_PROPERTY, String.valueOf(s.buckets()));
@@ -163,11 +189,16 @@ public final class IngestStage {
             LOG.warn("ingest: {} files rejected (see table {}_{})", rejectRows, IngestOutputs.STAGE, IngestOutputs.REJECTS);
         }
         StageRecord record = commit.commit(JobEnvironment.sparkInfo(spark), JobEnvironment.backend().summary());
-        assignment.unpersist();
         decoded.unpersist();
         manifest.unpersist();
         LOG.info("ingest: done in {} s", seconds(t0));
         return record;
+    }
+
+    /** The row's (hash, id) is at most the class's cut-off key of that name; no cut-off: the class has fewer rows. */
+    private static Column upToCut(String cut) {
+        Column h = col(cut + "_h");
+        return h.isNull().or(col("h").lt(h)).or(col("h").equalTo(h).and(col("id").leq(col(cut + "_id"))));
     }
 
     /**

@@ -147,6 +147,48 @@ class IdxIngestTest {
         assertEquals(1000, forced.test());
     }
 
+    /**
+     * The split of every image is its rank rule (per source split and class, ranked by {@code xxhash64(seed, id)} then id:
+     * val-per-class val, the next train-per-class train, test-per-class test), computed here with a window over every
+     * source id, although ingest applies it to the pixel rows through per-class cut-off keys; every bucket's positions
+     * are 0, 1, ... in {@code orderInBucket} order. The tiny preset limits all three splits, so every cut-off is used.
+     */
+    @Test
+    void splitsAndPositionsFollowTheRankRuleAppliedThroughCutOffKeys() {
+        long seed = 7;
+        IngestResult r = IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "tiny-rule", false,
+                Map.of("nas.ingest.seed", String.valueOf(seed), "nas.ingest.buckets", "8")), spark);
+        List<Row> source = new java.util.ArrayList<>();
+        for (String split : List.of("train", "test")) {
+            int[] labels = FashionMnist.labels(split.equals("train") ? "train" : "t10k");
+            for (int i = 0; i < labels.length; i++) {
+                source.add(org.apache.spark.sql.RowFactory.create(split, labels[i], String.format("%s-%05d", split, i)));
+            }
+        }
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("src_split", "string").add("class_index", "int").add("id", "string");
+        org.apache.spark.sql.Column rank = org.apache.spark.sql.functions.row_number().over(org.apache.spark.sql.expressions.Window
+                .partitionBy("src_split", "class_index").orderBy(org.apache.spark.sql.functions.xxhash64(org.apache.spark.sql.functions.lit(seed),
+                        org.apache.spark.sql.functions.col("id")), org.apache.spark.sql.functions.col("id")));
+        Dataset<Row> expected = spark.createDataFrame(source, schema).withColumn("rank", rank)
+                .selectExpr("id", "class_index", "CASE WHEN src_split = 'test' THEN (CASE WHEN rank <= 100 THEN 'test' END) "
+                        + "WHEN rank <= 50 THEN 'val' WHEN rank <= 250 THEN 'train' END AS split")
+                .where("split IS NOT NULL");
+        Dataset<Row> written = spark.read().parquet(r.stageUri() + "/images").select("id", "class_index", "split", "bucket", "pos");
+        assertEquals(3500, written.count());
+        Dataset<Row> got = written.select("id", "class_index", "split");
+        assertEquals(3500, expected.count());
+        assertEquals(0, expected.except(got).count() + got.except(expected).count(),
+                "every image in its split by the rank rule, and no other image");
+        Dataset<Row> positions = written
+                .withColumn("want_bucket", io.sparknas.jobs.data.ImageSplits.bucketOf(org.apache.spark.sql.functions.col("id"), 8))
+                .withColumn("want_pos", org.apache.spark.sql.functions.row_number().over(org.apache.spark.sql.expressions.Window
+                        .partitionBy("split", "bucket").orderBy(io.sparknas.jobs.data.ImageSplits.orderInBucket(
+                                org.apache.spark.sql.functions.col("id"), seed), org.apache.spark.sql.functions.col("id"))).minus(1));
+        assertEquals(0, positions.where("bucket != want_bucket OR pos != want_pos").count());
+        assertEquals(3 * 8, written.select("split", "bucket").distinct().count());
+    }
+
     private static Set<String> valIds(IngestResult r) {
         Set<String> ids = new HashSet<>();
         for (Row row : spark.read().parquet(r.stageUri() + "/images").where("split = 'val'").select("id").collectAsList()) {
