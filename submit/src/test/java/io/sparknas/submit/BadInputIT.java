@@ -169,8 +169,8 @@ class BadInputIT {
     void anUpstreamStageOfAnOlderSchemaVersionIsRefused() throws Exception {
         Scripts.copyTree(root.resolve("base/ingest"), root.resolve("old/ingest"));
         Path json = root.resolve("old/ingest/_stage.json");
-        edit(json, "\"schema_version\" : 1", "\"schema_version\" : 0");
-        refused(4, List.of("schema_version 0", "reads schema_version 1", "--force"), "supernet-train", "old");
+        edit(json, "\"schema_version\" : 2", "\"schema_version\" : 1");
+        refused(4, List.of("schema_version 1", "reads schema_version 2", "--force"), "supernet-train", "old");
     }
 
     @Test

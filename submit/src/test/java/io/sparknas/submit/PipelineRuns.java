@@ -102,7 +102,8 @@ final class PipelineRuns {
     }
 
     /**
-     * The Spark UI's job list: every job in the event logs under {@code root} carries a description naming its stage, the
+     * The Spark UI's job list: every job in the event logs under {@code root} carries a description naming its stage (Spark's
+     * own listing of a table's partition folders: its job group names the stage), the
      * stages {@code expected} all appear, and every stage launch ran with the launcher's 8 SQL shuffle partitions.
      *
      * @return the jobs seen and the launches whose Spark properties were checked
@@ -130,6 +131,11 @@ final class PipelineRuns {
                     String group = props.path("spark.jobGroup.id").asText("");
                     jobs++;
                     String stage = STAGES.stream().filter(st -> desc.startsWith(st + ":") || desc.startsWith(st + " ")).findFirst().orElse(null);
+                    if (stage == null && desc.startsWith("Listing leaf files and directories for") && STAGES.contains(group)) {
+                        // Spark's own parallel listing of a table's partition folders (more than 32: the bucket folders)
+                        // replaces the job's description with its own; the job group still names the stage
+                        stage = group;
+                    }
                     if (stage == null) {
                         unlabelled.add(log.getFileName() + ": group '" + group + "', description '" + desc + "'");
                     } else {

@@ -38,8 +38,9 @@ import java.util.Random;
  *       largest MAC of any op), {@code latency} (Eq. 19 in the authors' code's sense, once per epoch: the op whose removal
  *       saves most latency gets the full gamma, the one saving least {@link Settings#latencyBase} x gamma).</li>
  *   <li>An op whose lambda is 0 at the end of a search epoch stops being computed (the authors rebuild their network without
- *       zero connections); a layer that changes the feature map's shape keeps at least one op: when a step would zero all
- *       its lambdas, the op with the largest lambda before the step skips that step.</li>
+ *       zero connections); a layer the space gives no identity (it changes the feature map's shape, or it is the first
+ *       layer) keeps at least one op: when a step would zero all its lambdas, the op with the largest lambda before the
+ *       step skips that step.</li>
  *   <li>Termination: {@link Settings#searchEpochs} search epochs, or earlier when {@link Settings#untilOneOp} and at most
  *       one op per layer remains (the mobile setting).</li>
  * </ul>
@@ -231,11 +232,12 @@ public final class DsoNasStrategy implements TrainingStrategy {
     }
 
     /**
-     * A layer that changes the feature map's shape cannot become the identity: when a step zeroes every computed lambda of
-     * such a layer, the op whose lambda was largest before the step keeps that value (it skips the step).
+     * A layer the space gives no identity (one that changes the feature map's shape, or the first layer) cannot be
+     * skipped: when a step zeroes every computed lambda of such a layer, the op whose lambda was largest before the step
+     * keeps that value (it skips the step).
      */
     private void keepOneOp(int l, double[] before) {
-        if (full.layer(l).keepsShape()) {
+        if (full.layer(l).candidates().contains(new Op.Identity())) {
             return;
         }
         int best = -1;
@@ -384,8 +386,8 @@ public final class DsoNasStrategy implements TrainingStrategy {
                     k.add(ops.get(l).get(i));
                 }
             }
-            if (k.isEmpty() && !space.layer(l).keepsShape()) {
-                throw new IllegalArgumentException("layer " + l + " changes the feature map's shape but every lambda is 0");
+            if (k.isEmpty() && !space.layer(l).candidates().contains(new Op.Identity())) {
+                throw new IllegalArgumentException("layer " + l + " has no identity in the space but every lambda is 0");
             }
             keep.add(k);
         }
