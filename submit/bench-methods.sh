@@ -11,7 +11,7 @@
 #                         accurate architecture retrained; the first run trains the supernet, the others start from a copy
 #                         of its ingest and supernet-train (issue 18's comparison)
 #   PREFIX-danas          DA-NAS: easy -> all classes, pruning (issue 17)
-#   PREFIX-danas-all      DA-NAS' 'All' row (paper Table 4): all classes from the start, no pruning
+#   PREFIX-danas-all      DA-NAS with neither scheduling nor pruning (paper Table 6's x/x row): all classes from the start
 #   PREFIX-dsonas-G       DSO-NAS with nas.dsonas.sparsity = G for each G of --gammas (default: the config's and 4x it);
 #                         the first pre-trains, the others search from its pre-training (issue 19)
 # Then (alone with --summary) prints one line per retrained architecture, starting with FIGURE:

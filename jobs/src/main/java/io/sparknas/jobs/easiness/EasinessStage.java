@@ -185,6 +185,26 @@ public final class EasinessStage {
         }
     }
 
+    /**
+     * A given model scores an image by the entropy of its softmax over the run's classes (DA-NAS section 4.1): its one
+     * output must be as wide as the run has classes, else the entropies and per-class accuracies would be over other classes.
+     *
+     * @throws InputDataException naming the zip, its output width and the run's class count
+     */
+    static void checkOutputWidth(String zip, ComputationGraph g, int classes) {
+        String[] outputs = g.getConfiguration().getNetworkOutputs().toArray(String[]::new);
+        if (outputs.length != 1) {
+            throw new InputDataException("nas.easiness.model-zips: " + zip + " has " + outputs.length + " outputs " + Arrays.toString(outputs)
+                    + "; give a classifier with one softmax output over the run's " + classes + " classes.");
+        }
+        long width = g.getLayer(outputs[0]).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f ? f.getNOut() : -1;
+        if (width != classes) {
+            throw new InputDataException("nas.easiness.model-zips: " + zip + "'s output " + outputs[0] + (width < 0 ? " has no known width" : " is " + width + " wide")
+                    + ", but the run has " + classes + " classes (the ingest's classes table): give models trained on this data set's "
+                    + classes + " classes, or leave nas.easiness.model-zips empty to train nas.easiness.networks here.");
+        }
+    }
+
     /** The configured reference networks, trained here in config order, or the given model zips (named by file). */
     private static Map<String, ComputationGraph> networks(EasinessSettings s, SparkSession spark, RunStore store, SearchSpace space) throws Exception {
         Map<String, ComputationGraph> out = new LinkedHashMap<>();
@@ -201,6 +221,7 @@ public final class EasinessStage {
                 try (InputStream in = fs.open(p)) {
                     g = ModelSerializer.restoreComputationGraph(in, false);
                 }
+                checkOutputWidth(zip, g, space.classes());
                 String name = p.getName().replaceAll("\\.zip$", "");
                 out.put(out.containsKey(name) ? name + "-" + out.size() : name, g);
                 LOG.info("easiness: loaded {} ({} parameters) from {}", name, g.numParams(), zip);

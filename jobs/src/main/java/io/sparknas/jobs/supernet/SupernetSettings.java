@@ -92,7 +92,7 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.doubleBetween("nas.supernet.optimizer.learning-rate", 1e-8, 100),
                 r.doubleBetween("nas.supernet.optimizer.momentum", 0, 0.999),
                 r.doubleBetween("nas.supernet.optimizer.weight-decay", 0, 1),
-                r.oneOf("nas.supernet.optimizer.schedule", Set.of("cosine", "linear")),
+                schedule(r.oneOf("nas.supernet.optimizer.schedule", Set.of("auto", "cosine", "linear", "constant")), run.method()),
                 r.intBetween("nas.supernet.optimizer.warmup-epochs", 0, 100_000),
                 r.doubleBetween("nas.supernet.optimizer.label-smoothing", 0, 0.5),
                 new Augmenter(r.intBetween("nas.supernet.augment.crop-padding", 0, 64), r.bool("nas.supernet.augment.horizontal-flip")),
@@ -105,6 +105,11 @@ public record SupernetSettings(RunSettings run, SpaceSettings space, StageIndex 
                 r.intBetween("nas.supernet.max-steps-per-epoch", 0, Integer.MAX_VALUE),
                 ftEpochs, ftRates, ftWarmup, method(config, run.method(), r.longBetween("nas.supernet.seed", Long.MIN_VALUE, Long.MAX_VALUE)),
                 pretrainedRun(config.getString("nas.dsonas.pretrained-run").trim()));
+    }
+
+    /** {@code nas.supernet.optimizer.schedule}: {@code auto} is the run's method's ({@link NasMethod#learningRateSchedule}). */
+    static String schedule(String configured, String method) {
+        return configured.equals("auto") ? NasMethods.byName(method).map(NasMethod::learningRateSchedule).orElse("cosine") : configured;
     }
 
     /** {@code nas.dsonas.pretrained-run}: empty, or a run id (a plain directory name under the run root, never a path). */

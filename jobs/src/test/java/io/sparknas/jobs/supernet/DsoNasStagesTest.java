@@ -47,12 +47,19 @@ class DsoNasStagesTest {
     static SparkSession spark;
     static SupernetTrainResult dsonas;
 
-    /** 600 train images: D_w 480 (15 weight steps of 16 per worker, 4 rounds), D_lambda 120 (3 lambda rounds per search epoch). */
+    /**
+     * 600 train images: D_w 480 (15 weight steps of 16 per worker, 4 rounds), D_lambda 120 (3 lambda rounds per search epoch).
+     * The adaptive MAC budget (Eq. 18) with gamma 1.0: gamma differs 10x and more between ops, so the costliest ops reach
+     * exact zeros in 6 steps while cheap ones keep most of their lambda, whatever the weights' training does (measured
+     * with a constant learning rate: zeros in 4 layers, every op of layer 3 above 0.45; the FLOPs budget scales every op
+     * of a layer alike, and its 6-step outcome flipped between one op everywhere and several with the data order and the
+     * learning-rate schedule).
+     */
     static final Map<String, String> SMALL = Map.ofEntries(Map.entry("nas.ingest.train-per-class", "60"), Map.entry("nas.ingest.val-per-class", "20"),
             Map.entry("nas.ingest.test-per-class", "20"),
             Map.entry("nas.run.method", "dsonas"), Map.entry("nas.space.max-layers-per-stage", "1"),
             Map.entry("nas.dsonas.pretrain-epochs", "1"), Map.entry("nas.dsonas.search-epochs", "2"), Map.entry("nas.dsonas.until-one-op", "false"),
-            Map.entry("nas.dsonas.learning-rate", "0.2"), Map.entry("nas.dsonas.sparsity", "0.3"),
+            Map.entry("nas.dsonas.learning-rate", "0.2"), Map.entry("nas.dsonas.sparsity", "1.0"), Map.entry("nas.dsonas.budget", "mac"),
             Map.entry("nas.supernet.batch-size", "16"), Map.entry("nas.supernet.steps-per-round", "4"), Map.entry("nas.supernet.workers", "2"),
             Map.entry("nas.supernet.eval.paths", "1"), Map.entry("nas.supernet.eval.recalibration-batches", "1"),
             Map.entry("nas.supernet.eval.batch-size", "100"), Map.entry("nas.run.checkpoint-interval", "0s"),

@@ -42,6 +42,17 @@ class SupernetSettingsTest {
     }
 
     @Test
+    void theAutoScheduleIsTheMethodsAndDsoNasKeepsItsRateConstant() {
+        assertEquals("cosine", settings(1).schedule());
+        assertEquals("cosine", settings(1, "nas.run.method=ddpnas").schedule());
+        assertEquals("constant", settings(1, "nas.run.method=dsonas").schedule(), "DSO-NAS sections 4.2-4.3: constant rate");
+        assertEquals("linear", settings(1, "nas.run.method=dsonas", "nas.supernet.optimizer.schedule=linear").schedule());
+        assertEquals("constant", settings(1, "nas.supernet.optimizer.schedule=constant").schedule());
+        InvalidSettingsException e = assertThrows(InvalidSettingsException.class, () -> settings(1, "nas.supernet.optimizer.schedule=step"));
+        assertTrue(e.getMessage().contains("nas.supernet.optimizer.schedule") && e.getMessage().contains("constant"), e.getMessage());
+    }
+
+    @Test
     void eachFineTuningStageHasItsOwnEpochsAndLearningRate() {
         SupernetSettings first = settings(1);
         assertEquals(5, first.stageEpochs());

@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.stream.IntStream;
 
 /**
- * DA-NAS (Wang et al., Algorithm 1): class easiness from reference networks (the easiness stage, unless the schedule is
+ * DA-NAS (Dai et al., Algorithm 1): class easiness from reference networks (the easiness stage, unless the schedule is
  * {@code all}), a Gumbel-softmax supernet with the cost-aware loss of Eq. 10 trained on progressively harder classes while
  * its candidates are pruned ({@link DaNasStrategy}); the architecture is the argmax of the last logits (section 4.3).
  */

@@ -39,6 +39,15 @@ final class DsoNasMethod implements NasMethod {
         return List.of(BUDGET);
     }
 
+    /**
+     * Constant: DSO-NAS pre-trains and searches with a fixed learning rate (section 4.2, CIFAR-10: "Constant learning rate
+     * 0.1 is applied in both pre-training and search stages"; section 4.3, ImageNet: "constant learning rate 0.1").
+     */
+    @Override
+    public String learningRateSchedule() {
+        return "constant";
+    }
+
     @Override
     public Configured configure(Config config, long seed) {
         DsoNasStrategy.Settings d = DsoNasStrategy.Settings.read(config);

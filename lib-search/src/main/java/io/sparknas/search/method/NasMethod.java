@@ -53,6 +53,14 @@ public interface NasMethod {
         throw new UnsupportedOperationException(name() + " has no read-off");
     }
 
+    /**
+     * The supernet's learning-rate schedule when {@code nas.supernet.optimizer.schedule = auto}: the method's paper's
+     * ({@code cosine}, {@code linear} or {@code constant}; see {@code OptimizerSettings}). Cosine unless a method says otherwise.
+     */
+    default String learningRateSchedule() {
+        return "cosine";
+    }
+
     /** How search finds architectures: an evolutionary search over the trained supernet, a read-off, or a generation. */
     enum SearchKind {
         /** Constrained NSGA-II over the supernet (SPOS, PAD-NAS section 3.2). */

@@ -11,9 +11,11 @@ package io.sparknas.search.strategy;
  *   v'    = s - l + mu v                                (Eq. 15)
  *   l'    = max(0, s + mu v')                           (Eq. 16, then the authors' clamp at 0: lambda >= 0)
  * </pre>
- * This is the authors' code ({@code APGNAG} in XinbangZhang/DSO-NAS, from TuSimple/sparse-structure-selection): the L1 term
- * enters only through the threshold, the gradient is clipped to {@code +-clip}, and mu is a constant (0.9); the paper's
- * schedule {@code mu_t = (t - 2) / (t + 1)} (Eq. 13) is an option (negative values of the first steps taken as 0).
+ * Here {@code mu} in Eq. 15 is mu_(t-1) and in Eq. 16 mu_(t). This is the authors' code ({@code APGNAG} in
+ * XinbangZhang/DSO-NAS, from TuSimple/sparse-structure-selection): the L1 term enters only through the threshold, the
+ * gradient is clipped to {@code +-clip}, and mu is a constant (0.9); the paper's schedule is an option: Eq. 13 gives
+ * {@code mu_(t-1) = (t - 2) / (t + 1)}, so {@code mu_(t) = (t - 1) / (t + 2)} (mu_0 = -1/2 taken as 0: step 1 has no
+ * momentum, step 2 uses mu_1 = 0 in Eq. 15 and mu_2 = 1/4 in Eq. 16).
  * State (step count, v) is text for the checkpoint; the values themselves are the caller's.
  */
 public final class ApgNag {
@@ -27,7 +29,7 @@ public final class ApgNag {
 
     /**
      * @param momentum  mu when constant
-     * @param scheduled true: mu_t = max(0, (t - 2) / (t + 1)) (Eq. 13) instead of the constant
+     * @param scheduled true: mu_(t) = max(0, (t - 1) / (t + 2)) (Eq. 13: mu_(t-1) = (t - 2) / (t + 1)) instead of the constant
      * @param clip      the gradient is clipped to [-clip, clip]; 0: no clipping
      */
     public ApgNag(double learningRate, double momentum, boolean scheduled, double clip, int size) {
@@ -44,9 +46,9 @@ public final class ApgNag {
         return m > 0 ? Math.copySign(m, z) : 0.0;
     }
 
-    /** mu of step t (1-based). */
-    double momentumAt(long step) {
-        return scheduled ? Math.max(0, (step - 2.0) / (step + 1.0)) : momentum;
+    /** mu_(t) of Eq. 13-16: with the schedule, Eq. 13's mu_(t-1) = (t - 2) / (t + 1) read at t + 1; negative values as 0. */
+    double momentumAt(long t) {
+        return scheduled ? Math.max(0, (t - 1.0) / (t + 2.0)) : momentum;
     }
 
     /**
@@ -55,7 +57,7 @@ public final class ApgNag {
      */
     public void step(double[] lambda, double[] g, double[] gamma, boolean[] active) {
         t++;
-        double muPrev = momentumAt(t - 1 < 1 ? 1 : t - 1);
+        double muPrev = momentumAt(t - 1);
         double mu = momentumAt(t);
         for (int i = 0; i < lambda.length; i++) {
             if (!active[i]) {
@@ -67,6 +69,15 @@ public final class ApgNag {
             v[i] = s - lambda[i] + muPrev * v[i];
             lambda[i] = Math.max(0, s + mu * v[i]);
         }
+    }
+
+    /**
+     * Restarts entry i's momentum ({@code v_i = 0}): the next step of i is a plain proximal gradient step. For an entry whose
+     * caller undid a step (DSO-NAS keeping one op of a layer), so that the velocity that drove it to 0 does not drive it to 0
+     * again on every later step.
+     */
+    public void restart(int i) {
+        v[i] = 0;
     }
 
     /** The momentum buffer entry i (for tests and logs). */

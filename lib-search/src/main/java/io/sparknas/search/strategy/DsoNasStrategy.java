@@ -55,7 +55,7 @@ public final class DsoNasStrategy implements TrainingStrategy {
      * @param untilOneOp          stop once at most one op per layer is left (the mobile setting)
      * @param learningRate        eta of the lambda steps (the authors: 0.1, constant)
      * @param momentum            mu of APG-NAG (the authors: 0.9)
-     * @param momentumSchedule    {@code constant} or {@code apg}: mu_t = (t - 2) / (t + 1) (Eq. 13)
+     * @param momentumSchedule    {@code constant} or {@code apg}: Eq. 13, mu_(t-1) = (t - 2) / (t + 1)
      * @param gradientClip        the lambda gradient is clipped to +-this (the authors: 2); 0: not clipped
      * @param sparsity            gamma of Eq. 9
      * @param budget              {@code none}, {@code flops} (Eq. 17), {@code mac} (Eq. 18), {@code latency} (Eq. 19)
@@ -226,25 +226,31 @@ public final class DsoNasStrategy implements TrainingStrategy {
         double[][] before = lambda();
         optimizer.step(f.values, f.gradient, FlatParameters.flatten(gamma), f.live);
         f.copyTo(lambda);
-        for (int l = 0; l < full.size(); l++) {
-            keepOneOp(l, before[l]);
+        for (int l = 0, offset = 0; l < full.size(); offset += lambda[l].length, l++) {
+            int kept = keepOneOp(l, before[l]);
+            if (kept >= 0) {
+                optimizer.restart(offset + kept);
+            }
         }
     }
 
     /**
      * A layer the space gives no identity (one that changes the feature map's shape, or the first layer) cannot be
      * skipped: when a step zeroes every computed lambda of such a layer, the op whose lambda was largest before the step
-     * keeps that value (it skips the step).
+     * keeps that value (it skips the step), and the caller restarts its APG momentum (the velocity that zeroed it would
+     * zero it again on every later step, freezing it).
+     *
+     * @return the index of the op kept this way, or -1
      */
-    private void keepOneOp(int l, double[] before) {
+    private int keepOneOp(int l, double[] before) {
         if (full.layer(l).candidates().contains(new Op.Identity())) {
-            return;
+            return -1;
         }
         int best = -1;
         for (int i = 0; i < lambda[l].length; i++) {
             if (prunedAt[l][i] == 0) {
                 if (lambda[l][i] > 0) {
-                    return;
+                    return -1;
                 }
                 if (best < 0 || before[i] > before[best]) {
                     best = i;
@@ -254,6 +260,7 @@ public final class DsoNasStrategy implements TrainingStrategy {
         if (best >= 0) {
             lambda[l][best] = before[best];
         }
+        return best;
     }
 
     /** gamma of each of layer l's ops now (section 3.4). */

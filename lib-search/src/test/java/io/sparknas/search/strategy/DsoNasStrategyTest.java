@@ -46,12 +46,53 @@ class DsoNasStrategyTest {
         assertEquals(0.9623, l[0], 1e-12);
         assertEquals(0.0, l[1]);
         assertEquals(0.582, l[2], 1e-12);
-        // the paper's momentum schedule (Eq. 13), negative values of the first steps taken as 0
+        // the paper's momentum schedule: Eq. 13's mu_(t-1) = (t - 2) / (t + 1), so mu_(t) = (t - 1) / (t + 2); mu_0 = -1/2 as 0
         ApgNag scheduled = new ApgNag(0.1, 0.9, true, 0, 1);
+        assertEquals(0.0, scheduled.momentumAt(0));
         assertEquals(0.0, scheduled.momentumAt(1));
-        assertEquals(0.0, scheduled.momentumAt(2));
-        assertEquals(0.25, scheduled.momentumAt(3), 1e-15);
-        assertEquals(0.4, scheduled.momentumAt(4), 1e-15);
+        assertEquals(0.25, scheduled.momentumAt(2), 1e-15);
+        assertEquals(0.4, scheduled.momentumAt(3), 1e-15);
+        assertEquals(0.5, scheduled.momentumAt(4), 1e-15);
+        // three steps of one entry, g = 0.5, eta 0.1, gamma 0.2 (threshold 0.02):
+        // t = 1: mu_0 = 0, mu_1 = 0:    z = 0.95,   s = 0.93,   v = -0.07,                       l = 0.93
+        // t = 2: mu_1 = 0, mu_2 = 1/4:  z = 0.88,   s = 0.86,   v = -0.07,                       l = 0.86 - 0.0175 = 0.8425
+        // t = 3: mu_2 = 1/4, mu_3 = 2/5: z = 0.7925, s = 0.7725, v = -0.07 + 0.25 x -0.07 = -0.0875, l = 0.7725 - 0.035 = 0.7375
+        // (one step late, with (t - 2) / (t + 1) as mu_t: 0.93, 0.86, 0.7725)
+        double[] one = {1.0};
+        double[] expected = {0.93, 0.8425, 0.7375};
+        for (double e : expected) {
+            scheduled.step(one, new double[]{0.5}, new double[]{0.2}, new boolean[]{true});
+            assertEquals(e, one[0], 1e-12);
+        }
+        assertEquals(-0.0875, scheduled.velocity(0), 1e-12);
+    }
+
+    @Test
+    void theOpKeptInALayerWithoutIdentityRestartsItsMomentumAndMovesOnTheNextStep() {
+        // every target 0 and gamma 0.5: step until a lambda step would zero the whole first layer (no identity) and its
+        // largest op skips the step (its lambda unchanged)
+        DsoNasStrategy d = new DsoNasStrategy(SPACE, settings(0.5, "none", false), null);
+        d.endEpoch(0);
+        int kept = -1;
+        for (int t = 0; t < 100 && kept < 0; t++) {
+            double[] before = d.lambda()[0];
+            d.observe(1, gradient(d, (l, i) -> 0.0), 1);
+            double[] after = d.lambda()[0];
+            for (int i = 0; i < after.length; i++) {
+                if (after[i] > 0 && after[i] == before[i]) {
+                    kept = i;
+                }
+            }
+        }
+        assertTrue(kept >= 0, "a step would have zeroed the first layer");
+        double l0 = d.lambda()[0][kept];
+        assertEquals(1, Arrays.stream(d.lambda()[0]).filter(v -> v > 0).count(), "one op kept");
+        // the next step pulls it up (target l0 + 1: g = -1): with its momentum restarted (v = 0),
+        // z = l0 + 0.1, s = l0 + 0.05, v = 0.05, l = s + 0.9 x 0.05 = l0 + 0.095; the stale velocity of the step it skipped
+        // (negative: it drove the layer to 0) would have pulled it below l0
+        double target = l0 + 1;
+        d.observe(1, gradient(d, (l, i) -> target), 1);
+        assertEquals(l0 + 0.095, d.lambda()[0][kept], 1e-12);
     }
 
     /** Quadratic toy G(lambda) = sum (lambda - target)^2 / 2: targets 0.05 for the first op of every layer, 1 for the others. */
