@@ -122,7 +122,7 @@ class MethodPipelinesIT {
             Scripts.Run fin = q.query("select g.arch, g.arch = f.arch, f.test_accuracy, g.mflops from search_generated_archs g cross join retrain_final_models f");
             String[] f = body(fin).split("\t");
             assertEquals("true", f[1], "retrain trains the read-off architecture: " + fin.out());
-            assertTrue(f[0].contains("+"), "the read-off keeps several ops in some layer (measured: 4 of the 7 layers keep 3 to 5 ops): " + fin.out());
+            assertTrue(f[0].contains("+"), "the read-off keeps several ops in some layer (measured: 3 of the 7 layers keep 3 to 6 ops): " + fin.out());
             assertTrue(Double.parseDouble(f[2]) > 0.1, "the retrained DSO-NAS architecture above chance: " + fin.out());
         }
         String html = Files.readString(root.resolve("dsonas/report/index.html"));
