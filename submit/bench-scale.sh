@@ -8,11 +8,11 @@
 #   2. at 224 px, on N (batch 8): ingest, supernet-train rounds (checkpoint size and write time), a search over a few
 #      architectures and a few retrain steps.
 # RATIO lines are the results. Re-running reuses the tree and every committed stage (delete BENCH_DIR to start over).
-#   [BENCH_DIR=/tmp/spark-nas-scale] [BENCH_PER_CLASS="4 16 64"] [BENCH_RES=64] [BENCH_FULL=1] submit/bench-scale.sh
+#   [BENCH_DIR=/tmp/spark-nas-scale] [BENCH_PER_CLASS="3 12 48"] [BENCH_RES=64] [BENCH_FULL=1] submit/bench-scale.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${BENCH_DIR:-${TMPDIR:-/tmp}/spark-nas-scale}"
-read -r -a sizes <<< "${BENCH_PER_CLASS:-4 16 64}"
+read -r -a sizes <<< "${BENCH_PER_CLASS:-3 12 48}"
 res="${BENCH_RES:-64}"
 full="${BENCH_FULL:-1}"
 classes=1000
@@ -61,7 +61,7 @@ stage() {
 }
 
 train_args=(-Dnas.run.method=spos -Dnas.supernet.epochs=1 -Dnas.supernet.batch-size=16 -Dnas.supernet.steps-per-round=2
-  -Dnas.supernet.max-steps-per-epoch=10 -Dnas.supernet.eval.paths=0 -Dnas.supernet.combine=auto)
+  -Dnas.supernet.max-steps-per-epoch=8 -Dnas.supernet.eval.paths=0 -Dnas.supernet.combine=auto)
 
 report() {
   local id=$1
@@ -102,7 +102,7 @@ if [[ "$full" == 1 ]]; then
     -Dnas.search.eval.val-images=200 -Dnas.search.eval.recalibration-batches=1 -Dnas.search.eval.batch-size=32
   grep -h "search: generation\|search: done\|architectures evaluated" "$dir/$id-search.log" | tail -3 | tee -a "$dir/figures.txt"
   echo "search: $(cat "$dir/$id-search.seconds") s wall" | tee -a "$dir/figures.txt"
-  stage "$id" 224 retrain retrain.sh -Dnas.run.method=spos -Dnas.retrain.epochs=1 -Dnas.retrain.batch-size=16 -Dnas.retrain.train-images=256 \
+  stage "$id" 224 retrain retrain.sh -Dnas.run.method=spos -Dnas.retrain.epochs=1 -Dnas.retrain.batch-size=16 -Dnas.retrain.train-images=128 \
     -Dnas.retrain.epoch-val-images=0 -Dnas.retrain.recalibration-batches=1
   grep -h "retrain: epoch\|test accuracy" "$dir/$id-retrain.log" | tail -2 | tee -a "$dir/figures.txt"
   echo "retrain: $(cat "$dir/$id-retrain.seconds") s wall" | tee -a "$dir/figures.txt"

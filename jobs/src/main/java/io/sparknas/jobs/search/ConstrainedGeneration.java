@@ -35,9 +35,10 @@ import java.util.Locale;
 
 /**
  * The search stage of DDPNAS: efficient network generation (DDPNAS section 3.3, Eq. 9-10). From one trained supernet, for
- * every constraint of {@code nas.ddpnas.generation.constraints}, the architecture of the pruned space with the highest
- * expectation {@code E[alpha]} (theta of the last epoch in supernet-train's {@code arch_params}) whose cost stays within the
- * bound ({@link ExpectationKnapsack}); each is evaluated by the supernet on val (BatchNorm recalibrated) and written to
+ * every constraint of {@code nas.ddpnas.generation.constraints}, the architecture with the highest expectation
+ * {@code E[alpha]} (theta of the last epoch in supernet-train's {@code arch_params}) whose cost stays within the bound
+ * ({@link ExpectationKnapsack}), over every op of the space ({@code nas.ddpnas.generation.ops = all}: pruned ops keep their
+ * theta, section 4.1) or over the ops the pruning left ({@code pruned}); each is evaluated by the supernet on val (BatchNorm recalibrated) and written to
  * {@code generated_archs}, which retrain trains row by row.
  */
 final class ConstrainedGeneration {
@@ -55,10 +56,12 @@ final class ConstrainedGeneration {
                         + "trained with nas.run.method = ddpnas? Re-run submit/supernet-train.sh --force -Dnas.run.method=ddpnas."));
         int last = p.epoch();
         double[][] value = p.values();
+        boolean prunedOnly = s.generationOps().equals("pruned");
+        String over = prunedOnly ? "the pruned space" : "every op of the space";
         for (int l = 0; l < space.size(); l++) {
             for (int i = 0; i < value[l].length; i++) {
-                // a pruned op may not be chosen (ENG searches the pruned space)
-                if (p.pruned()[l][i]) {
+                // with ops = pruned, a pruned op may not be chosen
+                if (prunedOnly && p.pruned()[l][i]) {
                     value[l][i] = Double.NaN;
                 }
             }
@@ -89,7 +92,7 @@ final class ConstrainedGeneration {
             double fixed = model.fixedCost(space);
             ExpectationKnapsack.Result res = ExpectationKnapsack.solve(value, cost, fixed, c.bound(), s.generationResolution(), model.quantum())
                     .orElseThrow(() -> new InputDataException("nas.ddpnas.generation.constraints: '" + c + "' cannot be met: the cheapest "
-                            + "architecture of the pruned space costs " + String.format(Locale.ROOT, "%.4f", cheapest(value, cost, fixed)) + " "
+                            + "architecture over " + over + " costs " + String.format(Locale.ROOT, "%.4f", cheapest(value, cost, fixed)) + " "
                             + c.unit() + ". Raise the bound to at least that, or drop the constraint."));
             List<Op> ops = new ArrayList<>();
             for (int l = 0; l < space.size(); l++) {
@@ -101,8 +104,8 @@ final class ConstrainedGeneration {
                 throw new IllegalStateException("ENG returned " + a.id() + " at " + trueCost + " " + c.unit() + " for " + c);
             }
             archs.add(a);
-            chosenBy.add(String.format(Locale.ROOT, "ENG (DDPNAS Eq. 9-10): max E[alpha] = %.6f over the pruned space at cost %.4f %s, %s "
-                            + "(knapsack at %d budget steps)", res.expectation(), trueCost, c.unit(),
+            chosenBy.add(String.format(Locale.ROOT, "ENG (DDPNAS Eq. 9-10): max E[alpha] = %.6f over %s at cost %.4f %s, %s "
+                            + "(knapsack at %d budget steps)", res.expectation(), over, trueCost, c.unit(),
                     res.provenOptimal() ? "proven optimal" : String.format(Locale.ROOT, "within %.2e of the optimum", res.upperBound() - res.expectation()),
                     res.resolution()));
             LOG.info("search: ENG for {}: {} ({} {}), E[alpha] {}{}", c, a.id(), String.format(Locale.ROOT, "%.4f", trueCost), c.unit(),

@@ -19,7 +19,8 @@ import java.util.Set;
 public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex stageIndex, long seed, String cost, double costMin,
                              double costMax, int population, int generations, double crossoverProbability, double mutationProbability,
                              double mutationDistributionIndex, int maxRetries, int rankBound, int parallelism, int recalibrationBatches,
-                             int evalBatchSize, int valImages, List<CostConstraint> constraints, int generationResolution) {
+                             int evalBatchSize, int valImages, List<CostConstraint> constraints, int generationResolution,
+                             String generationOps) {
 
     /** The config sections the stage's output depends on. */
     public static final List<String> SECTIONS = List.of("nas.space", "nas.search", "nas.ddpnas.generation");
@@ -51,7 +52,8 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
                 r.intBetween("nas.search.eval.recalibration-batches", 1, 100_000),
                 r.intBetween("nas.search.eval.batch-size", 1, 65_536),
                 r.intBetween("nas.search.eval.val-images", 0, Integer.MAX_VALUE),
-                constraints(r), r.intBetween("nas.ddpnas.generation.resolution", 16, ExpectationKnapsack.MAX_RESOLUTION));
+                constraints(r), r.intBetween("nas.ddpnas.generation.resolution", 16, ExpectationKnapsack.MAX_RESOLUTION),
+                r.oneOf("nas.ddpnas.generation.ops", Set.of("all", "pruned")));
     }
 
     /** {@code nas.ddpnas.generation.constraints}: DDPNAS's nu of Eq. 10, one generated architecture each. */

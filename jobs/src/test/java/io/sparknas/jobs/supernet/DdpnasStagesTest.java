@@ -120,8 +120,8 @@ class DdpnasStagesTest {
     }
 
     @Test
-    void engReturnsTheBestArchitectureWithinEachBoundAsBruteForceOverThePrunedSpaceDoes() {
-        StageArgs a = args("d", false, Map.of());
+    void engReturnsTheBestArchitectureWithinEachBoundAsBruteForceOverThePrunedSpaceDoesAndOverEveryOpNoWorse() {
+        StageArgs a = args("d", false, Map.of("nas.ddpnas.generation.ops", "pruned"));
         SearchStage.run(SearchSettings.from(a.loadConfig(), a), spark);
         List<Row> generated = spark.read().parquet(root.resolve("d/search/generated_archs").toString()).collectAsList();
         assertEquals(3, generated.size(), "one architecture per constraint");
@@ -148,7 +148,9 @@ class DdpnasStagesTest {
         }
         FlopsCostModel flops = new FlopsCostModel();
         ParamsCostModel params = new ParamsCostModel();
-        // measured on this run: the unconstrained optimum costs 1.40 MFLOPs and 0.118 M params, so the first two bind
+        double[] prunedBest = new double[3];
+        // measured on this run (bucket layout, 7b093d2): the unconstrained optimum costs 1.35 MFLOPs and more than 0.12 M params,
+        // so the params bound binds (before the bucket layout the flops bound did too, at 1.40 MFLOPs)
         String[] bounds = {"flops <= 1.39", "params <= 0.12", "flops <= 100"};
         for (int k = 0; k < bounds.length; k++) {
             Row g = generated.get(k);
@@ -189,8 +191,35 @@ class DdpnasStagesTest {
                 }
             }
             assertEquals(best, got, 1e-12, "E[alpha] of the ENG answer for " + bounds[k]);
+            prunedBest[k] = got;
             assertTrue(g.getString(7).contains("proven optimal"), g.getString(7));
             assertTrue(g.getDouble(2) >= 0 && g.getDouble(2) <= 1, "supernet val accuracy: " + g);
+        }
+        // ENG over every op (the default, ops = all): pruned ops keep their last theta; a superset of the pruned space, so
+        // never a lower E[alpha]; the bound that does not bind (flops <= 100) gives every layer's op of highest theta
+        StageArgs all = args("d", false, Map.of());
+        SearchStage.run(SearchSettings.from(all.loadConfig(), new StageArgs(all.configFile(), all.overrides(), true, false, all.options(),
+                all.positional())), spark);
+        List<Row> overAll = spark.read().parquet(root.resolve("d/search/generated_archs").toString()).collectAsList();
+        for (int k = 0; k < bounds.length; k++) {
+            Row g = overAll.get(k);
+            Arch arch = Arch.parse(g.getString(0));
+            boolean isFlops = bounds[k].startsWith("flops");
+            double cost = isFlops ? flops.cost(space, arch) : params.cost(space, arch);
+            assertTrue(cost <= Double.parseDouble(bounds[k].split("<=")[1].trim()), arch.id() + " costs " + cost + " above " + bounds[k]);
+            assertTrue(g.getString(7).contains("over every op") && g.getString(7).contains("proven optimal"), g.getString(7));
+            double v = 0;
+            for (int l = 0; l < space.size(); l++) {
+                v += thetaAt(p, last, l, arch.op(l)) / space.size();
+            }
+            assertTrue(v >= prunedBest[k] - 1e-12, bounds[k] + ": E[alpha] over every op " + v + " below the pruned space's " + prunedBest[k]);
+            if (k == 2) {
+                for (int l = 0; l < space.size(); l++) {
+                    int layer = l;
+                    double top = space.layer(l).candidates().stream().mapToDouble(o -> thetaAt(p, last, layer, o)).max().orElseThrow();
+                    assertEquals(top, thetaAt(p, last, l, arch.op(l)), 1e-15, "unbound: layer " + l + " takes its op of highest theta");
+                }
+            }
         }
         // a bound below the cheapest architecture: a clear error naming the constraint and the cheapest cost
         StageArgs tooLow = args("d", false, Map.of("nas.ddpnas.generation.constraints", "[\"flops <= 0.01\"]"));
@@ -200,6 +229,12 @@ class DdpnasStagesTest {
         StageArgs bad = args("d", false, Map.of("nas.ddpnas.generation.constraints", "[\"flops < 3\"]"));
         Exception form = assertThrows(InvalidSettingsException.class, () -> SearchSettings.from(bad.loadConfig(), bad));
         assertTrue(form.getMessage().contains("nas.ddpnas.generation.constraints") && form.getMessage().contains("flops <= 400"), form.getMessage());
+    }
+
+    /** theta of op o at layer l in epoch e, pruned or not. */
+    static double thetaAt(List<Row> p, int e, int l, Op o) {
+        return p.stream().filter(r -> r.getInt(1) == e && r.getInt(2) == l && r.getString(3).equals(o.name()) && r.getString(5).equals("theta"))
+                .findFirst().orElseThrow(() -> new AssertionError("no theta for " + o.name() + " at layer " + l + " in epoch " + e)).getDouble(4);
     }
 
     @Test
