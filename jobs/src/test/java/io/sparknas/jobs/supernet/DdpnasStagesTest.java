@@ -149,7 +149,7 @@ class DdpnasStagesTest {
         FlopsCostModel flops = new FlopsCostModel();
         ParamsCostModel params = new ParamsCostModel();
         double[] prunedBest = new double[3];
-        // measured on this run (bucket layout, 7b093d2): the unconstrained optimum costs 1.35 MFLOPs and more than 0.12 M params,
+        // measured on this run (bucket layout, issue 37's code): the unconstrained optimum costs 1.35 MFLOPs and more than 0.12 M params,
         // so the params bound binds (before the bucket layout the flops bound did too, at 1.40 MFLOPs)
         String[] bounds = {"flops <= 1.39", "params <= 0.12", "flops <= 100"};
         for (int k = 0; k < bounds.length; k++) {
