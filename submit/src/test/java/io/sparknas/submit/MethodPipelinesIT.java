@@ -66,13 +66,15 @@ class MethodPipelinesIT {
     @Test
     @Order(2)
     void ddpnasPrunesItsDistributionAndGeneratesOneArchitecturePerConstraintThroughSparkSubmit() throws Exception {
-        // DDPNAS on the tiny preset: 5 epochs of K disjoint paths, theta updated and one op per layer pruned each epoch, then
-        // ENG for the preset's three FLOPs bounds from the one supernet, all three retrained; on 600 train images, trained and
-        // retrained in batches of 16 (what is checked - the pruning per epoch, ENG's bounds and optimality, the wiring to
-        // retrain and report - depends on epochs, not on images; a third of the tiny preset's training work)
+        // DDPNAS on the tiny preset: 5 epochs of K disjoint paths (a pass each, K passes per epoch), theta updated and one
+        // op per layer pruned each epoch, then ENG for the preset's three FLOPs bounds from the one supernet, all three
+        // retrained; on 600 train images, trained and retrained in batches of 16, each pass capped at 6 steps per worker
+        // (what is checked - the pruning per epoch, ENG's bounds and optimality, the wiring to retrain and report - depends
+        // on epochs, not on images: 150 weight steps per worker where the uncapped passes would take 450)
         Scripts.Run r = pipeline("--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.ingest.train-per-class=60",
-                "-Dnas.ingest.val-per-class=20", "-Dnas.ingest.test-per-class=20", "-Dnas.supernet.batch-size=16", "-Dnas.retrain.batch-size=16");
+                "-Dnas.ingest.val-per-class=20", "-Dnas.ingest.test-per-class=20", "-Dnas.supernet.batch-size=16", "-Dnas.retrain.batch-size=16",
+                "-Dnas.supernet.max-steps-per-epoch=6");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
         try (SqlSession q = new SqlSession(root, "ddpnas")) {

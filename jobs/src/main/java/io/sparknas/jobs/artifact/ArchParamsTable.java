@@ -66,7 +66,8 @@ public final class ArchParamsTable {
             pruned[l] = new boolean[values[l].length];
         }
         for (Row r : rows) {
-            if (r.getInt(1) != last) {
+            // rows of other kinds may be per layer (op "*": DA-NAS's classification-share)
+            if (r.getInt(1) != last || !r.getString(5).equals(kind) && !r.getString(5).equals("pruned")) {
                 continue;
             }
             int l = r.getInt(2);

@@ -24,6 +24,8 @@ import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.store.StageCommit;
 import io.sparknas.jobs.store.StageRecord;
 import io.sparknas.jobs.artifact.RunSpace;
+import io.sparknas.supernet.cost.WidthForBudget;
+import io.sparknas.supernet.space.SearchSpaces;
 import io.sparknas.supernet.cost.FlopsCostModel;
 import io.sparknas.supernet.cost.LatencyCostModel;
 import io.sparknas.supernet.cost.LatencyProbe;
@@ -111,6 +113,19 @@ public final class RetrainStage {
             if (rows.isEmpty()) {
                 throw new InputDataException("The Pareto front of " + source + " has no architecture with cost <= nas.retrain.max-cost = "
                         + s.maxCost() + ": raise it, or set it to 0.");
+            }
+            if (generated) {
+                List<Double> widths = front.select("width").distinct().collectAsList().stream().map(r -> r.getDouble(0)).toList();
+                if (widths.size() != 1) {
+                    throw new InputDataException("The generated_archs of " + source + " ask for several widths " + widths
+                            + ": retrain builds one space; re-run submit/search.sh --force.");
+                }
+                if (widths.get(0) != s.space().width()) {
+                    // DSO-NAS section 4.1: the searched architecture at the global width multiplier that meets the budget
+                    space = SearchSpaces.build(WidthForBudget.at(s.space().options(space.resolution(), space.inChannels(), space.classes()), widths.get(0)));
+                    LOG.info("retrain: the architectures of {} are built at width {} (nas.space.width = {}), as the search chose for its budget",
+                            source, widths.get(0), s.space().width());
+                }
             }
             for (Row r : rows) {
                 Arch a = Arch.parse(r.getString(0));

@@ -123,7 +123,7 @@ final class ConstrainedGeneration {
         for (int k = 0; k < archs.size(); k++) {
             Arch a = archs.get(k);
             out.add(RowFactory.create(a.id(), SearchStage.opNames(a), accuracy[k], flops.cost(space, a), params.cost(space, a),
-                    lat == null ? null : lat.cost(space, a), s.constraints().get(k).toString(), chosenBy.get(k)));
+                    lat == null ? null : lat.cost(space, a), s.constraints().get(k).toString(), chosenBy.get(k), s.space().width()));
             LOG.info("search: ENG architecture {} for {}: supernet val accuracy {}", k + 1, s.constraints().get(k),
                     String.format(Locale.ROOT, "%.4f", accuracy[k]));
         }

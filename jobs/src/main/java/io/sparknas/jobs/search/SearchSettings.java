@@ -20,10 +20,10 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
                              double costMax, int population, int generations, double crossoverProbability, double mutationProbability,
                              double mutationDistributionIndex, int maxRetries, int rankBound, int parallelism, int recalibrationBatches,
                              int evalBatchSize, int valImages, List<CostConstraint> constraints, int generationResolution,
-                             String generationOps) {
+                             String generationOps, double dsoNasTargetMflops) {
 
     /** The config sections the stage's output depends on. */
-    public static final List<String> SECTIONS = List.of("nas.space", "nas.search", "nas.ddpnas.generation");
+    public static final List<String> SECTIONS = List.of("nas.space", "nas.search", "nas.ddpnas.generation", "nas.dsonas.target-mflops");
 
     public static SearchSettings from(Config config, StageArgs args) {
         SettingsReader r = new SettingsReader(config);
@@ -53,7 +53,8 @@ public record SearchSettings(RunSettings run, SpaceSettings space, StageIndex st
                 r.intBetween("nas.search.eval.batch-size", 1, 65_536),
                 r.intBetween("nas.search.eval.val-images", 0, Integer.MAX_VALUE),
                 constraints(r), r.intBetween("nas.ddpnas.generation.resolution", 16, ExpectationKnapsack.MAX_RESOLUTION),
-                r.oneOf("nas.ddpnas.generation.ops", Set.of("all", "pruned")));
+                r.oneOf("nas.ddpnas.generation.ops", Set.of("all", "pruned")),
+                r.doubleBetween("nas.dsonas.target-mflops", 0, 1e9));
     }
 
     /** {@code nas.ddpnas.generation.constraints}: DDPNAS's nu of Eq. 10, one generated architecture each. */

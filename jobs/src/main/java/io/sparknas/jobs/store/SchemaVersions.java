@@ -16,7 +16,7 @@ public final class SchemaVersions {
             "easiness", 1,
             "latency-profile", 1,
             "supernet-train", 2,
-            "search", 1,
+            "search", 2,
             "prune", 1,
             "retrain", 1,
             "ranking", 2,

@@ -8,21 +8,35 @@ import io.sparknas.search.strategy.TrainingStrategy;
  * its epochs up front) and the worker shards: per worker, the weight steps (the smallest shard's images of the epoch's
  * classes over the batch size) and the architecture steps, and where each epoch starts in the learning-rate schedule.
  *
- * @param weight        weight steps per worker, per epoch
+ * @param weight        weight steps per worker, per epoch: all its passes ({@code passes x pass})
+ * @param pass          weight steps per worker of one pass over the epoch's weight view
  * @param architecture  architecture steps per worker, per epoch (0 when the epoch takes none)
  * @param iterationBase the learning-rate schedule's iteration at the start of each epoch; the last entry is the total
  */
-record EpochSteps(int[] weight, int[] architecture, int[] iterationBase) {
+record EpochSteps(int[] weight, int[] pass, int[] architecture, int[] iterationBase) {
+
+    /** Weight rounds of epoch e: each pass in rounds of up to {@code perRound} steps (no round spans two passes). */
+    int weightRounds(int e, int perRound) {
+        return weight[e] / pass[e] * ((pass[e] + perRound - 1) / perRound);
+    }
+
+    /** The first step (in the epoch) and the number of steps of epoch e's weight round i (0-based). */
+    int[] weightRound(int e, int i, int perRound) {
+        int perPass = (pass[e] + perRound - 1) / perRound;
+        int first = i / perPass * pass[e] + i % perPass * perRound;
+        return new int[]{first, Math.min(perRound, pass[e] - i % perPass * perRound)};
+    }
 
     /**
      * The steps of {@code strategy}'s epochs on shards of the given class counts (per worker, class and part), or an error
-     * naming the setting to change when an epoch would have no step. {@code maxSteps > 0} caps every epoch's weight and
-     * architecture steps ({@code nas.supernet.max-steps-per-epoch}).
+     * naming the setting to change when an epoch would have no step. {@code maxSteps > 0} caps every pass's weight steps and
+     * every epoch's architecture steps ({@code nas.supernet.max-steps-per-epoch}).
      */
     static EpochSteps of(TrainingStrategy strategy, int classes, int workers, int batch, long[][][] trainCounts, long[][][] valCounts,
                          int maxSteps) {
         int epochs = strategy.epochs();
         int[] weightSteps = new int[epochs];
+        int[] passSteps = new int[epochs];
         int[] archSteps = new int[epochs];
         int[] iterationBase = new int[epochs + 1];
         for (int e = 0; e < epochs; e++) {
@@ -50,8 +64,10 @@ record EpochSteps(int[] weight, int[] architecture, int[] iterationBase) {
                 weightSteps[e] = Math.min(weightSteps[e], maxSteps);
                 archSteps[e] = Math.min(archSteps[e], maxSteps);
             }
-            iterationBase[e + 1] = iterationBase[e] + weightSteps[e];
+            passSteps[e] = weightSteps[e];
+            weightSteps[e] = Math.multiplyExact(weightSteps[e], plan.weightPasses());
+            iterationBase[e + 1] = Math.addExact(iterationBase[e], weightSteps[e]);
         }
-        return new EpochSteps(weightSteps, archSteps, iterationBase);
+        return new EpochSteps(weightSteps, passSteps, archSteps, iterationBase);
     }
 }

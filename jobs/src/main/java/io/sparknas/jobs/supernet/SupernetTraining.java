@@ -73,6 +73,7 @@ final class SupernetTraining {
     private ImageTable val;
     private JavaRDD<Integer> workerTasks;
     // the epochs' steps and the schedule
+    private EpochSteps epochSteps;
     private int[] weightSteps;
     private int[] archSteps;
     private int[] iterationBase;
@@ -154,6 +155,7 @@ final class SupernetTraining {
         long[][][] trainCounts = DataViews.classCounts(spark, store, "train", workers, space.classes());
         long[][][] valCounts = val == null ? null : DataViews.classCounts(spark, store, "val", workers, space.classes());
         EpochSteps epochSteps = EpochSteps.of(strategy, space.classes(), workers, batch, trainCounts, valCounts, s.maxStepsPerEpoch());
+        this.epochSteps = epochSteps;
         weightSteps = epochSteps.weight();
         archSteps = epochSteps.architecture();
         iterationBase = epochSteps.iterationBase();
@@ -175,7 +177,7 @@ final class SupernetTraining {
         if (cp.isPresent()) {
             startEpoch = cp.get().epoch();
             startRound = cp.get().roundsDone();
-            if (startRound >= rounds(weightSteps[startEpoch]) + archRounds(strategy.epochPlan(startEpoch), archSteps[startEpoch])) {
+            if (startRound >= weightRounds(startEpoch) + archRounds(strategy.epochPlan(startEpoch), archSteps[startEpoch])) {
                 startEpoch++;
                 startRound = 0;
             }
@@ -208,7 +210,7 @@ final class SupernetTraining {
      */
     private SupernetCheckpoint fromPretraining(DsoNasPretraining.Source source) {
         SupernetCheckpoint p = source.checkpoint();
-        if (p.epoch() != pretrainEpochs - 1 || p.roundsDone() < rounds(weightSteps[p.epoch()])) {
+        if (p.epoch() != pretrainEpochs - 1 || p.roundsDone() < weightRounds(p.epoch())) {
             throw new InputDataException("nas.dsonas.pretrained-run = \"" + source.runId() + "\": its kept checkpoint is at epoch "
                     + (p.epoch() + 1) + " after " + p.roundsDone() + " rounds, not at the end of pre-training epoch " + pretrainEpochs
                     + ": re-run that run's supernet-train with --force.");
@@ -246,7 +248,7 @@ final class SupernetTraining {
         long lastProgress = System.nanoTime();
         long roundNumber = 0;
         for (int e = 0; e < Math.min(startEpoch, epochs); e++) {
-            roundNumber += rounds(weightSteps[e]) + archRounds(strategy.epochPlan(e), archSteps[e]);
+            roundNumber += weightRounds(e) + archRounds(strategy.epochPlan(e), archSteps[e]);
         }
         roundNumber += startRound;
         int roundsThisAttempt = 0;
@@ -255,7 +257,7 @@ final class SupernetTraining {
             RoundTask.View weightView = DataViews.weightView(plan, space.classes());
             RoundTask.View archView = DataViews.architectureView(plan, space.classes());
             ImageTable archData = plan.architectureSplit().equals("val") ? val : train;
-            int wr = rounds(weightSteps[e]);
+            int wr = weightRounds(e);
             int ar = archRounds(plan, archSteps[e]);
             RoundOrder order = new RoundOrder(wr, ar, plan.interleaved());
             int total = order.rounds();
@@ -264,7 +266,12 @@ final class SupernetTraining {
                 boolean arch = order.architecture(r);
                 int perRound = arch && plan.interleaved() ? 1 : s.stepsPerRound();
                 int first = order.index(r) * perRound;
-                int steps = Math.min(perRound, (arch ? archSteps[e] : weightSteps[e]) - first);
+                int steps = Math.min(perRound, archSteps[e] - first);
+                if (!arch) {
+                    int[] w = epochSteps.weightRound(e, order.index(r), perRound);
+                    first = w[0];
+                    steps = w[1];
+                }
                 // interleaved: the weight rounds after an architecture round use the parameters it updated
                 if (plan.interleaved() && !arch && r > 0 && order.architecture(r - 1)) {
                     weightPlan = strategy.plan(e, Phase.WEIGHTS);
@@ -299,7 +306,7 @@ final class SupernetTraining {
             }
             long roundsLeft = 0;
             for (int k = e + 1; k < epochs; k++) {
-                roundsLeft += rounds(weightSteps[k]) + archRounds(strategy.epochPlan(k), archSteps[k]);
+                roundsLeft += weightRounds(k) + archRounds(strategy.epochPlan(k), archSteps[k]);
             }
             TrainMetrics.logEpoch(e, epochs, plan.label(), metrics, (System.nanoTime() - trainStart) / 1e9 / Math.max(1, roundsThisAttempt) * roundsLeft);
             String summary = strategy.epochSummary();
@@ -407,6 +414,11 @@ final class SupernetTraining {
 
     private int rounds(int steps) {
         return (steps + s.stepsPerRound() - 1) / s.stepsPerRound();
+    }
+
+    /** Weight rounds of epoch e (each pass of the epoch in rounds of up to nas.supernet.steps-per-round steps). */
+    private int weightRounds(int e) {
+        return epochSteps.weightRounds(e, s.stepsPerRound());
     }
 
     /** Architecture rounds of an epoch: of one step each when interleaved (a parameter update per minibatch), else as weight rounds. */

@@ -180,6 +180,20 @@ class DaNasStagesTest {
         for (int e = 2; e <= 4; e++) {
             assertEquals(Set.of("weights", "architecture"), phases.get(e), "epoch " + e);
         }
+        // alternation: every architecture round is one val minibatch per worker (2 workers), a logit update each
+        assertTrue(metrics.stream().filter(m -> m.getString(m.fieldIndex("phase")).equals("architecture")).allMatch(m -> m.getLong(2) == 2),
+                "one step per worker in every architecture round");
+        // and each step epoch reports its classification share of |dL/da| per layer, and how far each live logit moved
+        List<Row> params = spark.read().parquet(danas.stageUri() + "/arch_params").collectAsList();
+        for (int e = 1; e <= 4; e++) {
+            int epoch = e;
+            List<Row> shares = params.stream().filter(r -> r.getInt(1) == epoch && r.getString(5).equals("classification-share")).toList();
+            assertTrue(shares.stream().allMatch(r -> r.getDouble(4) >= 0 && r.getDouble(4) <= 1 && r.getString(3).equals("*")), "shares " + shares);
+            // a share per layer with two or more live candidates in the epoch (7 -> 4 -> 2 -> 1, 3 -> 2 -> 1 -> 1)
+            assertEquals(e == 1 ? 0 : e == 4 ? 6 : 7, shares.size(), "epoch " + e + ": shares " + shares);
+            assertEquals(e > 1, params.stream().anyMatch(r -> r.getInt(1) == epoch && r.getString(5).equals("logit-movement") && r.getDouble(4) != 0),
+                    "epoch " + e + ": the logits moved");
+        }
     }
 
     @Test
@@ -250,10 +264,10 @@ class DaNasStagesTest {
     void badDaNasAndEasinessSettingsAreRefusedNamingTheKeyAndTheFix() {
         Map<String, String> cases = Map.of(
                 "nas.danas.class-fractions", "[0.5, 0.3, 1.0]",
-                "nas.danas.target-cost", "0.001");
+                "nas.danas.target-cost", "0");
         Map<String, String> expected = Map.of(
                 "nas.danas.class-fractions", "decreases at entry 1",
-                "nas.danas.target-cost", "1000 x the target above e");
+                "nas.danas.target-cost", "needs a positive target cost");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             InvalidSettingsException e = assertThrows(InvalidSettingsException.class,
                     () -> supernet("bad", false, Map.of(c.getKey(), c.getValue())));

@@ -49,6 +49,7 @@ class DdpnasStagesTest {
             Map.entry("nas.ddpnas.epochs-per-update", "1"),
             Map.entry("nas.ddpnas.generation.constraints", "[\"flops <= 1.39\", \"params <= 0.12\", \"flops <= 100\"]"),
             Map.entry("nas.supernet.batch-size", "16"), Map.entry("nas.supernet.steps-per-round", "4"), Map.entry("nas.supernet.workers", "2"),
+            Map.entry("nas.supernet.max-steps-per-epoch", "3"),
             Map.entry("nas.supernet.eval.paths", "2"), Map.entry("nas.supernet.eval.recalibration-batches", "1"),
             Map.entry("nas.supernet.eval.batch-size", "100"), Map.entry("nas.run.checkpoint-interval", "0s"),
             Map.entry("nas.search.eval.recalibration-batches", "1"), Map.entry("nas.search.eval.batch-size", "100"));
@@ -117,14 +118,19 @@ class DdpnasStagesTest {
         // every weight round trained images; architecture rounds: none (DDPNAS follows val accuracy, not gradients)
         List<Row> metrics = spark.read().parquet(ddpnas.stageUri() + "/train_metrics").collectAsList();
         assertTrue(metrics.stream().allMatch(r -> r.getString(11).equals("weights") && r.getLong(3) > 0));
+        // Eq. 19, a pass each: epoch e is K passes of 3 steps (the cap) per worker, one round each (no round spans two passes),
+        // K = 7, 6, 5, 4, 3; 2 workers x batch 16
+        for (int e = 1; e <= epochs; e++) {
+            int epoch = e;
+            int k = 8 - e;
+            List<Row> rounds = metrics.stream().filter(r -> r.getInt(0) == epoch).toList();
+            assertEquals(k, rounds.size(), "epoch " + e + ": a round per pass");
+            assertEquals((long) k * 3 * 2 * 16, rounds.stream().mapToLong(r -> r.getLong(3)).sum(), "epoch " + e + ": images trained");
+        }
     }
 
     @Test
     void engReturnsTheBestArchitectureWithinEachBoundAsBruteForceOverThePrunedSpaceDoesAndOverEveryOpNoWorse() {
-        StageArgs a = args("d", false, Map.of("nas.ddpnas.generation.ops", "pruned"));
-        SearchStage.run(SearchSettings.from(a.loadConfig(), a), spark);
-        List<Row> generated = spark.read().parquet(root.resolve("d/search/generated_archs").toString()).collectAsList();
-        assertEquals(3, generated.size(), "one architecture per constraint");
         List<Row> p = params();
         SearchSpace space = space();
         int last = p.stream().mapToInt(r -> r.getInt(1)).max().orElseThrow();
@@ -148,10 +154,37 @@ class DdpnasStagesTest {
         }
         FlopsCostModel flops = new FlopsCostModel();
         ParamsCostModel params = new ParamsCostModel();
+        // bounds that bind whatever the training gave: halfway between the pruned space's cheapest architecture and its
+        // unconstrained optimum (every layer's op of highest theta), in FLOPs and in params; and one that does not bind
+        double minFlops = Double.POSITIVE_INFINITY;
+        double minParams = Double.POSITIVE_INFINITY;
+        List<Op> highest = new ArrayList<>();
+        long combos = 1;
+        for (int l = 0; l < space.size(); l++) {
+            combos *= left.get(l).size();
+            int best = 0;
+            for (int i = 1; i < theta.get(l).length; i++) {
+                best = theta.get(l)[i] > theta.get(l)[best] ? i : best;
+            }
+            highest.add(left.get(l).get(best));
+        }
+        assertTrue(combos <= 1 << 16, combos + " architectures in the pruned space");
+        for (long c = 0; c < combos; c++) {
+            Arch cand = pick(left, c);
+            minFlops = Math.min(minFlops, flops.cost(space, cand));
+            minParams = Math.min(minParams, params.cost(space, cand));
+        }
+        double topFlops = flops.cost(space, Arch.single(highest));
+        double topParams = params.cost(space, Arch.single(highest));
+        assertTrue(topFlops > minFlops + 0.01 && topParams > minParams + 0.001, "the pruned space leaves a choice: " + minFlops + " .. "
+                + topFlops + " MFLOPs, " + minParams + " .. " + topParams + " M params");
+        String[] bounds = {"flops <= " + decimal((minFlops + topFlops) / 2, 4), "params <= " + decimal((minParams + topParams) / 2, 5), "flops <= 100"};
+        String constraints = "[\"" + String.join("\", \"", bounds) + "\"]";
+        StageArgs a = args("d", false, Map.of("nas.ddpnas.generation.ops", "pruned", "nas.ddpnas.generation.constraints", constraints));
+        SearchStage.run(SearchSettings.from(a.loadConfig(), a), spark);
+        List<Row> generated = spark.read().parquet(root.resolve("d/search/generated_archs").toString()).collectAsList();
+        assertEquals(3, generated.size(), "one architecture per constraint");
         double[] prunedBest = new double[3];
-        // measured on this run (bucket layout, issue 37's code): the unconstrained optimum costs 1.35 MFLOPs and more than 0.12 M params,
-        // so the params bound binds (before the bucket layout the flops bound did too, at 1.40 MFLOPs)
-        String[] bounds = {"flops <= 1.39", "params <= 0.12", "flops <= 100"};
         for (int k = 0; k < bounds.length; k++) {
             Row g = generated.get(k);
             assertEquals(bounds[k], g.getString(6));
@@ -164,11 +197,6 @@ class DdpnasStagesTest {
             // brute force over the pruned space (at most 2 ops per layer)
             double best = Double.NEGATIVE_INFINITY;
             int layers = space.size();
-            long combos = 1;
-            for (List<Op> ops : left) {
-                combos *= ops.size();
-            }
-            assertTrue(combos <= 1 << 16, combos + " architectures in the pruned space");
             double got = 0;
             for (int l = 0; l < layers; l++) {
                 assertTrue(left.get(l).contains(arch.op(l)), "layer " + l + ": " + arch.op(l) + " was pruned");
@@ -197,7 +225,7 @@ class DdpnasStagesTest {
         }
         // ENG over every op (the default, ops = all): pruned ops keep their last theta; a superset of the pruned space, so
         // never a lower E[alpha]; the bound that does not bind (flops <= 100) gives every layer's op of highest theta
-        StageArgs all = args("d", false, Map.of());
+        StageArgs all = args("d", false, Map.of("nas.ddpnas.generation.constraints", constraints));
         SearchStage.run(SearchSettings.from(all.loadConfig(), new StageArgs(all.configFile(), all.overrides(), true, false, all.options(),
                 all.positional())), spark);
         List<Row> overAll = spark.read().parquet(root.resolve("d/search/generated_archs").toString()).collectAsList();
@@ -229,6 +257,21 @@ class DdpnasStagesTest {
         StageArgs bad = args("d", false, Map.of("nas.ddpnas.generation.constraints", "[\"flops < 3\"]"));
         Exception form = assertThrows(InvalidSettingsException.class, () -> SearchSettings.from(bad.loadConfig(), bad));
         assertTrue(form.getMessage().contains("nas.ddpnas.generation.constraints") && form.getMessage().contains("flops <= 400"), form.getMessage());
+    }
+
+    /** Architecture number c of the pruned space {@code left} (mixed radix, layer 0 fastest). */
+    static Arch pick(List<List<Op>> left, long c) {
+        List<Op> ops = new ArrayList<>();
+        for (List<Op> l : left) {
+            ops.add(l.get((int) (c % l.size())));
+            c /= l.size();
+        }
+        return Arch.single(ops);
+    }
+
+    /** x to the given decimals, as a constraint writes it (no trailing zeros). */
+    static String decimal(double x, int decimals) {
+        return java.math.BigDecimal.valueOf(x).setScale(decimals, java.math.RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
     }
 
     /** theta of op o at layer l in epoch e, pruned or not. */

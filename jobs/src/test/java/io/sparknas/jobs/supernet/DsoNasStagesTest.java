@@ -19,6 +19,10 @@ import io.sparknas.jobs.store.RunStore;
 import io.sparknas.jobs.testing.SharedSpark;
 import io.sparknas.jobs.testing.Stages;
 import io.sparknas.supernet.cost.FlopsCostModel;
+import io.sparknas.supernet.cost.WidthForBudget;
+import io.sparknas.supernet.space.SearchSpaces;
+import io.sparknas.jobs.retrain.RetrainSettings;
+import io.sparknas.jobs.retrain.RetrainStage;
 import io.sparknas.supernet.space.Arch;
 import io.sparknas.supernet.space.Op;
 import io.sparknas.supernet.space.SearchSpace;
@@ -187,6 +191,47 @@ class DsoNasStagesTest {
                 "lambdas only partly zeroed: some layer keeps several ops: " + arch.id());
         assertEquals(new FlopsCostModel().cost(space, arch), generated.get(0).getDouble(3), 1e-9);
         assertTrue(generated.get(0).getString(7).contains("lambda != 0"), generated.get(0).getString(7));
+    }
+
+    /**
+     * Section 4.1: with {@code nas.dsonas.target-mflops} the read-off's architecture gets the largest global width multiplier
+     * within the budget (written as generated_archs.width, its costs at that width), and retrain builds it there. On a copy
+     * of run d's ingest and supernet-train, with a budget of 90% of what the architecture costs at the searched width (channels stop shrinking at 8, so
+     * the tiny space's costs fall only to about 75% at width 0.05).
+     */
+    @Test
+    void aFlopsTargetGivesTheReadOffTheWidthThatMeetsItAndRetrainBuildsItThere() throws Exception {
+        Path w = root.resolve("w");
+        Stages.copyCommitted(root, "d", "w", "ingest", "supernet-train");
+        StageArgs plain = args("w", false);
+        SearchStage.run(SearchSettings.from(plain.loadConfig(), plain), spark);
+        Row searched = spark.read().parquet(w.resolve("search/generated_archs").toString()).first();
+        assertEquals(0.25, searched.getDouble(searched.fieldIndex("width")), 0, "no target: the space's width");
+        Arch arch = Arch.parse(searched.getString(0));
+        double target = Math.round(0.9 * searched.getDouble(3) * 1000) / 1000.0;
+        Map<String, String> budget = Map.of("nas.dsonas.target-mflops", String.valueOf(target), "nas.retrain.epochs", "1",
+                "nas.retrain.train-images", "64", "nas.retrain.batch-size", "32", "nas.retrain.epoch-val-images", "50",
+                "nas.retrain.recalibration-batches", "1");
+        Map<String, String> o = new HashMap<>(SMALL);
+        o.putAll(budget);
+        StageArgs a = Stages.args("fashion-mnist-tiny.conf", root, "w", true, o);
+        SearchStage.run(SearchSettings.from(a.loadConfig(), a), spark);
+        Row g = spark.read().parquet(w.resolve("search/generated_archs").toString()).first();
+        assertEquals(arch.id(), g.getString(0), "the same architecture, only narrower");
+        double width = g.getDouble(g.fieldIndex("width"));
+        assertTrue(width < 0.25 && width >= 0.05, "width " + width);
+        SearchSpace base = space();
+        SearchSpaces.Options at = new SearchSpaces.Options("mobilenetv2", width, base.resolution(), base.inChannels(), 1, base.classes(), 1);
+        FlopsCostModel flops = new FlopsCostModel();
+        assertEquals(flops.cost(SearchSpaces.build(at), arch), g.getDouble(3), 1e-9, "MFLOPs at the chosen width");
+        assertTrue(g.getDouble(3) <= target, g.getDouble(3) + " within " + target);
+        assertTrue(flops.cost(SearchSpaces.build(WidthForBudget.at(at, width + 0.01)), arch) > target, "the largest width within the target");
+        assertEquals("flops <= " + target, g.getString(6));
+        assertTrue(g.getString(7).contains("global width multiplier"), g.getString(7));
+        RetrainStage.run(RetrainSettings.from(a.loadConfig(), a), spark);
+        Row m = spark.read().parquet(w.resolve("retrain/final_models").toString()).first();
+        assertEquals(g.getDouble(3), m.getDouble(m.fieldIndex("mflops")), 1e-9, "retrained at the chosen width");
+        assertEquals(g.getDouble(4), m.getDouble(m.fieldIndex("mparams")), 1e-9);
     }
 
     /** Another gamma and budget than d's: the search differs from d's, the pre-training does not. */

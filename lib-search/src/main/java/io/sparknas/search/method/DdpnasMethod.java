@@ -40,7 +40,7 @@ final class DdpnasMethod implements NasMethod {
             public List<String> supernetSections(int stageIndex) {
                 return List.of("nas.space", "nas.supernet", "nas.run.method", "nas.ddpnas.epochs-per-update", "nas.ddpnas.momentum",
                         "nas.ddpnas.utility", "nas.ddpnas.utility-temperature", "nas.ddpnas.normalisation", "nas.ddpnas.learning-rate",
-                        "nas.ddpnas.sampling");
+                        "nas.ddpnas.sampling", "nas.ddpnas.pass-per-architecture");
             }
 
             @Override

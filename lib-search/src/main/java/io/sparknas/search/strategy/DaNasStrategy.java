@@ -45,10 +45,13 @@ public final class DaNasStrategy implements TrainingStrategy {
      * @param temperature    tau of the Gumbel-softmax (fixed)
      * @param loss           Eq. 10's target cost and strength
      * @param optimizer      {@code adam} or {@code sgd} for the logits
+     * @param alternate      true: one logit update per architecture minibatch of every worker, the val steps spread between
+     *                       the weight rounds (Algorithm 1's alternation of Eq. 9 and 10); false: all weight rounds, then the
+     *                       val pass in rounds of nas.supernet.steps-per-round steps, one update per round
      */
     public record Settings(String schedule, List<Double> classFractions, int warmupEpochs, int epochsPerStep, double pruneRatio,
                            boolean prune, double temperature, CostAwareLoss loss, String optimizer, double learningRate, double beta1,
-                           double beta2) {
+                           double beta2, boolean alternate) {
         /** {@code nas.danas} (this module's reference.conf), read and validated. */
         public static Settings read(Config config) {
             SettingsReader r = new SettingsReader(config);
@@ -69,17 +72,19 @@ public final class DaNasStrategy implements TrainingStrategy {
             }
             double target = r.doubleBetween("nas.danas.target-cost", 0, 1e12);
             double gamma = r.doubleBetween("nas.danas.cost-exponent", 0, 100);
-            if (gamma > 0 && !(target * CostAwareLoss.SCALE > Math.E)) {
+            if (gamma > 0 && !(target > 0)) {
                 throw new InvalidSettingsException("nas.danas.target-cost = " + target + " with nas.danas.cost-exponent = " + gamma
-                        + ": Eq. 10's logarithm needs 1000 x the target above e (costs enter it in thousandths of the cost's unit); "
-                        + "set the target cost in MFLOPs (flops) or millions (params), or nas.danas.cost-exponent = 0 to drop the cost term.");
+                        + ": Eq. 10 needs a positive target cost (beta, in the cost's unit: MFLOPs, millions of parameters or ms); "
+                        + "set one, or nas.danas.cost-exponent = 0 to drop the cost term.");
             }
             return new Settings(r.oneOf("nas.danas.schedule", Set.of("easy-first", "hard-first", "all")), fractions,
                     r.intBetween("nas.danas.warmup-epochs", 0, 100_000), r.intBetween("nas.danas.epochs-per-step", 1, 100_000),
                     r.doubleBetween("nas.danas.prune-ratio", 0, 1), r.bool("nas.danas.prune"),
-                    r.doubleBetween("nas.danas.temperature", 1e-6, 1e6), new CostAwareLoss(target, gamma),
+                    r.doubleBetween("nas.danas.temperature", 1e-6, 1e6),
+                    new CostAwareLoss(target, gamma, r.oneOf("nas.danas.cost-pull", Set.of("always", "above-target")).equals("above-target")),
                     r.oneOf("nas.danas.optimizer.kind", Set.of("adam", "sgd")), r.doubleBetween("nas.danas.optimizer.learning-rate", 1e-12, 100),
-                    r.doubleBetween("nas.danas.optimizer.beta1", 0, 0.999999), r.doubleBetween("nas.danas.optimizer.beta2", 0, 0.999999));
+                    r.doubleBetween("nas.danas.optimizer.beta1", 0, 0.999999), r.doubleBetween("nas.danas.optimizer.beta2", 0, 0.999999),
+                    r.bool("nas.danas.alternate"));
         }
     }
 
@@ -93,6 +98,15 @@ public final class DaNasStrategy implements TrainingStrategy {
     /** 0: alive; else the 1-based epoch at whose end the op was pruned. */
     private final int[][] prunedAt;
     private final LogitOptimizer optimizer;
+    /** Logits at the start of the current step (after the last pruning): what the epoch rows' logit movement is against. */
+    private final double[][] stepStart;
+    /** This epoch's summed |dL/da| per layer: classification part (F dL_cls/dp) and cost part (L_cls F'(C) cost). */
+    private final double[] classificationNorm;
+    private final double[] costNorm;
+    /** Logit updates (architecture rounds observed) in this epoch. */
+    private int updates;
+    /** The first part of {@link #epochSummary()}, set by {@link #endEpoch}. */
+    private String lastSummary = "";
 
     /**
      * @param space          the full space (every candidate starts alive)
@@ -132,7 +146,9 @@ public final class DaNasStrategy implements TrainingStrategy {
             n += c;
         }
         this.optimizer = new LogitOptimizer(s.optimizer(), s.learningRate(), s.beta1(), s.beta2(), 1e-8, n);
-
+        this.stepStart = logits();
+        this.classificationNorm = new double[space.size()];
+        this.costNorm = new double[space.size()];
     }
 
     @Override
@@ -170,7 +186,7 @@ public final class DaNasStrategy implements TrainingStrategy {
         String label = step == 0 ? String.format(Locale.ROOT, "warm-up epoch %d/%d on %d classes", e + 1, s.warmupEpochs(), n)
                 : String.format(Locale.ROOT, "step %d/%d epoch %d/%d on %d classes", step, steps(),
                 (e - s.warmupEpochs()) % s.epochsPerStep() + 1, s.epochsPerStep(), n);
-        return new EpochPlan(cls, step > 0, label);
+        return new EpochPlan(cls, step > 0, label, "val", 1.0, s.alternate());
     }
 
     @Override
@@ -206,23 +222,84 @@ public final class DaNasStrategy implements TrainingStrategy {
         return new GumbelPlan(Arch.multi(ops), a, c, fixedCost, s.temperature(), s.loss());
     }
 
+    /**
+     * Applies the round's mean dL/da. A {@link GumbelPlan}'s gradient carries two more rows after the layers': per layer the
+     * summed |dL/da| of the classification part and of the cost part, which this epoch's rows and summary report.
+     */
     @Override
     public void observe(int e, double[][] gradientSum, long steps) {
+        int layers = full.size();
+        if (gradientSum.length == layers + 2) {
+            for (int l = 0; l < layers; l++) {
+                classificationNorm[l] += gradientSum[layers][l];
+                costNorm[l] += gradientSum[layers + 1][l];
+            }
+        } else if (gradientSum.length != layers) {
+            throw new IllegalArgumentException(gradientSum.length + " gradient rows for " + layers + " layers");
+        }
         FlatParameters f = FlatParameters.of(logits, prunedAt, gradientSum, steps);
         optimizer.step(f.values, f.gradient, f.live);
         f.copyTo(logits);
+        updates++;
+    }
+
+    /** The classification part's share of this epoch's |dL/da| over every layer (NaN before any architecture step). */
+    public double classificationShare() {
+        double c = Arrays.stream(classificationNorm).sum();
+        double k = Arrays.stream(costNorm).sum();
+        return c / (c + k);
+    }
+
+    /** The largest |logit - its value at the start of the current step| over the live candidates. */
+    public double logitMovement() {
+        double m = 0;
+        for (int l = 0; l < full.size(); l++) {
+            for (int i = 0; i < logits[l].length; i++) {
+                if (prunedAt[l][i] == 0) {
+                    m = Math.max(m, Math.abs(logits[l][i] - stepStart[l][i]));
+                }
+            }
+        }
+        return m;
     }
 
     @Override
     public List<ArchParam> endEpoch(int e) {
         int step = stepOf(e);
         boolean stepEnd = step > 0 && (e - s.warmupEpochs()) % s.epochsPerStep() == s.epochsPerStep() - 1;
+        List<ArchParam> rows = new ArrayList<>();
+        lastSummary = "";
+        if (step > 0) {
+            // what decided this epoch's logits, before any pruning at its end
+            for (int l = 0; l < full.size(); l++) {
+                double total = classificationNorm[l] + costNorm[l];
+                if (total > 0) {
+                    // none for a layer down to one live candidate: its logit gradient is 0
+                    rows.add(new ArchParam(e + 1, l, "*", classificationNorm[l] / total, "classification-share"));
+                }
+                List<Op> cands = full.layer(l).candidates();
+                for (int i = 0; i < cands.size(); i++) {
+                    if (prunedAt[l][i] == 0) {
+                        rows.add(new ArchParam(e + 1, l, cands.get(i).name(), logits[l][i] - stepStart[l][i], "logit-movement"));
+                    }
+                }
+            }
+            lastSummary = String.format(Locale.ROOT, "%d logit updates, classification share of |dL/da| %.3f, logits moved at most %.4f "
+                    + "since step %d began%s; ", updates, classificationShare(), logitMovement(), step, stepEnd && s.prune() ? " (then pruned)" : "");
+        }
+        Arrays.fill(classificationNorm, 0);
+        Arrays.fill(costNorm, 0);
+        updates = 0;
         if (stepEnd && s.prune()) {
             for (int l = 0; l < full.size(); l++) {
                 prune(l, e + 1);
             }
         }
-        List<ArchParam> rows = new ArrayList<>();
+        if (stepEnd || step == 0) {
+            for (int l = 0; l < full.size(); l++) {
+                stepStart[l] = logits[l].clone();
+            }
+        }
         for (int l = 0; l < full.size(); l++) {
             double[] p = GumbelSoftmax.softmax(aliveValues(logits, l), 1);
             List<Op> cands = full.layer(l).candidates();
@@ -295,10 +372,13 @@ public final class DaNasStrategy implements TrainingStrategy {
         return Arch.single(ops);
     }
 
-    /** Live candidates per layer, the expected cost against beta (Eq. 8, 10) and the argmax read-off. */
+    /**
+     * The last epoch's logit updates, classification share of |dL/da| and logit movement; live candidates per layer, the
+     * expected cost against beta (Eq. 8, 10) and the argmax read-off.
+     */
     @Override
     public String epochSummary() {
-        return "live candidates per layer " + space().layers().stream().map(l -> String.valueOf(l.candidates().size())).toList()
+        return lastSummary + "live candidates per layer " + space().layers().stream().map(l -> String.valueOf(l.candidates().size())).toList()
                 + ", expected cost " + String.format("%.3f", expectedCost()) + " (target " + s.loss().beta() + "), argmax "
                 + readOff().orElseThrow().id();
     }
@@ -328,12 +408,48 @@ public final class DaNasStrategy implements TrainingStrategy {
     /** Lines {@code logits l a_0 .. a_n}, {@code pruned l e_0 .. e_n} per layer, then {@code optimizer ...}; doubles exact (hex). */
     @Override
     public String state() {
-        return LayerValuesState.write("logits", logits, prunedAt, optimizer.state());
+        StringBuilder b = new StringBuilder(LayerValuesState.write("logits", logits, prunedAt, optimizer.state()));
+        for (int l = 0; l < logits.length; l++) {
+            b.append("diagnostics step-start ").append(l);
+            for (double v : stepStart[l]) {
+                b.append(' ').append(Double.toHexString(v));
+            }
+            b.append('\n');
+        }
+        b.append("diagnostics norms");
+        for (int l = 0; l < logits.length; l++) {
+            b.append(' ').append(Double.toHexString(classificationNorm[l])).append(' ').append(Double.toHexString(costNorm[l]));
+        }
+        return b.append("\ndiagnostics updates ").append(updates).append('\n').toString();
     }
 
     @Override
     public void restore(String state) {
-        LayerValuesState.read(state, "DA-NAS", "logits", logits, prunedAt, optimizer::restore);
+        StringBuilder rest = new StringBuilder();
+        for (String line : state.split("\n")) {
+            String[] f = line.trim().split(" ");
+            if (!f[0].equals("diagnostics")) {
+                rest.append(line).append('\n');
+                continue;
+            }
+            switch (f[1]) {
+                case "step-start" -> {
+                    int l = Integer.parseInt(f[2]);
+                    for (int i = 0; i < stepStart[l].length; i++) {
+                        stepStart[l][i] = Double.parseDouble(f[3 + i]);
+                    }
+                }
+                case "norms" -> {
+                    for (int l = 0; l < logits.length; l++) {
+                        classificationNorm[l] = Double.parseDouble(f[2 + 2 * l]);
+                        costNorm[l] = Double.parseDouble(f[3 + 2 * l]);
+                    }
+                }
+                case "updates" -> updates = Integer.parseInt(f[2]);
+                default -> throw new IllegalArgumentException("DA-NAS state: unknown line " + line);
+            }
+        }
+        LayerValuesState.read(rest.toString(), "DA-NAS", "logits", logits, prunedAt, optimizer::restore);
     }
 
     /**
@@ -362,7 +478,11 @@ public final class DaNasStrategy implements TrainingStrategy {
             return c;
         }
 
-        /** dL/da for L = L_cls * F(C): dL/dp = F dL_cls/dp + L_cls F'(C) cost, then through the Gumbel-softmax. */
+        /**
+         * dL/da for L = L_cls * F(C): dL/dp = F dL_cls/dp + L_cls F'(C) cost, then through the Gumbel-softmax (linear in
+         * dL/dp, so the two parts go through separately and add). Rows 0..L-1: the layers' gradients; row L: per layer
+         * the L1 norm of the classification part; row L+1: that of the cost part (summed over steps like the gradient).
+         */
         @Override
         public double[][] parameterGradient(StepPlan step, StepResult result) {
             double[][] p = step.weights();
@@ -370,13 +490,24 @@ public final class DaNasStrategy implements TrainingStrategy {
             double f = loss.factor(c);
             double df = loss.factorDerivative(c);
             double[][] dw = result.archGradient();
-            double[][] g = new double[p.length][];
+            double[][] g = new double[p.length + 2][];
+            g[p.length] = new double[p.length];
+            g[p.length + 1] = new double[p.length];
             for (int l = 0; l < p.length; l++) {
-                double[] dLdp = new double[p[l].length];
-                for (int i = 0; i < dLdp.length; i++) {
-                    dLdp[i] = f * dw[l][i] + result.loss() * df * cost[l][i];
+                double[] cls = new double[p[l].length];
+                double[] cst = new double[p[l].length];
+                for (int i = 0; i < cls.length; i++) {
+                    cls[i] = f * dw[l][i];
+                    cst[i] = result.loss() * df * cost[l][i];
                 }
-                g[l] = GumbelSoftmax.logitGradient(p[l], tau, dLdp);
+                double[] gc = GumbelSoftmax.logitGradient(p[l], tau, cls);
+                double[] gk = GumbelSoftmax.logitGradient(p[l], tau, cst);
+                g[l] = new double[cls.length];
+                for (int i = 0; i < cls.length; i++) {
+                    g[l][i] = gc[i] + gk[i];
+                    g[p.length][l] += Math.abs(gc[i]);
+                    g[p.length + 1][l] += Math.abs(gk[i]);
+                }
             }
             return g;
         }

@@ -26,10 +26,12 @@ import java.util.stream.IntStream;
  *       takes entry k. K is the largest number of remaining ops of any layer; a layer with n < K ops continues with further
  *       permutations of its ops, so each of them is trained floor(K/n) or ceil(K/n) times and every op at least once.</li>
  *   <li>The K architectures share no op of a layer with K ops, only stem and head, so they train at the same time on
- *       different workers ({@link DisjointPlan}): the epoch's W x G worker-steps are laid out worker by worker and cut into K
- *       equal runs, so architecture k gets G W / K steps (one epoch's share), each run on one worker (at most one
- *       architecture is split across two workers, at different times). Per-part averaging then averages every op of a
- *       K-op layer over the one worker that trained it: exact, the same as training it alone.</li>
+ *       different workers ({@link DisjointPlan}). By default each gets a whole pass of train per epoch (Eq. 19's cost T x
+ *       sum K; the authors' code trains each for an epoch): the epoch is K passes of G steps per worker, and in pass p
+ *       worker w trains architecture (p + w) mod K, so over the K passes each architecture meets every worker's shard once.
+ *       With {@code pass-per-architecture = false} the K share one pass: its W x G worker-steps are laid out worker by
+ *       worker and cut into K equal runs (G W / K steps each). With at most K workers, per-part averaging averages every op
+ *       of a K-op layer over the one worker that trained it in the round: exact, the same as training it alone.</li>
  *   <li>After the epoch the trainer evaluates the K architectures on val, BatchNorm recalibrated ({@link #evaluations},
  *       {@link #observeEvaluations}): {@code P[l, op, t]} = the val accuracy of the architecture that used op at layer l in
  *       epoch t (Eq. 2; the mean where a layer with fewer ops used it more than once).</li>
@@ -41,8 +43,9 @@ import java.util.stream.IntStream;
  *   <li>Stopping rule: when every layer is down to one op per section; since each update prunes exactly one op per layer
  *       that still can lose one, the number of epochs is fixed up front: T x max over layers of (ops - sections).</li>
  * </ul>
- * The code variant's settings ({@code utility = mean-of-softmax}, {@code utility-temperature = 0.01}, {@code normalisation =
- * row-sum}) are in docs/deviations.md. Constrained generation (Eq. 9-10) reads theta off {@code arch_params}:
+ * The defaults take Eq. 4's temperature (0.01) and the normalisation after Eq. 5 (row sum) from the authors' code: with
+ * the printed temperature 1 and a softmax, theta stays within a few hundredths of uniform (docs/deviations.md, with the
+ * measurement in docs/performance.md). Constrained generation (Eq. 9-10) reads theta off {@code arch_params}:
  * {@link io.sparknas.search.generation.ExpectationKnapsack}.
  */
 public final class DdpnasStrategy implements TrainingStrategy {
@@ -55,10 +58,12 @@ public final class DdpnasStrategy implements TrainingStrategy {
      * @param normalisation      of theta after Eq. 5: {@code softmax} (the paper) or {@code row-sum} (the authors' code)
      * @param learningRate       factor of V in Eq. 5 (1: Eq. 5 as printed)
      * @param sampling           {@code theta} (the paper: without replacement according to theta) or {@code uniform}
+     * @param passPerArchitecture true: each of the epoch's K architectures trains on a whole pass of train (Eq. 19); false:
+     *                           the K share one pass
      * @param seed               seed of the disjoint draws
      */
     public record Settings(int epochsPerUpdate, double momentum, String utility, double utilityTemperature, String normalisation,
-                           double learningRate, String sampling, long seed) {
+                           double learningRate, String sampling, boolean passPerArchitecture, long seed) {
 
         public Settings {
             if (epochsPerUpdate < 1 || !(momentum >= 0 && momentum < 1) || !(utilityTemperature > 0) || !(learningRate > 0)
@@ -77,7 +82,7 @@ public final class DdpnasStrategy implements TrainingStrategy {
                     r.doubleBetween("nas.ddpnas.utility-temperature", 1e-6, 1e6),
                     r.oneOf("nas.ddpnas.normalisation", Set.of("softmax", "row-sum")),
                     r.doubleBetween("nas.ddpnas.learning-rate", 1e-9, 1e6),
-                    r.oneOf("nas.ddpnas.sampling", Set.of("theta", "uniform")), seed);
+                    r.oneOf("nas.ddpnas.sampling", Set.of("theta", "uniform")), config.getBoolean("nas.ddpnas.pass-per-architecture"), seed);
         }
     }
 
@@ -160,8 +165,10 @@ public final class DdpnasStrategy implements TrainingStrategy {
     public EpochPlan epochPlan(int e) {
         int[] classes = IntStream.range(0, full.classes()).toArray();
         int window = e / s.epochsPerUpdate() + 1;
-        return new EpochPlan(classes, false, String.format(Locale.ROOT, "update %d/%d epoch %d/%d, %d disjoint architectures",
-                window, epochs / s.epochsPerUpdate(), e % s.epochsPerUpdate() + 1, s.epochsPerUpdate(), k()));
+        int k = kAt(e);
+        return new EpochPlan(classes, false, String.format(Locale.ROOT, "update %d/%d epoch %d/%d, %d disjoint architectures%s",
+                window, epochs / s.epochsPerUpdate(), e % s.epochsPerUpdate() + 1, s.epochsPerUpdate(), k,
+                s.passPerArchitecture() ? ", a pass each" : " sharing a pass"), "val", 1.0, false, s.passPerArchitecture() ? k : 1);
     }
 
     /** K: the largest number of remaining ops of any layer. */
@@ -169,6 +176,20 @@ public final class DdpnasStrategy implements TrainingStrategy {
         int k = 1;
         for (int l = 0; l < full.size(); l++) {
             k = Math.max(k, remainingIndices(l).length);
+        }
+        return k;
+    }
+
+    /**
+     * K of epoch e, known before training: every update prunes exactly one op of each layer that still holds two ops of a
+     * section, so after u updates a layer of n ops in s sections holds max(s, n - u).
+     */
+    int kAt(int e) {
+        int updates = e / s.epochsPerUpdate();
+        int k = 1;
+        for (int l = 0; l < full.size(); l++) {
+            List<Op> ops = full.layer(l).candidates();
+            k = Math.max(k, Math.max(sections(ops), ops.size() - updates));
         }
         return k;
     }
@@ -236,7 +257,12 @@ public final class DdpnasStrategy implements TrainingStrategy {
         if (weightSteps == null) {
             throw new IllegalStateException("DDPNAS needs trainingShape(workers, weightSteps) before plan()");
         }
-        return new DisjointPlan(sample(e), workers, weightSteps[e]);
+        List<Arch> archs = sample(e);
+        if (archs.size() != kAt(e)) {
+            throw new IllegalStateException("DDPNAS epoch " + (e + 1) + " draws " + archs.size() + " architectures where its plan has " + kAt(e));
+        }
+        int passes = s.passPerArchitecture() ? archs.size() : 1;
+        return new DisjointPlan(archs, workers, weightSteps[e] / passes, s.passPerArchitecture());
     }
 
     @Override
@@ -525,14 +551,18 @@ public final class DdpnasStrategy implements TrainingStrategy {
     }
 
     /**
-     * The executors' part: worker w's step g of the epoch trains architecture {@code floor((w G + g) K / (W G))} (the epoch's
-     * W x G worker-steps laid out worker by worker, cut into K equal runs).
+     * The executors' part, for G = {@code stepsPerPass} steps per worker per pass over its shard. A pass each: worker w's step
+     * {@code p G + g} trains architecture {@code (p + w) mod K}. A shared pass: worker w's step g trains architecture
+     * {@code floor((w G + g) K / (W G))} (the pass's W x G worker-steps laid out worker by worker, cut into K equal runs).
      */
-    record DisjointPlan(List<Arch> archs, int workers, int stepsPerWorker) implements RoundPlan {
+    record DisjointPlan(List<Arch> archs, int workers, int stepsPerPass, boolean passEach) implements RoundPlan {
 
         int archOf(int worker, int step) {
-            long total = (long) workers * stepsPerWorker;
-            return (int) Math.min(archs.size() - 1, ((long) worker * stepsPerWorker + step) * archs.size() / total);
+            if (passEach) {
+                return (step / stepsPerPass + worker) % archs.size();
+            }
+            long total = (long) workers * stepsPerPass;
+            return (int) Math.min(archs.size() - 1, ((long) worker * stepsPerPass + step) * archs.size() / total);
         }
 
         @Override

@@ -13,8 +13,8 @@ import java.util.Optional;
  * driver, never trains a network itself, and is a pure function of its settings, its seed and what it observed, so that
  * {@link #state()} / {@link #restore(String)} in the supernet checkpoint let {@code --resume} continue a run exactly.
  *
- * <p>Per epoch the trainer runs {@link EpochPlan#weightSteps()} weight rounds with {@link #plan(int, Phase)} for
- * {@link Phase#WEIGHTS}, then (when {@link EpochPlan#architectureSteps()}) one pass over the val split with the plan for
+ * <p>Per epoch the trainer runs the weight rounds of {@link EpochPlan#weightPasses()} passes over the train split with
+ * {@link #plan(int, Phase)} for {@link Phase#WEIGHTS}, then (when {@link EpochPlan#architectureSteps()}) one pass over the val split with the plan for
  * {@link Phase#ARCHITECTURE}, calling {@link #observe} after every architecture round; then {@link #endEpoch}, which may
  * shrink the candidate sets and returns the epoch's {@code arch_params} rows.
  */
@@ -46,7 +46,8 @@ public interface TrainingStrategy {
 
     /**
      * Called once before training: the number of workers and each epoch's weight steps per worker (fixed by the data and
-     * the settings), for a strategy that lays its plan out over the epoch (DDPNAS: K architectures in equal shares).
+     * the settings; all of the epoch's {@link EpochPlan#weightPasses()}), for a strategy that lays its plan out over the
+     * epoch (DDPNAS: K architectures, each a whole pass or an equal share of one).
      */
     default void trainingShape(int workers, int[] weightSteps) {
     }
@@ -106,17 +107,29 @@ public interface TrainingStrategy {
      *                           steps each; true: architecture rounds of one step each (one update of the strategy's
      *                           parameters per minibatch of every worker), spread evenly between the weight rounds (DSO-NAS
      *                           Algorithm 1 alternates lambda and weight steps)
+     * @param weightPasses       passes over the weight view per worker in the epoch: 1, or K when each of K architectures
+     *                           trained side by side gets a whole pass (DDPNAS Eq. 19). The weight steps of the epoch are
+     *                           then K passes of G steps each, and no weight round spans two passes
      */
     record EpochPlan(int[] classes, boolean architectureSteps, String label, String architectureSplit, double weightShare,
-                     boolean interleaved) {
+                     boolean interleaved, int weightPasses) {
 
         public EpochPlan {
+            if (weightPasses < 1) {
+                throw new IllegalArgumentException("weight passes " + weightPasses + " (at least 1)");
+            }
             if (!architectureSplit.equals("val") && !architectureSplit.equals("train")) {
                 throw new IllegalArgumentException("architecture split " + architectureSplit + " (val | train)");
             }
             if (!(weightShare > 0 && weightShare <= 1) || architectureSplit.equals("train") && architectureSteps && weightShare >= 1) {
                 throw new IllegalArgumentException("weight share " + weightShare + " leaves no train images for architecture steps");
             }
+        }
+
+        /** One pass of weight rounds. */
+        public EpochPlan(int[] classes, boolean architectureSteps, String label, String architectureSplit, double weightShare,
+                         boolean interleaved) {
+            this(classes, architectureSteps, label, architectureSplit, weightShare, interleaved, 1);
         }
 
         /** Weight rounds on all of train, architecture rounds (if any) on val, after them. */
@@ -128,9 +141,12 @@ public interface TrainingStrategy {
     /**
      * One {@code arch_params} row.
      *
+     * @param op   the op's name, or {@code *} for a row about the whole layer
      * @param kind {@code logit}, {@code probability}, {@code theta}, {@code lambda}, {@code performance} (DDPNAS Eq. 2: val
-     *             accuracy of the epoch's architecture that used the op), {@code utility} (DDPNAS Eq. 3-4), or {@code pruned}
-     *             (value: the 1-based epoch at whose end the op was pruned)
+     *             accuracy of the epoch's architecture that used the op), {@code utility} (DDPNAS Eq. 3-4), {@code pruned}
+     *             (value: the 1-based epoch at whose end the op was pruned), {@code logit-movement} (DA-NAS: the logit's
+     *             change since the step began) or {@code classification-share} (DA-NAS, per layer: the classification
+     *             loss's share of the epoch's summed |dL/da|, the rest being the cost term's)
      */
     record ArchParam(int epoch, int layer, String op, double value, String kind) {
     }

@@ -30,7 +30,7 @@ class DaNasStrategyTest {
 
     static DaNasStrategy.Settings settings(String schedule, boolean prune, double beta, double gamma) {
         return new DaNasStrategy.Settings(schedule, List.of(0.2, 0.4, 0.7, 1.0), 2, 3, 0.4, prune, 1.0,
-                new CostAwareLoss(beta, gamma), "adam", 0.1, 0.0, 0.999);
+                new CostAwareLoss(beta, gamma), "adam", 0.1, 0.0, 0.999, true);
     }
 
     static double[][] costs(SearchSpace space, long seed) {
@@ -126,6 +126,83 @@ class DaNasStrategyTest {
         return c;
     }
 
+    /**
+     * Eq. 10's strength does not depend on the cost's unit: the factor is a function of C / beta, the same for MFLOPs and
+     * FLOPs, and at beta = 300 it is ProxylessNAS's mul#log factor (ln C / ln 300)^gamma.
+     */
+    @Test
+    void costFactorDependsOnlyOnTheRatioToTheTargetAndIsProxylessNasAtItsReference() {
+        CostAwareLoss mflops = new CostAwareLoss(3.0, 0.6);
+        CostAwareLoss flops = new CostAwareLoss(3.0e6, 0.6);
+        for (double c : new double[]{1.5, 2.9, 3.0, 4.2, 9.0}) {
+            assertEquals(mflops.factor(c), flops.factor(c * 1e6), 1e-12, "factor at " + c + " MFLOPs");
+            assertEquals(mflops.factorDerivative(c), flops.factorDerivative(c * 1e6) * 1e6, 1e-9, "dF/dC at " + c + " MFLOPs");
+            double h = 1e-6;
+            assertEquals((mflops.factor(c + h) - mflops.factor(c - h)) / (2 * h), mflops.factorDerivative(c), 1e-6, "dF/dC by finite differences");
+        }
+        CostAwareLoss proxyless = new CostAwareLoss(300, 0.6);
+        assertEquals(Math.pow(Math.log(360) / Math.log(300), 0.6), proxyless.factor(360), 1e-12);
+        // 20% over the target costs the same whatever the target: 1.0190 at gamma 0.6
+        assertEquals(proxyless.factor(360), mflops.factor(3.6), 1e-12);
+        assertEquals(1.0190, mflops.factor(3.6), 1e-4);
+    }
+
+    /**
+     * The gradient's two extra rows are the L1 norms of its classification and cost parts, which add up to it; when every
+     * candidate of a layer gives the same dL_cls/dp (aligned initialisation: every candidate the same function), the
+     * classification part is exactly 0. The strategy reports the share and how far the logits moved since the step began.
+     */
+    @Test
+    void theGradientSplitsIntoClassificationAndCostPartsAndTheEpochReportsTheirShareAndTheLogitMovement() {
+        Random r = new Random(5);
+        int layers = 2;
+        double[][] a = {r.doubles(3, -1, 1).toArray(), r.doubles(4, -1, 1).toArray()};
+        double[][] cost = {{0.3, 0.6, 0.9}, {0.2, 0.4, 0.8, 1.6}};
+        List<List<Op>> ops = List.of(SPACE.layer(0).candidates().subList(0, 3), SPACE.layer(1).candidates().subList(0, 4));
+        DaNasStrategy.GumbelPlan plan = new DaNasStrategy.GumbelPlan(Arch.multi(ops), a, cost, 0.5, 1.0, new CostAwareLoss(2.0, 0.6));
+        StepPlan step = plan.step(0, 0, new Random(3));
+        double[][] equal = {{0.7, 0.7, 0.7}, {-0.2, -0.2, -0.2, -0.2}};
+        double[][] g = plan.parameterGradient(step, new StepResult(1.3, 0, 1, equal));
+        assertEquals(layers + 2, g.length);
+        for (int l = 0; l < layers; l++) {
+            assertEquals(0, g[layers][l], 1e-15, "equal dL_cls/dp: no classification part at layer " + l);
+            assertEquals(Arrays.stream(g[l]).map(Math::abs).sum(), g[layers + 1][l], 1e-12, "the cost part is all of it");
+            assertTrue(g[layers + 1][l] > 0);
+        }
+        double[][] q = {{0.1, 0.9, 0.4}, {0.3, 0.2, 0.8, 0.5}};
+        g = plan.parameterGradient(step, new StepResult(1.3, 0, 1, q));
+        for (int l = 0; l < layers; l++) {
+            assertTrue(g[layers][l] > 0, "different dL_cls/dp: a classification part");
+            assertTrue(Arrays.stream(g[l]).map(Math::abs).sum() <= g[layers][l] + g[layers + 1][l] + 1e-12, "triangle inequality");
+        }
+
+        DaNasStrategy s = strategy("easy-first", true);
+        for (int e = 0; e < 2; e++) {
+            assertTrue(s.endEpoch(e).stream().noneMatch(p -> p.kind().equals("classification-share")), "warm-up: no logit steps");
+        }
+        double[][] before = s.logits();
+        double[][] grad = new double[SPACE.size() + 2][];
+        for (int l = 0; l < SPACE.size(); l++) {
+            grad[l] = new double[SPACE.layer(l).candidates().size()];
+            grad[l][0] = 1;
+        }
+        grad[SPACE.size()] = new double[SPACE.size()];
+        grad[SPACE.size() + 1] = new double[SPACE.size()];
+        Arrays.fill(grad[SPACE.size()], 1);
+        Arrays.fill(grad[SPACE.size() + 1], 3);
+        s.observe(2, grad, 1);
+        s.observe(2, grad, 1);
+        assertEquals(0.25, s.classificationShare(), 1e-12);
+        double moved = before[0][0] - s.logits()[0][0];
+        assertTrue(moved > 0.1, "two Adam steps at rate 0.1 against a positive gradient: " + moved);
+        assertEquals(moved, s.logitMovement(), 1e-12);
+        List<TrainingStrategy.ArchParam> rows = s.endEpoch(2);
+        assertEquals(SPACE.size(), rows.stream().filter(p -> p.kind().equals("classification-share") && p.value() == 0.25).count());
+        assertTrue(rows.stream().anyMatch(p -> p.kind().equals("logit-movement") && p.layer() == 0 && Math.abs(p.value() + moved) < 1e-12));
+        assertTrue(s.epochSummary().startsWith("2 logit updates, classification share of |dL/da| 0.250"), s.epochSummary());
+        assertTrue(Double.isNaN(s.classificationShare()), "the next epoch starts from zero");
+    }
+
     @Test
     void costFactorIsOneAtTheTargetAndGrowsWithCost() {
         CostAwareLoss loss = new CostAwareLoss(3.0, 0.6);
@@ -143,6 +220,8 @@ class DaNasStrategyTest {
         for (int e = 0; e < s.epochs(); e++) {
             TrainingStrategy.EpochPlan p = s.epochPlan(e);
             assertEquals(e >= 2, p.architectureSteps(), "epoch " + e);
+            assertTrue(p.interleaved(), "a logit update per architecture minibatch, alternating with the weight rounds");
+            assertEquals("val", p.architectureSplit());
             int n = e < 2 ? 2 : e < 5 ? 4 : e < 8 ? 7 : 10;
             assertEquals(n, p.classes().length, "epoch " + e);
             int[] want = Arrays.copyOf(EASY_FIRST, n);
@@ -277,10 +356,12 @@ class DaNasStrategyTest {
 
     private static void drive(DaNasStrategy s, int e, Random r) {
         if (s.epochPlan(e).architectureSteps()) {
-            double[][] g = new double[SPACE.size()][];
+            double[][] g = new double[SPACE.size() + 2][];
             for (int l = 0; l < SPACE.size(); l++) {
                 g[l] = r.doubles(s.space().layer(l).candidates().size(), -1, 1).toArray();
             }
+            g[SPACE.size()] = r.doubles(SPACE.size(), 0, 1).toArray();
+            g[SPACE.size() + 1] = r.doubles(SPACE.size(), 0, 1).toArray();
             s.observe(e, g, 3);
         }
         s.endEpoch(e);

@@ -25,11 +25,11 @@ class DdpnasStrategyTest {
     static final SearchSpace SPACE = SearchSpaces.build(new SearchSpaces.Options("mobilenetv2", 0.25, 28, 1, 1, 10, 2));
 
     static DdpnasStrategy.Settings paper(int t) {
-        return new DdpnasStrategy.Settings(t, 0.8, "softmax-of-mean", 1.0, "softmax", 1.0, "theta", 5);
+        return new DdpnasStrategy.Settings(t, 0.8, "softmax-of-mean", 1.0, "softmax", 1.0, "theta", true, 5);
     }
 
     static DdpnasStrategy.Settings code(int t) {
-        return new DdpnasStrategy.Settings(t, 0.8, "mean-of-softmax", 0.01, "row-sum", 1.0, "uniform", 5);
+        return new DdpnasStrategy.Settings(t, 0.8, "mean-of-softmax", 0.01, "row-sum", 1.0, "uniform", true, 5);
     }
 
     /** Layers of the toy problem with a clearly better op: the second layer (6 IBConv ops) and the third (with identity). */
@@ -83,7 +83,7 @@ class DdpnasStrategyTest {
         // Epochs 3-4 (op 0 pruned): 0.6 / 0.6 then 0.4 / 0.8 -> P_bar = (0.5, 0.7) over the remaining ops; V keeps its
         // momentum; theta = softmax(theta + V) over all three ops (the pruned one keeps its probability) -> op 1 pruned.
         // (Numbers by a separate calculation, not by the class under test.)
-        DdpnasStrategy d = new DdpnasStrategy(SPACE, new DdpnasStrategy.Settings(2, 0.5, "softmax-of-mean", 1.0, "softmax", 1.0, "theta", 5));
+        DdpnasStrategy d = new DdpnasStrategy(SPACE, new DdpnasStrategy.Settings(2, 0.5, "softmax-of-mean", 1.0, "softmax", 1.0, "theta", true, 5));
         assertEquals(3, SPACE.layer(0).candidates().size());
         double[][] accuracy = {{.3, .5, .7}, {.5, .5, .9}, {Double.NaN, .6, .6}, {Double.NaN, .4, .8}};
         for (int e = 0; e < 4; e++) {
@@ -104,9 +104,12 @@ class DdpnasStrategyTest {
         assertArrayEquals(new int[]{2, 4, 0}, d.prunedAt()[0]);
     }
 
+    /** Every epoch's weight steps per worker for G steps per pass: all of the epoch's passes, as EpochSteps counts them. */
     static int[] steps(DdpnasStrategy d, int g) {
         int[] s = new int[d.epochs()];
-        Arrays.fill(s, g);
+        for (int e = 0; e < s.length; e++) {
+            s[e] = g * d.epochPlan(e).weightPasses();
+        }
         return s;
     }
 
@@ -158,7 +161,9 @@ class DdpnasStrategyTest {
 
     @Test
     void disjointSamplingTrainsEveryOpOncePerEpochAndTheLayoutSharesStepsEqually() {
-        DdpnasStrategy d = new DdpnasStrategy(SPACE, paper(1));
+        DdpnasStrategy.Settings p = paper(1);
+        DdpnasStrategy d = new DdpnasStrategy(SPACE, new DdpnasStrategy.Settings(p.epochsPerUpdate(), p.momentum(), p.utility(),
+                p.utilityTemperature(), p.normalisation(), p.learningRate(), p.sampling(), false, p.seed()));
         int workers = 2;
         int g = 35;
         d.trainingShape(workers, steps(d, g));
@@ -179,6 +184,7 @@ class DdpnasStrategyTest {
                     assertTrue(u == k / rem.size() || u == (k + rem.size() - 1) / rem.size(), "uses " + uses);
                 }
             }
+            assertEquals(1, d.epochPlan(e).weightPasses(), "a shared pass");
             DdpnasStrategy.DisjointPlan plan = (DdpnasStrategy.DisjointPlan) d.plan(e, TrainingStrategy.Phase.WEIGHTS);
             int[] stepsOf = new int[k];
             Map<Integer, Set<Integer>> workersOf = new HashMap<>();
@@ -199,6 +205,43 @@ class DdpnasStrategyTest {
             }
             assertTrue(split <= workers - 1, split + " architectures split across workers");
             run(d, e, e + 1, new Random(e));
+        }
+    }
+
+    /**
+     * Eq. 19 (T x sum K): with a pass each (the default), epoch e is K passes of G steps per worker, K known before training,
+     * and every architecture trains on every worker's shard for exactly one whole pass, never beside itself.
+     */
+    @Test
+    void aPassEachGivesEveryArchitectureAWholePassOverEveryShard() {
+        int g = 7;
+        for (int workers : new int[]{2, 3}) {
+            DdpnasStrategy d = new DdpnasStrategy(SPACE, paper(1));
+            d.trainingShape(workers, steps(d, g));
+            int[] expectedK = {7, 6, 5, 4, 3};
+            assertEquals(expectedK.length, d.epochs());
+            for (int e = 0; e < d.epochs(); e++) {
+                int k = d.k();
+                assertEquals(expectedK[e], k, "K of epoch " + (e + 1));
+                assertEquals(k, d.epochPlan(e).weightPasses(), "the plan, made before training, has K passes");
+                DdpnasStrategy.DisjointPlan plan = (DdpnasStrategy.DisjointPlan) d.plan(e, TrainingStrategy.Phase.WEIGHTS);
+                int[][] stepsOn = new int[k][workers];
+                for (int s = 0; s < k * g; s++) {
+                    Set<Integer> atOnce = new HashSet<>();
+                    for (int w = 0; w < workers; w++) {
+                        int a = plan.archOf(w, s);
+                        stepsOn[a][w]++;
+                        assertTrue(atOnce.add(a), "two workers train architecture " + a + " at step " + s);
+                        assertEquals(plan.archOf(w, s - s % g), a, "an architecture keeps its worker for the whole pass");
+                    }
+                }
+                for (int a = 0; a < k; a++) {
+                    for (int w = 0; w < workers; w++) {
+                        assertEquals(g, stepsOn[a][w], "architecture " + a + " on worker " + w + "'s shard: one whole pass");
+                    }
+                }
+                run(d, e, e + 1, new Random(e));
+            }
         }
     }
 
