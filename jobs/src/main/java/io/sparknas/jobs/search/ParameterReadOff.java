@@ -66,6 +66,19 @@ final class ParameterReadOff {
         NasMethod.ReadOff readOff = method.readOff(space, p.values(), p.pruned());
         Arch arch = readOff.arch();
         String chosenBy = readOff.chosenBy();
+        // the width first: a target no width meets fails before the evaluation
+        FlopsCostModel flops = new FlopsCostModel();
+        double width = s.space().width();
+        SearchSpace built = space;
+        String constraint = null;
+        if (method.name().equals("dsonas") && s.dsoNasTargetMflops() > 0) {
+            SearchSpaces.Options searched = s.space().options(space.resolution(), space.inChannels(), space.classes());
+            width = budgetWidth(s.dsoNasTargetMflops(), searched, arch, flops);
+            built = SearchSpaces.build(WidthForBudget.at(searched, width));
+            constraint = "flops <= " + s.dsoNasTargetMflops();
+            chosenBy += String.format(Locale.ROOT, "; width %.2f: the largest global width multiplier within nas.dsonas.target-mflops = %s "
+                    + "(section 4.1; searched at %.2f, %.3f MFLOPs)", width, s.dsoNasTargetMflops(), s.space().width(), flops.cost(space, arch));
+        }
         SupernetState state = StateTable.read(spark, store.tableUri(supernetDir, SupernetTrainOutputs.SUPERNET));
         OptimizerSettings opt = new OptimizerSettings(0.1, 0.9, 0, "cosine", 1, 0, 0);
         double accuracy;
@@ -74,17 +87,7 @@ final class ParameterReadOff {
                 s.evalBatchSize(), s.valImages(), tasks)) {
             accuracy = evaluator.accuracy(List.of(arch))[0];
         }
-        double width = s.space().width();
-        SearchSpace built = space;
-        String constraint = null;
-        if (method.name().equals("dsonas") && s.dsoNasTargetMflops() > 0) {
-            width = budgetWidth(s, space, arch);
-            built = SearchSpaces.build(WidthForBudget.at(s.space().options(space.resolution(), space.inChannels(), space.classes()), width));
-            constraint = "flops <= " + s.dsoNasTargetMflops();
-            chosenBy += String.format(Locale.ROOT, "; width %.2f: the largest global width multiplier within nas.dsonas.target-mflops = %s "
-                    + "(section 4.1; searched at %.2f, %.3f MFLOPs)", width, s.dsoNasTargetMflops(), s.space().width(), new FlopsCostModel().cost(space, arch));
-        }
-        double mflops = new FlopsCostModel().cost(built, arch);
+        double mflops = flops.cost(built, arch);
         double mparams = new ParamsCostModel().cost(built, arch);
         Double ms = latency == null || !latency.missing(LatencyProbe.of(built)).isEmpty() ? null
                 : new LatencyCostModel(latency).cost(built, arch);
@@ -141,13 +144,11 @@ final class ParameterReadOff {
      * DSO-NAS section 4.1: the global width multiplier at which the searched architecture meets {@code nas.dsonas.target-mflops}
      * (the largest on {@link WidthForBudget}'s grid), or an error naming the key when even the narrowest width exceeds it.
      */
-    private static double budgetWidth(SearchSettings s, SearchSpace space, Arch arch) {
-        double target = s.dsoNasTargetMflops();
-        return WidthForBudget.largest(s.space().options(space.resolution(), space.inChannels(), space.classes()), arch, new FlopsCostModel(), target)
-                .orElseThrow(() -> new InputDataException("nas.dsonas.target-mflops = " + target + ": the searched architecture " + arch.id()
-                        + " costs more even at the narrowest width multiplier, " + WidthForBudget.MIN + " ("
-                        + String.format(Locale.ROOT, "%.3f", new FlopsCostModel().cost(SearchSpaces.build(WidthForBudget.at(
-                        s.space().options(space.resolution(), space.inChannels(), space.classes()), WidthForBudget.MIN)), arch))
-                        + " MFLOPs: the stem and head alone may exceed it). Raise the target, or set it to 0 to keep the searched width."));
+    private static double budgetWidth(double target, SearchSpaces.Options searched, Arch arch, FlopsCostModel flops) {
+        return WidthForBudget.largest(searched, arch, flops, target).orElseThrow(() -> new InputDataException("nas.dsonas.target-mflops = "
+                + target + ": the searched architecture " + arch.id() + " costs more even at the narrowest width multiplier, "
+                + WidthForBudget.MIN + " (" + String.format(Locale.ROOT, "%.3f", flops.cost(SearchSpaces.build(WidthForBudget.at(searched,
+                WidthForBudget.MIN)), arch)) + " MFLOPs: the stem and head alone may exceed it). Raise the target, or set it to 0 to keep "
+                + "the searched width."));
     }
 }

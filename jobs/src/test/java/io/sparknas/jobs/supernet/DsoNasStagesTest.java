@@ -230,6 +230,16 @@ class DsoNasStagesTest {
         assertTrue(g.getString(7).contains("global width multiplier"), g.getString(7));
         RetrainStage.run(RetrainSettings.from(a.loadConfig(), a), spark);
         Row m = spark.read().parquet(w.resolve("retrain/final_models").toString()).first();
+        // a target below what the narrowest width costs: refused, naming the key and that width's cost; the search stays
+        o.put("nas.dsonas.target-mflops", "0.5");
+        StageArgs low = Stages.args("fashion-mnist-tiny.conf", root, "w", true, o);
+        InputDataException refused = Assertions.assertThrows(InputDataException.class, () -> SearchStage.run(SearchSettings.from(low.loadConfig(), low), spark));
+        assertTrue(refused.getMessage().contains("nas.dsonas.target-mflops = 0.5") && refused.getMessage().contains("narrowest width multiplier, 0.05"),
+                refused.getMessage());
+        // what StageLauncher does after a failed stage: the committed search --force had set aside comes back
+        StageCommit.abortOpen(refused);
+        assertEquals(width, spark.read().parquet(w.resolve("search/generated_archs").toString()).first().getDouble(g.fieldIndex("width")), 0,
+                "the committed search is kept");
         assertEquals(g.getDouble(3), m.getDouble(m.fieldIndex("mflops")), 1e-9, "retrained at the chosen width");
         assertEquals(g.getDouble(4), m.getDouble(m.fieldIndex("mparams")), 1e-9);
     }
