@@ -32,10 +32,11 @@ class MethodPipelinesIT {
         // DA-NAS on its paper's Shuffle+Mobile space (ShuffleNetV2 and Xception units with IBConv ops, 12 candidates per
         // layer): easiness, then the class schedule 2 / 4 / 7 / 10 classes with pruning, the argmax read-off, retrain, report;
         // shuffle op ids parse back in path evaluation, the read-off and retrain; one layer per stage (what is checked is
-        // per layer)
+        // per layer); at most 4 weight steps per worker an epoch (what is checked - classes, pruning, architecture rounds
+        // per epoch - depends on epochs, not steps: 3 / 4 / 4 / 4 where the whole class subsets take 3 / 6 / 11 / 16)
         Scripts.Run r = pipeline("--method", "danas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "danas", "--master", "local[2]", "-Dnas.space.family=shuffle-mobile", "-Dnas.retrain.epochs=1",
-                "-Dnas.space.max-layers-per-stage=1");
+                "-Dnas.space.max-layers-per-stage=1", "-Dnas.supernet.max-steps-per-epoch=4");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest easiness supernet-train search retrain report"), r.toString());
         assertTrue(r.out().contains("easiness committed") && r.out().contains("classes, easiest first:"), r.toString());
@@ -68,13 +69,13 @@ class MethodPipelinesIT {
     void ddpnasPrunesItsDistributionAndGeneratesOneArchitecturePerConstraintThroughSparkSubmit() throws Exception {
         // DDPNAS on the tiny preset: 5 epochs of K disjoint paths (a pass each, K passes per epoch), theta updated and one
         // op per layer pruned each epoch, then ENG for the preset's three FLOPs bounds from the one supernet, all three
-        // retrained; on 600 train images, trained and retrained in batches of 16, each pass capped at 6 steps per worker
+        // retrained; on 600 train images, trained and retrained in batches of 16, each pass capped at 3 steps per worker
         // (what is checked - the pruning per epoch, ENG's bounds and optimality, the wiring to retrain and report - depends
-        // on epochs, not on images: 150 weight steps per worker where the uncapped passes would take 450)
+        // on epochs, not on images: 75 weight steps per worker where the uncapped passes would take 450)
         Scripts.Run r = pipeline("--method", "ddpnas", "--config", "conf/fashion-mnist-tiny.conf", "--run-root",
                 root.toString(), "--run-id", "ddpnas", "--master", "local[2]", "-Dnas.retrain.epochs=1", "-Dnas.ingest.train-per-class=60",
                 "-Dnas.ingest.val-per-class=20", "-Dnas.ingest.test-per-class=20", "-Dnas.supernet.batch-size=16", "-Dnas.retrain.batch-size=16",
-                "-Dnas.supernet.max-steps-per-epoch=6");
+                "-Dnas.supernet.max-steps-per-epoch=3");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.err().contains("stages: ingest supernet-train search retrain report"), r.toString());
         try (SqlSession q = new SqlSession(root, "ddpnas")) {

@@ -1,6 +1,5 @@
 package io.sparknas.jobs.sql;
 
-import org.apache.spark.sql.catalog.Table;
 import java.nio.charset.StandardCharsets;
 import java.io.PrintStream;
 import java.io.InputStreamReader;
@@ -11,7 +10,6 @@ import io.sparknas.jobs.launch.StageLauncher;
 import io.sparknas.jobs.catalog.HiveCatalog;
 import io.sparknas.jobs.StageResult;
 import io.sparknas.jobs.store.RunStore;
-import io.sparknas.jobs.store.StageRecord;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -20,12 +18,12 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The {@code sql} job ({@code submit/nas-sql}): registers every committed table of a run as a Spark view named
- * {@code <stage-dir>_<table>} with '-' replaced by '_' (e.g. {@code ingest_images}, {@code supernet_train_2_train_metrics})
- * and runs the given statements, printing the last one's result. Uncommitted stage directories are not registered.
+ * The {@code sql} job ({@code submit/nas-sql}): every committed table of a run is a Spark view named
+ * {@code <stage-dir>_<table>} with '-' replaced by '_' (e.g. {@code ingest_images}, {@code supernet_train_2_train_metrics}),
+ * registered when a statement names it ({@link RunViews}); runs the given statements, printing the last one's result.
+ * Uncommitted stage directories are not registered.
  * With {@code --file -} it reads statements from standard input and answers each as it comes ({@link #session}).
  */
 public final class SqlQueryJob {
@@ -64,13 +62,13 @@ public final class SqlQueryJob {
     /**
      * Reads statements from {@code in} (each ends with ';' at the end of a line) and prints each one's result followed by
      * {@link #END}, or {@link #ERROR} and the message, until the input ends: one JVM and Spark session for many queries (a
-     * notebook-less console, and what the end-to-end tests use). The run's views are registered again whenever its
-     * committed stages have changed since the last statement.
+     * notebook-less console, and what the end-to-end tests use). A view is registered when a statement first names it,
+     * and registered again when the run's committed stages have changed since the last statement.
      */
     static SessionResult session(SqlSettings s, SparkSession spark, BufferedReader in, PrintStream out) throws IOException {
-        RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
         // with --database the catalog's tables answer, not the run's views
-        String registered = s.database() != null ? "catalog" : null;
+        RunViews views = s.database() != null ? null
+                : new RunViews(new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration()));
         int answered = 0;
         int failed = 0;
         String firstError = null;
@@ -83,19 +81,13 @@ public final class SqlQueryJob {
             String text = stmt.toString();
             stmt.setLength(0);
             try {
-                String state = s.database() != null ? "catalog" : store.committedStages().stream().map(r -> r.stageDir() + "@" + r.endedAt()).sorted().toList().toString();
-                if (!state.equals(registered)) {
+                List<String> statements = statements(text);
+                if (views != null) {
                     // the session's views are the run's committed tables, exactly: a stage re-run or removed since is not
                     // answered from what it was
-                    for (Table t : spark.catalog().listTables().collectAsList()) {
-                        if (t.isTemporary()) {
-                            spark.catalog().dropTempView(t.name());
-                        }
-                    }
-                    registerRun(spark, store);
-                    registered = state;
+                    views.registerFor(spark, statements);
                 }
-                out.println(result(spark, statements(text), s).summary());
+                out.println(result(spark, statements, s).summary());
                 out.println(END);
             } catch (Exception e) { // Spark's AnalysisException is checked in Scala's sense only
                 String message = e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ');
@@ -129,12 +121,14 @@ public final class SqlQueryJob {
             return result(spark, statements(s.query()), s);
         }
         RunStore store = new RunStore(s.run().root(), s.run().runId(), spark.sparkContext().hadoopConfiguration());
-        List<String> views = registerRun(spark, store);
-        if (views.isEmpty()) {
+        RunViews views = new RunViews(store);
+        if (views.names(spark).isEmpty()) {
             throw new InputDataException("Run " + s.run().runId() + " under " + s.run().root() + " has no committed stage (" + store.runDir()
                     + "): check --run-root and --run-id.");
         }
-        return result(spark, statements(s.query()), s).withViews(views);
+        List<String> statements = statements(s.query());
+        List<String> registered = views.registerFor(spark, statements);
+        return result(spark, statements, s).withViews(registered);
     }
 
     /** Makes {@code database} of the persistent catalog the session's current one; a clear error if it is not there. */
@@ -161,20 +155,6 @@ public final class SqlQueryJob {
         List<Row> rows = last.limit(s.limit() + 1).collectAsList();
         boolean truncated = rows.size() > s.limit();
         return new SqlResult(columns, truncated ? rows.subList(0, s.limit()) : rows, truncated, s.format(), List.of());
-    }
-
-    /** Registers every table of every committed stage of the run; returns the view names. */
-    public static List<String> registerRun(SparkSession spark, RunStore store) {
-        List<String> views = new ArrayList<>();
-        for (StageRecord r : store.committedStages()) {
-            for (Map.Entry<String, StageRecord.Table> t : r.tables().entrySet()) {
-                String view = HiveCatalog.viewName(r.stageDir(), t.getKey());
-                spark.read().parquet(store.tableUri(r.stageDir(), t.getValue().path())).createOrReplaceTempView(view);
-                views.add(view);
-            }
-        }
-        LOG.info("Registered views of run {}: {}", store.runId(), views);
-        return views;
     }
 
     /** Splits on ';' outside quotes and comments; blank statements are dropped. */

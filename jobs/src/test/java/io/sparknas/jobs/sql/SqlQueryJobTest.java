@@ -43,8 +43,14 @@ class SqlQueryJobTest {
         StageArgs args = StageArgs.parse(new String[]{"--run-root", root.toString(), "--run-id", "q", "--file", sqlFile.toString(),
                 "--format", "tsv"}, SqlSettings.OPTIONS, true);
         SqlResult r = SqlQueryJob.query(SqlSettings.from(args.loadConfig(), args), spark);
-        assertEquals(List.of("ingest_images", "ingest_classes", "ingest_rejects"), r.views());
+        // only the view the statement names is registered (registering one reads its footers and lists its folders)
+        assertEquals(List.of("ingest_images"), r.views());
         assertEquals("split\tn\ts\ntest\t1000\ta;b\ntrain\t2000\ta;b\nval\t500\ta;b", r.summary());
+        // a statement naming none of the run's views (show tables) sees all of them, and only the committed stages'
+        SqlResult all = SqlQueryJob.query(SqlSettings.from(args.loadConfig(), StageArgs.parse(new String[]{"--run-root", root.toString(),
+                "--run-id", "q", "--format", "tsv", "show tables"}, SqlSettings.OPTIONS, true)), spark);
+        assertEquals(List.of("ingest_images", "ingest_classes", "ingest_rejects"), all.views());
+        assertTrue(all.summary().contains("ingest_rejects") && !all.summary().contains("search_candidates"), all.summary());
 
     }
 

@@ -282,7 +282,7 @@ class DaNasStagesTest {
         assertTrue(net.getMessage().contains("'alexnet'") && net.getMessage().contains("nas.easiness.model-zips"), net.getMessage());
         // DA-NAS's easy-first schedule without an easiness stage: a clear error naming the stage to run and the alternative
         InputDataException noEasiness = assertThrows(InputDataException.class, () -> {
-            IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "noeasy", false, SMALL), spark);
+            Stages.copyCommitted(root, "d", "noeasy", IngestOutputs.STAGE);
             SupernetTrainStage.run(supernet("noeasy", false, Map.of()), spark);
         });
         assertTrue(noEasiness.getMessage().contains("submit/easiness.sh") && noEasiness.getMessage().contains("nas.danas.schedule = all"),

@@ -282,7 +282,8 @@ class DdpnasStagesTest {
 
     @Test
     void aKilledDdpnasRunResumesWithTheSameThetaMomentumAndPruning() throws Exception {
-        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "k", false, SMALL), spark);
+        // the same images as d (the same ingest settings): d's committed ingest, copied
+        Stages.copyCommitted(root, "d", "k", "ingest");
         // the driver's jobs are cancelled once epoch 3 has one round done (checkpoint after every round)
         CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "2 1", () -> SupernetTrainStage.run(supernet("k", false), spark));
         assertFalse(Files.exists(root.resolve("k/supernet-train/_stage.json")));

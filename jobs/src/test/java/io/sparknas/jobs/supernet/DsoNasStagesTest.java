@@ -260,8 +260,9 @@ class DsoNasStagesTest {
         if (killed != null) {
             return;
         }
-        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "k", false, SMALL), spark);
-        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "shared", false, SMALL), spark);
+        // the same images as d (the same ingest settings): d's committed ingest, copied
+        Stages.copyCommitted(root, "d", "k", "ingest");
+        Stages.copyCommitted(root, "d", "shared", "ingest");
         // cancelled in the first search epoch once two rounds are done (one weight and one lambda round)
         CancelAt.checkpoint(spark, root.resolve("k/supernet-train/_checkpoint"), "1 2",
                 () -> SupernetTrainStage.run(supernet("k", false, GAMMA), spark));

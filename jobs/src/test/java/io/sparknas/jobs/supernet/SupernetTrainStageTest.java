@@ -44,7 +44,10 @@ class SupernetTrainStageTest {
     static final Map<String, String> SMALL = Map.of("nas.ingest.train-per-class", "40", "nas.ingest.val-per-class", "10",
             "nas.supernet.epochs", "2", "nas.supernet.batch-size", "32", "nas.supernet.steps-per-round", "3",
             "nas.supernet.eval.paths", "2", "nas.supernet.eval.recalibration-batches", "1", "nas.supernet.eval.batch-size", "50",
-            "nas.supernet.workers", "2");
+            "nas.supernet.workers", "2",
+            // 64 buckets of about 6 train images (the tiny preset has 8): a round's reads are then fine-grained enough to
+            // show that it reads the blocks its steps use, not its whole shard
+            "nas.ingest.buckets", "64");
 
     static SupernetSettings settings(String runId, Map<String, String> extra) {
         Map<String, String> o = new HashMap<>(SMALL);
@@ -173,7 +176,7 @@ class SupernetTrainStageTest {
         assertTrue(SupernetTrainStage.run(settings("s", Map.of()), spark).skipped());
         InputDataException e = assertThrows(InputDataException.class, () -> SupernetTrainStage.run(settings("no-ingest", Map.of()), spark));
         assertTrue(e.getMessage().contains("no committed ingest stage") && e.getMessage().contains("submit/ingest.sh"), e.getMessage());
-        IngestStage.run(Stages.ingest("fashion-mnist-tiny.conf", root, "big", false, SMALL), spark);
+        Stages.copyCommitted(root, "s", "big", "ingest");
         InputDataException big = assertThrows(InputDataException.class,
                 () -> SupernetTrainStage.run(settings("big", Map.of("nas.supernet.batch-size", "4096")), spark));
         assertTrue(big.getMessage().contains("nas.supernet.batch-size"), big.getMessage());
