@@ -13,11 +13,11 @@ import java.util.List;
  * @param rows      rows (at most the limit)
  * @param truncated more rows existed than printed
  * @param format    {@code table} or {@code tsv}
- * @param views     the views that were registered
+ * @param views     the run's views the statements named, registered for them (all of the run's when they named none)
  */
 public record SqlResult(List<String> columns, List<Row> rows, boolean truncated, String format, List<String> views) implements StageResult {
 
-    /** This result with the views that were registered. */
+    /** This result with the views registered for its statements. */
     public SqlResult withViews(List<String> registered) {
         return new SqlResult(columns, rows, truncated, format, registered);
     }
